@@ -1,0 +1,53 @@
+"""FastAPI app factory: `create_app()` builds the service from settings and mounts routes.
+
+`uvicorn --factory api.app:create_app` (what `chatbot serve` runs) calls it once per worker.
+"""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from api.errors import install_error_handlers
+from api.routes import chat, health, sandbox
+from chatbot.service import Services, build_services
+from chatbot.settings import Settings
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    services = services or build_services(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        services.close()
+
+    app = FastAPI(title="示例银行智能客服", version="0.1.0", lifespan=lifespan)
+    app.state.services = services
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(chat.router)
+    if services.settings.is_sandbox:
+        app.include_router(sandbox.router)
+    if services.settings.bench_echo:
+        _mount_bench_echo(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html")
+
+    return app
+
+
+def _mount_bench_echo(app: FastAPI) -> None:
+    """The same framework, no engine: what a request costs before our work starts."""
+
+    @app.post("/bench/echo", include_in_schema=False)
+    async def echo(payload: dict) -> dict:
+        return payload

@@ -1,0 +1,138 @@
+"""`chatbot` command line. Errors are one line on stderr and a non-zero exit."""
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from chatbot.errors import ChatbotError, InvalidInput
+from chatbot.settings import Settings
+
+app = typer.Typer(help="示例银行智能客服引擎", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="数据库管理", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise InvalidInput(f"配置有误：{_first_line(exc)}", "invalid_settings") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return " ".join(lines[:3]) if lines else type(exc).__name__
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="监听端口")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="工作进程数")] = 1,
+) -> None:
+    """启动 HTTP 服务（网页聊天、API、文档 /docs）。"""
+    import uvicorn
+
+    from chatbot.service import ensure_schema_current
+    from chatbot.storage.db import Database
+
+    settings = _settings()
+    database = Database(settings.database_url)
+    ensure_schema_current(database)  # fail here with one line, not inside every worker
+    database.dispose()
+    console.print(f"示例银行智能客服：http://{host}:{port}/  （接口文档 /docs，环境 {settings.env}）")
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                loop="uvloop", http="httptools", log_level=settings.log_level.lower())
+
+
+@app.command()
+def chat(user_id: Annotated[str, typer.Option(help="终端用户标识")] = "terminal-user") -> None:
+    """在终端里与机器人对话（同一引擎）。输入 exit 退出。"""
+    from chatbot.service import build_services
+
+    services = build_services(_settings())
+    console.print("[bold]示例银行智能客服[/bold]（输入 exit 退出）")
+    while True:
+        try:
+            text = console.input("[cyan]您：[/cyan]")
+        except (EOFError, KeyboardInterrupt):
+            break
+        if text.strip().lower() in {"exit", "quit", "退出"}:
+            break
+        if not text.strip():
+            continue
+        try:
+            reply = services.engine.handle("terminal", user_id, text)
+        except InvalidInput as exc:
+            err_console.print(f"[red]{exc.message}[/red]")
+            continue
+        for item in reply.replies:
+            console.print(f"[green]客服：[/green]{item.text}", highlight=False)
+    services.close()
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="目标版本")] = "head") -> None:
+    """执行数据库迁移到最新结构。"""
+    from chatbot.storage import migrate
+    from chatbot.storage.db import Database
+
+    database = Database(_settings().database_url)
+    database.check()
+    migrate.upgrade(database, revision)
+    console.print(f"数据库已迁移到 {migrate.current_revision(database)}（{database.backend}）")
+
+
+@app.command()
+def seed() -> None:
+    """创建演示银行数据（仅 sandbox 环境；重复运行不会改变数据）。"""
+    from chatbot.clock import SystemClock
+    from chatbot.service import ensure_schema_current
+    from chatbot.storage.db import Database
+    from chatbot.storage.seed import seed_demo_bank
+
+    settings = _settings()
+    if not settings.is_sandbox:
+        raise InvalidInput("演示数据只能在 CHATBOT_ENV=sandbox 时创建", "not_sandbox")
+    database = Database(settings.database_url)
+    ensure_schema_current(database)
+    report = seed_demo_bank(database, settings.data_dir, SystemClock().now())
+    if report.changed:
+        console.print(f"演示银行已创建：客户 {report.customers_created} 位，交易 {report.transactions_posted} 笔，"
+                      f"员工账号 {report.staff_created} 个")
+    else:
+        console.print("演示银行数据已存在，未做改动")
+
+
+def main() -> None:
+    """Console-script entry point: one line per error, exit status 1."""
+    try:
+        app(standalone_mode=False)
+    except ChatbotError as exc:
+        err_console.print(f"错误：{exc.message}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except (typer.Abort, KeyboardInterrupt):
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors and anything unexpected
+        _report_unexpected(exc)
+
+
+def _report_unexpected(exc: Exception) -> None:
+    import click
+
+    if isinstance(exc, click.ClickException):
+        exc.show()
+        sys.exit(exc.exit_code)
+    err_console.print(f"错误：{type(exc).__name__}: {_first_line(exc)}", highlight=False, soft_wrap=True)
+    sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

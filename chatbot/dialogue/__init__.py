@@ -1,0 +1,1 @@
+"""Dialogue policy: decides what the bot says and does for each understood message."""

@@ -1,0 +1,121 @@
+"""The conversation engine: one way through for every channel.
+
+    Engine.handle(channel, user_id, text, message_id)
+      -> validate -> NLU parse (stateless, outside the lock)
+      -> per-conversation lock -> one write transaction:
+           replay a repeated message_id | load session -> policy -> save messages,
+           session state and the turn log
+      -> Reply
+
+The engine knows nothing about HTTP, XML or terminals.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from chatbot.clock import Clock, SystemClock, bank_today
+from chatbot.dialogue.policy import Policy, PolicyResult, TurnContext
+from chatbot.dialogue.state import DialogueState
+from chatbot.errors import InvalidInput
+from chatbot.messages import CHANNELS, InboundMessage, Reply, ReplyItem, SessionState
+from chatbot.nlu.parser import Parser, ParseResult
+from chatbot.security.masking import mask_text, mask_value
+from chatbot.storage import conversations
+from chatbot.storage.db import Database
+from chatbot.storage.locks import KeyedLocks, lock_conversation_in_transaction
+from chatbot.storage.models import ChatSession, TurnLog
+
+log = logging.getLogger(__name__)
+
+MAX_USER_ID_LENGTH = 128
+MAX_MESSAGE_ID_LENGTH = 128
+
+
+class Engine:
+    """Handles one customer message at a time per conversation; safe to share across threads."""
+
+    def __init__(
+        self,
+        database: Database,
+        parser: Parser,
+        policy: Policy,
+        *,
+        clock: Clock | None = None,
+        max_text_length: int = 500,
+        session_idle: timedelta = timedelta(minutes=30),
+    ) -> None:
+        self.db = database
+        self.parser = parser
+        self.policy = policy
+        self.clock = clock or SystemClock()
+        self.max_text_length = max_text_length
+        self.session_idle = session_idle
+        self._locks = KeyedLocks()
+
+    def handle(self, channel: str, user_id: str, text: str, message_id: str | None = None) -> Reply:
+        """Process one message and return the bot's replies (or the stored ones for a retry)."""
+        message = self.validate(InboundMessage(channel, user_id, text, message_id))
+        started = time.perf_counter()
+        parse = self.parser.parse(message.text.strip(), bank_today(self.clock))
+        with self._locks.hold(f"{channel}\x00{user_id}"), self.db.write() as db:
+            lock_conversation_in_transaction(db, channel, user_id)
+            if message_id is not None:
+                earlier = conversations.find_turn(db, channel, user_id, message_id)
+                if earlier is not None:
+                    return _replay(earlier)
+            return self._run_turn(db, message, parse, started)
+
+    def validate(self, message: InboundMessage) -> InboundMessage:
+        """Refuse input no channel should send; raises InvalidInput with a clear code."""
+        if message.channel not in CHANNELS:
+            raise InvalidInput(f"未知渠道：{message.channel}", "invalid_channel")
+        if not message.user_id or len(message.user_id) > MAX_USER_ID_LENGTH:
+            raise InvalidInput(f"user_id 须为 1–{MAX_USER_ID_LENGTH} 个字符", "invalid_user_id")
+        if message.message_id is not None and not 0 < len(message.message_id) <= MAX_MESSAGE_ID_LENGTH:
+            raise InvalidInput(f"message_id 须为 1–{MAX_MESSAGE_ID_LENGTH} 个字符", "invalid_message_id")
+        if not message.text or not message.text.strip():
+            raise InvalidInput("消息内容不能为空", "empty_text")
+        if len(message.text) > self.max_text_length:
+            raise InvalidInput(f"消息过长，请控制在 {self.max_text_length} 字以内", "text_too_long")
+        return message
+
+    def _run_turn(self, db, message: InboundMessage, parse: ParseResult, started: float) -> Reply:
+        now = self.clock.now()
+        session = conversations.open_session(db, message.channel, message.user_id, now, self.session_idle)
+        conversations.add_message(db, session, "user", mask_text(message.text), now)
+        state = DialogueState.from_json(session.state)
+        if session.mode == "bot":
+            result = self.policy.respond(TurnContext(parse, state, session.customer_id, now))
+        else:
+            # A person owns the conversation: the bot stays out and only records the message.
+            result = PolicyResult([], state, "forwarded_to_agent")
+        replies = [mask_text(text) for text in result.replies]
+        for text in replies:
+            conversations.add_message(db, session, "bot", text, now)
+        session.state = result.state.to_json()
+        session.mode = result.mode or session.mode
+        session.last_active_at = now
+        reply_state = SessionState(session.mode, parse.intent.name, result.state.active_flow)
+        db.add(self._turn_row(session, message, parse, result, replies, reply_state, started))
+        db.flush()
+        return Reply(session.id, tuple(ReplyItem(t) for t in replies), reply_state)
+
+    def _turn_row(self, session: ChatSession, message: InboundMessage, parse: ParseResult,
+                  result: PolicyResult, replies: list[str], state: SessionState, started: float) -> TurnLog:
+        return TurnLog(
+            session_id=session.id, channel=message.channel, user_id=message.user_id,
+            message_id=message.message_id, text=mask_text(message.text),
+            intent=parse.intent.name, confidence=parse.intent.confidence,
+            entities=mask_value([e.to_dict() for e in parse.entities]),
+            outcome=result.outcome, steps=mask_value(result.steps), replies=replies,
+            state=state.to_dict(), latency_ms=(time.perf_counter() - started) * 1000,
+            created_at=self.clock.now(),
+        )
+
+
+def _replay(turn: TurnLog) -> Reply:
+    state = SessionState(**turn.state)
+    items = tuple(ReplyItem(text) for text in turn.replies)
+    return Reply(turn.session_id, items, state, replayed=True)

@@ -1,0 +1,1 @@
+"""Natural-language understanding: normalize -> segment -> intent -> entities."""

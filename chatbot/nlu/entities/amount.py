@@ -1,0 +1,102 @@
+"""``amount``: a sum of money as ``Decimal`` yuan with two places.
+
+A number is money when it carries a currency sign or unit (¥800, 800块钱,
+一千二百三十四元五角), a magnitude that in a bank chat means money (两千五, 1.5万,
+2.5w, 3k), thousands separators (1,200), or follows a money verb in the same
+clause (转500, 存五十). It is not money when a counter follows (36期, 3张,
+3月, 5%), when it is part of a date or time (2026-03-01, 10:30) or when 第 precedes
+it; card tails, phones, IDs and OTPs win their digits through overlap priority.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal
+
+from chatbot.nlu.entities import cues
+from chatbot.nlu.entities.numbers import CN_DIGITS, NUMBER, parse_number
+from chatbot.nlu.entities.registry import Context, Span, extractor
+
+CENT = Decimal("0.01")
+# Longer runs are account, card or ID numbers, never a sum typed in a chat.
+MAX_INTEGER_DIGITS = 12
+
+_AMOUNT = re.compile(
+    rf"(?P<cur>[¥$]|rmb|人民币)?\s?(?<![\d.,x])(?P<num>{NUMBER})"
+    rf"(?:\s?(?P<unit>{cues.CURRENCY_UNITS}))?"
+)
+_SMALL_DIGIT = r"[0-9一二两三四五六七八九]"
+# After 元/块: 五角, 5毛, 五角二分, or the bare colloquial 五块五.
+_SUBUNIT = re.compile(rf"(?P<jiao>{_SMALL_DIGIT})(?P<marker>[角毛])?(?:(?P<fen>{_SMALL_DIGIT})分)?")
+_DATE_OR_TIME_NEXT = re.compile(r"[-/:]\d")
+_DATE_OR_TIME_PREV = re.compile(r"\d[-/:]$")
+_MAGNITUDE = re.compile(r"[千仟万亿wk]")
+_CN_UNIT = re.compile(r"[十拾百佰千仟万亿]")
+
+
+@extractor("amount", priority=40)
+def extract_amount(ctx: Context) -> Iterator[Span]:
+    """Yield money amounts found in ``ctx.text``."""
+    pos = 0
+    while (match := _AMOUNT.search(ctx.text, pos)) is not None:
+        value, end = _read(match)
+        if value is None and not match["num"][0].isdigit():
+            # 张三五百块: the numeral swallowed the name's last character; retry after it.
+            pos = match.start("num") + 1
+            continue
+        if value is not None and value > 0 and _is_money(ctx.text, match):
+            start = match.start("cur") if match["cur"] else match.start("num")
+            yield Span(start, end, value.quantize(CENT, rounding=ROUND_HALF_UP))
+        pos = max(end, match.start("num") + 1)
+
+
+def _read(match: re.Match[str]) -> tuple[Decimal | None, int]:
+    """The amount and where its text ends (after any 角/分 part)."""
+    value = parse_number(match["num"])
+    if value is None or _too_long(match["num"]):
+        return None, match.end()
+    if not match["unit"] or match["unit"] in ("rmb", "人民币"):
+        return value, match.end()
+    sub = _SUBUNIT.match(match.string, match.end())
+    if sub is None or not _subunit_complete(sub, match["unit"]):
+        return value, match.end()
+    fen = _digit(sub["fen"]) if sub["fen"] else 0
+    return value + Decimal(_digit(sub["jiao"])) / 10 + Decimal(fen) / 100, sub.end()
+
+
+def _subunit_complete(sub: re.Match[str], unit: str) -> bool:
+    """A bare digit after 块 (五块五) is 角 only if no number or counter follows it."""
+    if sub["marker"] or sub["fen"]:
+        return True
+    if not unit.startswith("块") or cues.counter_after(sub.string, sub.end()):
+        return False
+    following = sub.string[sub.end() : sub.end() + 1]
+    return not (following.isdigit() or following in CN_DIGITS or _CN_UNIT.match(following))
+
+
+def _digit(char: str) -> int:
+    return int(char) if char.isdigit() else CN_DIGITS[char]
+
+
+def _too_long(num: str) -> bool:
+    integer = re.match(r"[\d,]*", num).group().replace(",", "")
+    return len(integer) > MAX_INTEGER_DIGITS
+
+
+def _is_money(text: str, match: re.Match[str]) -> bool:
+    num_start, num_end = match.span("num")
+    before = text[max(0, num_start - 2) : num_start]
+    if before.endswith("第") or _DATE_OR_TIME_PREV.search(before) or _DATE_OR_TIME_NEXT.match(text, num_end):
+        return False
+    if match["cur"] or match["unit"]:
+        return True
+    if cues.counter_after(text, num_end):
+        return False
+    num = match["num"]
+    if _MAGNITUDE.search(num) or "," in num:
+        return True
+    # A bare Chinese numeral needs a unit character: 转两千五 yes, 转一下 no.
+    if not num[0].isdigit() and not _CN_UNIT.search(num):
+        return False
+    return cues.has_money_cue(text, match.start("num"))

@@ -1,0 +1,52 @@
+"""Where the NLU data files live and how they are read.
+
+Only paths are computed at import time; files are read when a ``Normalizer`` or
+``Segmenter`` is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+SYNONYMS_FILE = "synonyms.yaml"
+BANKING_DICT_FILE = "banking_dict.txt"
+
+
+@dataclass(frozen=True)
+class SynonymTable:
+    """Variant -> canonical mapping plus the words that are never rewritten."""
+
+    variants: dict[str, str]
+    protected: frozenset[str]
+
+
+def resolve_data_dir(data_dir: str | Path | None) -> Path:
+    """Return ``data_dir`` as a Path, or the repository's ``data/`` when None."""
+    return DEFAULT_DATA_DIR if data_dir is None else Path(data_dir)
+
+
+def load_synonyms(path: Path) -> SynonymTable:
+    """Read ``synonyms.yaml``: ``{synonyms: {canonical: [variants]}, protected: [words]}``."""
+    with path.open(encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle) or {}
+    variants: dict[str, str] = {}
+    for canonical, forms in (raw.get("synonyms") or {}).items():
+        for form in forms or ():
+            variants[str(form)] = str(canonical)
+    protected = frozenset(str(word) for word in raw.get("protected") or ())
+    return SynonymTable(variants, protected)
+
+
+def load_dictionary_terms(path: Path) -> tuple[str, ...]:
+    """Read the words (first column) of a jieba user dictionary, in file order."""
+    terms: list[str] = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            fields = line.split()
+            if fields:
+                terms.append(fields[0])
+    return tuple(terms)

@@ -1,0 +1,1 @@
+"""Masking, password hashing and other identity safeguards."""

@@ -1,0 +1,60 @@
+"""Service settings: one object, read from `CHATBOT_*` environment variables and passed down.
+
+Nothing reads the environment at import time; call `Settings()` (or `load_settings()`)
+where the process starts and hand the object to whatever needs it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = PROJECT_ROOT / "data"
+# Clearly marked sandbox default: refused outside the sandbox (see `_refuse_default_secret`).
+SANDBOX_SECRET_KEY = "sandbox-only-secret-key-change-me"
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{PROJECT_ROOT / 'var' / 'chatbot.db'}"
+
+
+class Settings(BaseSettings):
+    """Everything configurable; names follow DESIGN.md (prefix `CHATBOT_`)."""
+
+    model_config = SettingsConfigDict(env_prefix="CHATBOT_", extra="ignore")
+
+    env: Literal["sandbox", "production", "development"] = "sandbox"
+    database_url: str = Field(default_factory=_default_database_url)
+    redis_url: str | None = None
+    faq_path: Path = DATA_DIR / "faq.yaml"
+    model_dir: Path = PROJECT_ROOT / "var" / "models"
+    data_dir: Path = DATA_DIR
+    secret_key: str = SANDBOX_SECRET_KEY
+    wechat_token: str | None = None
+    wechat_aes_key: str | None = None
+    wechat_appid: str | None = None
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    # Limits of the chat surface; not part of the public contract but tunable.
+    max_text_length: int = 500
+    session_idle_minutes: int = 30
+    log_level: str = "INFO"
+    # Mounts POST /bench/echo, the bare-framework baseline of bench/chat_roundtrip.py.
+    bench_echo: bool = False
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.env == "sandbox"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> "Settings":
+        if self.env == "production" and self.secret_key == SANDBOX_SECRET_KEY:
+            raise ValueError("CHATBOT_SECRET_KEY must be set to a real secret outside the sandbox")
+        return self
+
+
+def load_settings(**overrides) -> Settings:
+    """Read settings from the environment, with explicit overrides winning."""
+    return Settings(**overrides)

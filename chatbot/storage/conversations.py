@@ -1,0 +1,70 @@
+"""Queries for chat sessions, transcript messages and the turn log."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chatbot.storage.models import ChannelBinding, ChatMessage, ChatSession, TurnLog
+
+
+def open_session(db: Session, channel: str, user_id: str, now: datetime, idle: timedelta) -> ChatSession:
+    """The user's open session, or a new one if none is open or the last went idle.
+
+    A session that waits for or talks to a person never expires by idleness: the
+    customer is still in the queue.
+    """
+    current = db.scalars(
+        select(ChatSession)
+        .where(ChatSession.channel == channel, ChatSession.user_id == user_id, ChatSession.status == "open")
+        .order_by(ChatSession.id.desc())
+        .limit(1)
+    ).first()
+    if current is not None:
+        if current.mode != "bot" or now - current.last_active_at <= idle:
+            return current
+        current.status = "closed"
+    session = ChatSession(
+        channel=channel, user_id=user_id, customer_id=bound_customer_id(db, channel, user_id),
+        mode="bot", status="open", state={}, created_at=now, last_active_at=now,
+    )
+    db.add(session)
+    db.flush()
+    return session
+
+
+def bound_customer_id(db: Session, channel: str, user_id: str) -> int | None:
+    return db.scalar(
+        select(ChannelBinding.customer_id).where(
+            ChannelBinding.channel == channel, ChannelBinding.user_id == user_id
+        )
+    )
+
+
+def find_turn(db: Session, channel: str, user_id: str, message_id: str) -> TurnLog | None:
+    return db.scalars(
+        select(TurnLog).where(
+            TurnLog.channel == channel, TurnLog.user_id == user_id, TurnLog.message_id == message_id
+        )
+    ).first()
+
+
+def add_message(db: Session, session: ChatSession, sender: str, text: str, now: datetime) -> ChatMessage:
+    message = ChatMessage(
+        session_id=session.id, channel=session.channel, user_id=session.user_id,
+        sender=sender, text=text, created_at=now,
+    )
+    db.add(message)
+    return message
+
+
+def history(db: Session, channel: str, user_id: str, after: int = 0, limit: int = 200) -> Sequence[ChatMessage]:
+    """Messages of one channel user with id greater than `after`, oldest first."""
+    return db.scalars(
+        select(ChatMessage)
+        .where(ChatMessage.channel == channel, ChatMessage.user_id == user_id, ChatMessage.id > after)
+        .order_by(ChatMessage.id)
+        .limit(limit)
+    ).all()

@@ -1,0 +1,176 @@
+"""Shared fixtures: clean environment, real databases (SQLite and PostgreSQL), services.
+
+Databases are migrated (and optionally seeded) once per test session into a template; each
+test gets its own copy (a file copy for SQLite, `CREATE DATABASE … TEMPLATE` for PostgreSQL).
+PostgreSQL and Redis come from `scripts/with-test-services.sh` (what `make test` runs);
+without it the tests that need them skip and say so.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from chatbot.clock import BANK_TZ, FixedClock
+from chatbot.settings import DATA_DIR, Settings
+from chatbot.storage.db import Database
+from chatbot.storage.migrate import upgrade
+from chatbot.storage.seed import seed_demo_bank
+
+FIXED_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=BANK_TZ)
+_counter = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch):
+    """No CHATBOT_* variable of the developer's shell leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("CHATBOT_") and not name.startswith("CHATBOT_TEST_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(FIXED_NOW)
+
+
+# --- SQLite -----------------------------------------------------------------------------
+
+def _sqlite_template(tmp_path_factory, seeded: bool) -> Path:
+    path = tmp_path_factory.mktemp("templates") / f"{'seeded' if seeded else 'empty'}.db"
+    database = Database(f"sqlite:///{path}")
+    upgrade(database)
+    if seeded:
+        seed_demo_bank(database, DATA_DIR, FIXED_NOW)
+    with database.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory) -> dict[bool, Path]:
+    return {seeded: _sqlite_template(tmp_path_factory, seeded) for seeded in (False, True)}
+
+
+def _sqlite_copy(templates, tmp_path, seeded: bool) -> str:
+    target = tmp_path / f"test-{next(_counter)}.db"
+    shutil.copyfile(templates[seeded], target)
+    return f"sqlite:///{target}"
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+
+def postgres_admin_url() -> str | None:
+    return os.environ.get("CHATBOT_TEST_POSTGRES_URL")
+
+
+def _pg_execute(admin_url: str, statement: str) -> None:
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def _pg_url(admin_url: str, name: str) -> str:
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_templates() -> dict[bool, str]:
+    admin = postgres_admin_url()
+    if not admin:
+        pytest.skip("PostgreSQL is not running: run the tests through `make test` "
+                    "(scripts/with-test-services.sh starts a throwaway server)")
+    names = {}
+    for seeded in (False, True):
+        name = f"tpl_{'seeded' if seeded else 'empty'}_{os.getpid()}"
+        _pg_execute(admin, f"DROP DATABASE IF EXISTS {name}")
+        _pg_execute(admin, f"CREATE DATABASE {name}")
+        database = Database(_pg_url(admin, name))
+        upgrade(database)
+        if seeded:
+            seed_demo_bank(database, DATA_DIR, FIXED_NOW)
+        database.dispose()
+        names[seeded] = name
+    return names
+
+
+def _pg_copy(templates, seeded: bool) -> str:
+    admin = postgres_admin_url()
+    name = f"t_{os.getpid()}_{next(_counter)}"
+    _pg_execute(admin, f"CREATE DATABASE {name} TEMPLATE {templates[seeded]}")
+    return _pg_url(admin, name)
+
+
+# --- Fixtures tests use ---------------------------------------------------------------------
+
+def _database_url(request, backend: str, seeded: bool, tmp_path) -> str:
+    if backend == "postgresql":
+        return _pg_copy(request.getfixturevalue("postgres_templates"), seeded)
+    return _sqlite_copy(request.getfixturevalue("sqlite_templates"), tmp_path, seeded)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    """Parametrize a test over both supported databases."""
+    return request.param
+
+
+@pytest.fixture
+def database_url(request, tmp_path) -> str:
+    """A fresh, migrated, seeded database; SQLite unless the test uses `backend`."""
+    backend = request.getfixturevalue("backend") if "backend" in request.fixturenames else "sqlite"
+    return _database_url(request, backend, True, tmp_path)
+
+
+@pytest.fixture
+def empty_database_url(request, tmp_path) -> str:
+    """A fresh, migrated database without the demo bank."""
+    backend = request.getfixturevalue("backend") if "backend" in request.fixturenames else "sqlite"
+    return _database_url(request, backend, False, tmp_path)
+
+
+@pytest.fixture
+def database(database_url):
+    db = Database(database_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def settings(database_url, tmp_path) -> Settings:
+    return Settings(env="sandbox", database_url=database_url, model_dir=tmp_path / "models")
+
+
+@pytest.fixture
+def services(settings, clock):
+    from chatbot.service import build_services
+
+    built = build_services(settings, clock=clock)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def client(services):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    with TestClient(create_app(services=services)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def postgres_url(postgres_templates) -> str:
+    """A fresh seeded PostgreSQL database (skips without a server)."""
+    return _pg_copy(postgres_templates, True)

@@ -1,0 +1,60 @@
+"""Training data: `data/intents.yaml` examples and `intent<TAB>text` test files."""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from chatbot.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Example:
+    intent: str
+    text: str
+
+
+def load_intents(path: Path) -> list[Example]:
+    """Examples of `{intent: [text, ...]}`; refuses non-string or empty examples."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InvalidInput(f"无法读取意图数据 {path}：{exc}", "bad_intents_file") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{path} 应为 {{意图: [例句...]}} 的映射", "bad_intents_file")
+    examples = []
+    for intent, texts in data.items():
+        if not isinstance(texts, list) or not all(isinstance(t, str) and t.strip() for t in texts):
+            raise InvalidInput(f"{path}: 意图 {intent} 的例句必须是非空字符串列表", "bad_intents_file")
+        examples += [Example(str(intent), t.strip()) for t in texts]
+    return examples
+
+
+def load_tsv(path: Path, known_intents: Iterable[str]) -> list[Example]:
+    """A held-out test file; a malformed line or unknown intent fails with its line number."""
+    known = set(known_intents)
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InvalidInput(f"无法读取测试文件 {path}：{exc.strerror}", "bad_test_file") from exc
+    examples = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2 or not parts[1].strip():
+            raise InvalidInput(f"{path} 第 {number} 行格式错误：应为“意图<TAB>文本”", "bad_test_file")
+        if parts[0] not in known:
+            raise InvalidInput(f"{path} 第 {number} 行：未知意图 {parts[0]}", "bad_test_file")
+        examples.append(Example(parts[0], parts[1].strip()))
+    return examples
+
+
+def data_hash(examples: Iterable[Example]) -> str:
+    digest = hashlib.sha256()
+    for example in examples:
+        digest.update(f"{example.intent}\t{example.text}\n".encode())
+    return digest.hexdigest()

@@ -1,0 +1,75 @@
+"""`chatbot train`: fit the intent classifier on data/intents.yaml into a new model version."""
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from chatbot.nlu import model_store
+from chatbot.nlu.classifier import build_pipeline
+from training import registry
+from training.datasets import Example, data_hash, load_intents, load_tsv
+from training.features import prepare
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    version: str
+    path: Path
+    metrics: dict
+    promoted: bool
+
+
+def fit(examples: list[Example]):
+    """Fit a fresh pipeline on examples (normalized and segmented like at serving time)."""
+    pipeline = build_pipeline()
+    pipeline.fit(prepare(e.text for e in examples), [e.intent for e in examples])
+    return pipeline
+
+
+def held_out_metrics(pipeline, test: list[Example]) -> dict:
+    from sklearn.metrics import accuracy_score, f1_score
+
+    predicted = pipeline.predict(prepare(e.text for e in test))
+    truth = [e.intent for e in test]
+    return {"held_out_examples": len(test), "held_out_accuracy": round(accuracy_score(truth, predicted), 4),
+            "held_out_macro_f1": round(f1_score(truth, predicted, average="macro"), 4)}
+
+
+def train(intents_path: Path, model_dir: Path, test_path: Path | None = None,
+          progress: Progress = lambda _: None) -> TrainResult:
+    """Train, measure on the held-out file if given, save a version; promote it if none is."""
+    progress("读取训练数据")
+    examples = load_intents(intents_path)
+    progress(f"训练模型（{len(examples)} 条例句，{len({e.intent for e in examples})} 个意图）")
+    pipeline = fit(examples)
+    metrics = {"training_examples": len(examples)}
+    if test_path is not None and Path(test_path).exists():
+        progress("在留出测试集上评估")
+        metrics |= held_out_metrics(pipeline, load_tsv(test_path, {e.intent for e in examples}))
+    now = datetime.now(timezone.utc)
+    digest = data_hash(examples)
+    version = registry.new_version_name(now, digest)
+    progress(f"保存模型版本 {version}")
+    path = registry.save_version(model_dir, version, pipeline, _metadata(now, digest, metrics, intents_path))
+    promoted = model_store.promoted_version(model_dir) is None
+    if promoted:
+        registry.promote(model_dir, version)
+    return TrainResult(version, path, metrics, promoted)
+
+
+def _metadata(now: datetime, digest: str, metrics: dict, intents_path: Path) -> dict:
+    import jieba
+    import numpy
+    import sklearn
+
+    return {
+        "created_at": now.isoformat(), "data_file": str(intents_path), "data_sha256": digest,
+        "metrics": metrics,
+        "libraries": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
+                      "numpy": numpy.__version__, "jieba": jieba.__version__},
+    }
