@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
-from api.routes import chat, health, sandbox
+from api.routes import chat, health, nlu, sandbox
 from chatbot.service import Services, build_services
 from chatbot.settings import Settings
 
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(chat.router)
+    app.include_router(nlu.router)
     if services.settings.is_sandbox:
         app.include_router(sandbox.router)
     if services.settings.bench_echo:

@@ -13,6 +13,10 @@ from chatbot.settings import Settings
 app = typer.Typer(help="示例银行智能客服引擎", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="数据库管理", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+nlu_app = typer.Typer(help="语义理解", no_args_is_help=True)
+app.add_typer(nlu_app, name="nlu")
+models_app = typer.Typer(help="意图模型版本", no_args_is_help=True)
+app.add_typer(models_app, name="models")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -45,6 +49,7 @@ def serve(
     database = Database(settings.database_url)
     ensure_schema_current(database)  # fail here with one line, not inside every worker
     database.dispose()
+    _ensure_model(settings)
     console.print(f"示例银行智能客服：http://{host}:{port}/  （接口文档 /docs，环境 {settings.env}）")
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 loop="uvloop", http="httptools", log_level=settings.log_level.lower())
@@ -55,7 +60,9 @@ def chat(user_id: Annotated[str, typer.Option(help="终端用户标识")] = "ter
     """在终端里与机器人对话（同一引擎）。输入 exit 退出。"""
     from chatbot.service import build_services
 
-    services = build_services(_settings())
+    settings = _settings()
+    _ensure_model(settings)
+    services = build_services(settings)
     console.print("[bold]示例银行智能客服[/bold]（输入 exit 退出）")
     while True:
         try:
@@ -107,6 +114,82 @@ def seed() -> None:
                       f"员工账号 {report.staff_created} 个")
     else:
         console.print("演示银行数据已存在，未做改动")
+
+
+def _ensure_model(settings: Settings) -> None:
+    """Train and promote a first intent model when none is promoted yet."""
+    from chatbot.nlu.model_store import promoted_version
+
+    if promoted_version(settings.model_dir) is None:
+        err_console.print("尚无已发布的意图模型，先训练一个……")
+        _train(settings)
+
+
+def _train(settings: Settings):
+    from training.train import train as run_training
+
+    with console.status("训练中…") as status:
+        result = run_training(settings.data_dir / "intents.yaml", settings.model_dir,
+                              settings.data_dir / "intents_test.tsv",
+                              progress=lambda step: (status.update(step), console.print(f"· {step}")))
+    return result
+
+
+@app.command()
+def train() -> None:
+    """训练意图模型，生成新版本（尚无发布版本时自动发布）。"""
+    result = _train(_settings())
+    metrics = ", ".join(f"{k}={v}" for k, v in result.metrics.items())
+    console.print(f"新模型版本 {result.version}{'（已发布）' if result.promoted else ''}：{metrics}")
+
+
+@nlu_app.command("parse")
+def nlu_parse(text: Annotated[str, typer.Argument(help="要解析的句子")]) -> None:
+    """解析一句话：意图、置信度、实体、分词（JSON）。"""
+    import json
+
+    from chatbot.clock import SystemClock, bank_today
+    from chatbot.nlu.model_store import PromotedModel
+    from chatbot.nlu.parser import Parser
+
+    settings = _settings()
+    _validate_text(text, settings)
+    result = Parser(PromotedModel(settings.model_dir)).parse(text, bank_today(SystemClock()))
+    print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+
+
+def _validate_text(text: str, settings: Settings) -> None:
+    if not text.strip():
+        raise InvalidInput("文本不能为空", "empty_text")
+    if len(text) > settings.max_text_length:
+        raise InvalidInput(f"文本过长，请控制在 {settings.max_text_length} 字以内", "text_too_long")
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """列出模型版本（最新在前），标出已发布版本。"""
+    from rich.table import Table
+
+    from training.registry import list_versions
+
+    versions = list_versions(_settings().model_dir)
+    if not versions:
+        console.print("还没有模型版本：运行 `chatbot train`")
+        return
+    table = Table("版本", "创建时间", "留出集准确率", "已发布")
+    for v in versions:
+        table.add_row(v.version, v.created_at[:19], str(v.metrics.get("held_out_accuracy", "-")),
+                      "✓" if v.promoted else "")
+    console.print(table)
+
+
+@models_app.command("promote")
+def models_promote(version: Annotated[str, typer.Argument(help="模型版本")]) -> None:
+    """发布某个模型版本；运行中的服务几秒内自动切换，无需重启。"""
+    from training.registry import promote
+
+    promote(_settings().model_dir, version)
+    console.print(f"已发布模型 {version}")
 
 
 def main() -> None:

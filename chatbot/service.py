@@ -8,8 +8,9 @@ from chatbot.clock import Clock, SystemClock
 from chatbot.dialogue.policy import SmallTalkPolicy
 from chatbot.engine import Engine
 from chatbot.errors import ServiceUnavailable
+from chatbot.nlu.intents import IntentClassifier
+from chatbot.nlu.model_store import PromotedModel
 from chatbot.nlu.parser import Parser
-from chatbot.nlu.smalltalk import KeywordClassifier
 from chatbot.settings import Settings
 from chatbot.storage import migrate
 from chatbot.storage.db import Database
@@ -27,13 +28,16 @@ class Services:
         self.database.dispose()
 
 
-def build_services(settings: Settings, *, clock: Clock | None = None, require_schema: bool = True) -> Services:
-    """Connect to the database and load the NLU stages once for the whole process."""
+def build_services(settings: Settings, *, clock: Clock | None = None,
+                   classifier: IntentClassifier | None = None) -> Services:
+    """Connect to the database and load the NLU stages once for the whole process.
+
+    The intent classifier is the promoted model of `settings.model_dir` unless one is given.
+    """
     clock = clock or SystemClock()
     database = Database(settings.database_url)
-    if require_schema:
-        ensure_schema_current(database)
-    parser = Parser(KeywordClassifier())
+    ensure_schema_current(database)
+    parser = Parser(classifier or PromotedModel(settings.model_dir))
     engine = Engine(
         database, parser, SmallTalkPolicy(), clock=clock,
         max_text_length=settings.max_text_length,

@@ -146,16 +146,40 @@ def database(database_url):
     db.dispose()
 
 
-@pytest.fixture
-def settings(database_url, tmp_path) -> Settings:
-    return Settings(env="sandbox", database_url=database_url, model_dir=tmp_path / "models")
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory) -> Path:
+    """A model directory with one trained, promoted intent model (trained once per run)."""
+    from training.train import train
+
+    directory = tmp_path_factory.mktemp("models")
+    train(DATA_DIR / "intents.yaml", directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def intent_model(model_dir):
+    from chatbot.nlu.model_store import PromotedModel
+
+    return PromotedModel(model_dir)
+
+
+@pytest.fixture(scope="session")
+def parser(intent_model):
+    from chatbot.nlu.parser import Parser
+
+    return Parser(intent_model)
 
 
 @pytest.fixture
-def services(settings, clock):
+def settings(database_url, model_dir) -> Settings:
+    return Settings(env="sandbox", database_url=database_url, model_dir=model_dir)
+
+
+@pytest.fixture
+def services(settings, clock, intent_model):
     from chatbot.service import build_services
 
-    built = build_services(settings, clock=clock)
+    built = build_services(settings, clock=clock, classifier=intent_model)
     yield built
     built.close()
 

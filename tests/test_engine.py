@@ -8,15 +8,13 @@ from sqlalchemy import func, select
 from chatbot.dialogue.policy import PolicyResult, SmallTalkPolicy
 from chatbot.engine import Engine
 from chatbot.errors import InvalidInput
-from chatbot.nlu.parser import Parser
-from chatbot.nlu.smalltalk import KeywordClassifier
 from chatbot.storage.db import Database
 from chatbot.storage.models import ChatMessage, TurnLog
 
 
 @pytest.fixture
-def engine(database, clock):
-    return Engine(database, Parser(KeywordClassifier()), SmallTalkPolicy(), clock=clock)
+def engine(database, clock, parser):
+    return Engine(database, parser, SmallTalkPolicy(), clock=clock)
 
 
 def _count(database, model, **where):
@@ -120,21 +118,21 @@ def _fire(engines, user, count):
         t.join()
 
 
-def test_messages_of_one_conversation_are_serialized(backend, database_url, clock):
+def test_messages_of_one_conversation_are_serialized(backend, database_url, clock, parser):
     policy = _SlowPolicy()
     database = Database(database_url)
-    engine = Engine(database, Parser(KeywordClassifier()), policy, clock=clock)
+    engine = Engine(database, parser, policy, clock=clock)
     _fire([engine], "same-user", 6)
     assert policy.peak == 1
     assert _count(database, TurnLog, user_id="same-user") == 6
     database.dispose()
 
 
-def test_two_engines_on_postgresql_still_serialize_a_conversation(postgres_url, clock):
+def test_two_engines_on_postgresql_still_serialize_a_conversation(postgres_url, clock, parser):
     """Like two server processes: separate pools, no shared in-process lock."""
     policy = _SlowPolicy()
     databases = [Database(postgres_url), Database(postgres_url)]
-    engines = [Engine(db, Parser(KeywordClassifier()), policy, clock=clock) for db in databases]
+    engines = [Engine(db, parser, policy, clock=clock) for db in databases]
     _fire(engines, "cross-process", 6)
     assert policy.peak == 1
     assert _count(databases[0], TurnLog, user_id="cross-process") == 6
@@ -142,10 +140,10 @@ def test_two_engines_on_postgresql_still_serialize_a_conversation(postgres_url, 
         db.dispose()
 
 
-def test_different_conversations_run_in_parallel_on_postgresql(postgres_url, clock):
+def test_different_conversations_run_in_parallel_on_postgresql(postgres_url, clock, parser):
     policy = _SlowPolicy()
     database = Database(postgres_url)
-    engine = Engine(database, Parser(KeywordClassifier()), policy, clock=clock)
+    engine = Engine(database, parser, policy, clock=clock)
     threads = [threading.Thread(target=engine.handle, args=("web", f"user-{i}", "你好")) for i in range(4)]
     for t in threads:
         t.start()
