@@ -87,7 +87,9 @@ class Engine:
         conversations.add_message(db, session, "user", mask_text(message.text), now)
         state = DialogueState.from_json(session.state)
         if session.mode == "bot":
-            result = self.policy.respond(TurnContext(parse, state, session.customer_id, now))
+            ctx = TurnContext(parse, state, session.customer_id, now, db, message.channel,
+                              message.user_id, session.id)
+            result = self.policy.respond(ctx)
         else:
             # A person owns the conversation: the bot stays out and only records the message.
             result = PolicyResult([], state, "forwarded_to_agent")
@@ -95,7 +97,6 @@ class Engine:
         for text in replies:
             conversations.add_message(db, session, "bot", text, now)
         session.state = result.state.to_json()
-        session.mode = result.mode or session.mode
         session.last_active_at = now
         reply_state = SessionState(session.mode, parse.intent.name, result.state.active_flow)
         db.add(self._turn_row(session, message, parse, result, replies, reply_state, started))

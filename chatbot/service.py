@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from chatbot.channels.outbound import OutboundRegistry
 from chatbot.clock import Clock, SystemClock
 from chatbot.dialogue.policy import SmallTalkPolicy
 from chatbot.engine import Engine
@@ -23,6 +24,7 @@ class Services:
     parser: Parser
     engine: Engine
     clock: Clock
+    outbound: OutboundRegistry
 
     def close(self) -> None:
         self.database.dispose()
@@ -43,7 +45,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
         max_text_length=settings.max_text_length,
         session_idle=timedelta(minutes=settings.session_idle_minutes),
     )
-    return Services(settings, database, parser, engine, clock)
+    return Services(settings, database, parser, engine, clock, OutboundRegistry())
 
 
 def ensure_schema_current(database: Database) -> None:

@@ -58,6 +58,7 @@ def upgrade() -> None:
     sa.Column('code_hash', sa.String(length=128), nullable=False),
     sa.Column('phone', sa.String(length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_attempt_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('consumed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

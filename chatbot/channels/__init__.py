@@ -1,0 +1,1 @@
+"""Channel adapters: turn channel input into engine calls and deliver replies back."""
