@@ -12,9 +12,13 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
-from api.routes import chat, health, nlu, sandbox
+from api.routes import chat, exports, faq, health, nlu, sandbox
+from api.routes import admin, agent, auth, events, metrics
+from api.routes import wechat
+from chatbot.channels.wechat.setup import build_wechat
 from chatbot.service import Services, build_services
 from chatbot.settings import Settings
+from knowledge.faq.editor import FaqEditor
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -25,14 +29,22 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         yield
+        _app.state.wechat.close()
         services.close()
 
     app = FastAPI(title="示例银行智能客服", version="0.1.0", lifespan=lifespan)
     app.state.services = services
+    app.state.faq_editor = FaqEditor(services.knowledge, services.settings.faq_path)
+    app.state.wechat = build_wechat(services)  # WeChat callback + the `wechat` outbound sender
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(nlu.router)
+    app.include_router(exports.router)
+    app.include_router(faq.router)
+    app.include_router(wechat.router)
+    for handoff_router in (auth.router, agent.router, events.router, admin.router, metrics.router):
+        app.include_router(handoff_router)  # human handoff, agent console (docs/handoff.md)
     if services.settings.is_sandbox:
         app.include_router(sandbox.router)
     if services.settings.bench_echo:
@@ -42,6 +54,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html")
+
+    @app.get("/agent", include_in_schema=False)
+    async def agent_console() -> FileResponse:
+        return FileResponse(STATIC_DIR / "agent.html")
 
     return app
 

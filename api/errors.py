@@ -14,6 +14,7 @@ from chatbot.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    RateLimited,
     ServiceUnavailable,
     Unauthorized,
 )
@@ -26,6 +27,7 @@ STATUS = {
     Unauthorized: 401,
     Forbidden: 403,
     Conflict: 409,
+    RateLimited: 429,
     ServiceUnavailable: 503,
 }
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
@@ -43,7 +45,8 @@ def _status_for(exc: ChatbotError) -> int:
 
 
 async def _chatbot_error(_request: Request, exc: ChatbotError) -> JSONResponse:
-    return JSONResponse(error_body(exc.code, exc.message), status_code=_status_for(exc))
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return JSONResponse(error_body(exc.code, exc.message), status_code=_status_for(exc), headers=headers)
 
 
 async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -17,6 +17,12 @@ nlu_app = typer.Typer(help="语义理解", no_args_is_help=True)
 app.add_typer(nlu_app, name="nlu")
 models_app = typer.Typer(help="意图模型版本", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+faq_app = typer.Typer(help="知识库问答", no_args_is_help=True)
+app.add_typer(faq_app, name="faq")
+wechat_app = typer.Typer(help="微信公众号", no_args_is_help=True)
+app.add_typer(wechat_app, name="wechat")
+wechat_menu_app = typer.Typer(help="公众号自定义菜单（data/wechat_menu.yaml）", no_args_is_help=True)
+wechat_app.add_typer(wechat_menu_app, name="menu")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -51,8 +57,11 @@ def serve(
     database.dispose()
     _ensure_model(settings)
     console.print(f"示例银行智能客服：http://{host}:{port}/  （接口文档 /docs，环境 {settings.env}）")
+    # Open event streams (agent consoles, chat pages) never finish on their own: give them
+    # a few seconds on shutdown instead of waiting for every browser to go away.
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                loop="uvloop", http="httptools", log_level=settings.log_level.lower())
+                loop="uvloop", http="httptools", log_level=settings.log_level.lower(),
+                timeout_graceful_shutdown=5)
 
 
 @app.command()
@@ -158,6 +167,20 @@ def nlu_parse(text: Annotated[str, typer.Argument(help="要解析的句子")]) -
     print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
 
 
+@faq_app.command("search")
+def faq_search(text: Annotated[str, typer.Argument(help="问题")],
+               top_k: Annotated[int, typer.Option(min=1, max=20, help="返回条数")] = 5) -> None:
+    """在 FAQ 知识库中检索（JSON）。"""
+    import json
+
+    from knowledge.faq.retrieve import FaqRetriever
+
+    settings = _settings()
+    _validate_text(text, settings)
+    hits = FaqRetriever.from_file(settings.faq_path).search(text, top_k)
+    print(json.dumps({"results": [h.to_dict() for h in hits]}, ensure_ascii=False, indent=2))
+
+
 def _validate_text(text: str, settings: Settings) -> None:
     if not text.strip():
         raise InvalidInput("文本不能为空", "empty_text")
@@ -190,6 +213,36 @@ def models_promote(version: Annotated[str, typer.Argument(help="模型版本")])
 
     promote(_settings().model_dir, version)
     console.print(f"已发布模型 {version}")
+
+
+@wechat_menu_app.command("show")
+def wechat_menu_show() -> None:
+    """校验菜单文件并打印将要推送的 JSON。"""
+    import json
+
+    from chatbot.channels.wechat.menu import load_menu
+
+    menu = load_menu(_settings().wechat_menu_path)
+    print(json.dumps(menu.to_wechat(), ensure_ascii=False, indent=2))
+
+
+@wechat_menu_app.command("push")
+def wechat_menu_push() -> None:
+    """把菜单推送到公众号（需 CHATBOT_WECHAT_APPID / CHATBOT_WECHAT_SECRET）。"""
+    from chatbot.channels.wechat.menu import load_menu
+    from chatbot.channels.wechat.setup import build_api, redis_client
+
+    settings = _settings()
+    menu = load_menu(settings.wechat_menu_path)
+    client = redis_client(settings.redis_url)  # share the workers' access token, never replace it
+    api = build_api(settings, client)
+    try:
+        api.create_menu(menu.to_wechat())
+    finally:
+        api.close()
+        if client is not None:
+            client.close()
+    console.print(f"公众号菜单已推送：{len(menu.buttons)} 个一级菜单，{len(menu.leaves())} 个按钮")
 
 
 def main() -> None:

@@ -3,9 +3,14 @@
     Engine.handle(channel, user_id, text, message_id)
       -> validate -> NLU parse (stateless, outside the lock)
       -> per-conversation lock -> one write transaction:
-           replay a repeated message_id | load session -> policy -> save messages,
+           replay a repeated message_id | load session -> route -> save messages,
            session state and the turn log
-      -> Reply
+      -> publish the turn's live events (after the commit) -> Reply
+
+Routing by session mode: "bot" -> (a pending 1–5 rating, else) the dialogue policy, which
+may ask for a person (`result.handoff`: the session is queued at once); "queued" / "agent"
+-> the handoff desk (chatbot/handoff/intake.py): the bot stays out, the message goes to the
+agent, and a queued customer can cancel the wait.
 
 The engine knows nothing about HTTP, XML or terminals.
 """
@@ -16,9 +21,11 @@ import time
 from datetime import timedelta
 
 from chatbot.clock import Clock, SystemClock, bank_today
-from chatbot.dialogue.policy import Policy, PolicyResult, TurnContext
+from chatbot.dialogue.turn import Policy, PolicyResult, TurnContext
 from chatbot.dialogue.state import DialogueState
 from chatbot.errors import InvalidInput
+from chatbot.handoff import intake
+from chatbot.handoff.events import Event, EventBus, LocalBus
 from chatbot.messages import CHANNELS, InboundMessage, Reply, ReplyItem, SessionState
 from chatbot.nlu.parser import Parser, ParseResult
 from chatbot.security.masking import mask_text, mask_value
@@ -45,6 +52,7 @@ class Engine:
         clock: Clock | None = None,
         max_text_length: int = 500,
         session_idle: timedelta = timedelta(minutes=30),
+        events: EventBus | None = None,
     ) -> None:
         self.db = database
         self.parser = parser
@@ -52,6 +60,7 @@ class Engine:
         self.clock = clock or SystemClock()
         self.max_text_length = max_text_length
         self.session_idle = session_idle
+        self.events = events or LocalBus()
         self._locks = KeyedLocks()
 
     def handle(self, channel: str, user_id: str, text: str, message_id: str | None = None) -> Reply:
@@ -59,13 +68,18 @@ class Engine:
         message = self.validate(InboundMessage(channel, user_id, text, message_id))
         started = time.perf_counter()
         parse = self.parser.parse(message.text.strip(), bank_today(self.clock))
-        with self._locks.hold(f"{channel}\x00{user_id}"), self.db.write() as db:
-            lock_conversation_in_transaction(db, channel, user_id)
-            if message_id is not None:
-                earlier = conversations.find_turn(db, channel, user_id, message_id)
-                if earlier is not None:
-                    return _replay(earlier)
-            return self._run_turn(db, message, parse, started)
+        with self._locks.hold(f"{channel}\x00{user_id}"):
+            with self.db.write() as db:
+                lock_conversation_in_transaction(db, channel, user_id)
+                if message_id is not None:
+                    earlier = conversations.find_turn(db, channel, user_id, message_id)
+                    if earlier is not None:
+                        return _replay(earlier)
+                reply, events = self._run_turn(db, message, parse, started)
+            # Committed: consoles and pages may now read what the events announce. Still
+            # inside the conversation's mutex, so one conversation's events leave in order.
+            self.events.publish_all(events)
+        return reply
 
     def validate(self, message: InboundMessage) -> InboundMessage:
         """Refuse input no channel should send; raises InvalidInput with a clear code."""
@@ -81,27 +95,49 @@ class Engine:
             raise InvalidInput(f"消息过长，请控制在 {self.max_text_length} 字以内", "text_too_long")
         return message
 
-    def _run_turn(self, db, message: InboundMessage, parse: ParseResult, started: float) -> Reply:
+    def _run_turn(self, db, message: InboundMessage, parse: ParseResult,
+                  started: float) -> tuple[Reply, list[Event]]:
         now = self.clock.now()
         session = conversations.open_session(db, message.channel, message.user_id, now, self.session_idle)
-        conversations.add_message(db, session, "user", mask_text(message.text), now)
-        state = DialogueState.from_json(session.state)
-        if session.mode == "bot":
-            ctx = TurnContext(parse, state, session.customer_id, now, db, message.channel,
-                              message.user_id, session.id)
-            result = self.policy.respond(ctx)
-        else:
-            # A person owns the conversation: the bot stays out and only records the message.
-            result = PolicyResult([], state, "forwarded_to_agent")
+        said = conversations.add_message(db, session, "user", mask_text(message.text), now)
+        # Bindings change inside a conversation (bind / unbind), so read them every turn.
+        session.customer_id = conversations.bound_customer_id(db, message.channel, message.user_id)
+        result, events = self._route(db, session, said, parse, message, now)
         replies = [mask_text(text) for text in result.replies]
         for text in replies:
             conversations.add_message(db, session, "bot", text, now)
-        session.state = result.state.to_json()
+        session.customer_id = conversations.bound_customer_id(db, message.channel, message.user_id)
         session.last_active_at = now
         reply_state = SessionState(session.mode, parse.intent.name, result.state.active_flow)
         db.add(self._turn_row(session, message, parse, result, replies, reply_state, started))
         db.flush()
-        return Reply(session.id, tuple(ReplyItem(t) for t in replies), reply_state)
+        return Reply(session.id, tuple(ReplyItem(t) for t in replies), reply_state), events
+
+    def _route(self, db, session: ChatSession, said, parse: ParseResult, message: InboundMessage,
+               now) -> tuple[PolicyResult, list[Event]]:
+        """The handoff desk while a person is involved; otherwise the policy (which may ask for one).
+
+        Only the policy changes the dialogue state, so a flow that stalled before the
+        handoff is still there, untouched, when the agent releases the customer to the bot.
+        """
+        state = DialogueState.from_json(session.state)
+        desk = None
+        if session.mode != "bot":
+            desk = intake.customer_turn(db, session, said, parse.intent.name, parse.intent.confidence, now)
+        if desk is None and session.mode == "bot":
+            desk = intake.take_rating(db, session, said.text, now)
+        if desk is not None:
+            return PolicyResult(desk.replies, state, desk.outcome, [{"action": desk.outcome}]), desk.events
+        ctx = TurnContext(parse, state, session.customer_id, now, db, message.channel, message.user_id, session.id)
+        result = self.policy.respond(ctx)
+        session.state = result.state.to_json()
+        if result.handoff is None:
+            return result, []
+        queued = intake.enqueue(db, session, result.handoff, now, announced=bool(result.replies))
+        result.replies = [*result.replies, *queued.replies]
+        result.steps = [*result.steps, {"action": "handoff", "reason": result.handoff.reason,
+                                        "priority": result.handoff.priority}]
+        return result, queued.events
 
     def _turn_row(self, session: ChatSession, message: InboundMessage, parse: ParseResult,
                   result: PolicyResult, replies: list[str], state: SessionState, started: float) -> TurnLog:

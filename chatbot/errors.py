@@ -6,6 +6,7 @@
     ├── Unauthorized        missing or bad credentials (-> 401)
     ├── Forbidden           authenticated but not allowed (-> 403)
     ├── Conflict            the request clashes with current state (-> 409)
+    ├── RateLimited         too many attempts; `retry_after` seconds (-> 429)
     └── ServiceUnavailable  a backing system cannot be reached (-> 503)
 
 Third-party errors are translated where they enter (storage, outside APIs); the HTTP
@@ -43,6 +44,16 @@ class Forbidden(ChatbotError):
 
 class Conflict(ChatbotError):
     default_code = "conflict"
+
+
+class RateLimited(ChatbotError):
+    """Too many attempts (e.g. failed staff logins); try again after `retry_after` seconds."""
+
+    default_code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code)
+        self.retry_after = retry_after
 
 
 class ServiceUnavailable(ChatbotError):

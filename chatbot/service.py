@@ -6,15 +6,19 @@ from datetime import timedelta
 
 from chatbot.channels.outbound import OutboundRegistry
 from chatbot.clock import Clock, SystemClock
-from chatbot.dialogue.policy import SmallTalkPolicy
+import chatbot.dialogue.flows  # noqa: F401 (registers the flows)
+from chatbot.dialogue.policy import DialoguePolicy
 from chatbot.engine import Engine
 from chatbot.errors import ServiceUnavailable
+from chatbot.handoff.wiring import HandoffServices, build_handoff, make_bus
 from chatbot.nlu.intents import IntentClassifier
 from chatbot.nlu.model_store import PromotedModel
 from chatbot.nlu.parser import Parser
+from chatbot.security.staff_auth import StaffAuth
 from chatbot.settings import Settings
 from chatbot.storage import migrate
 from chatbot.storage.db import Database
+from knowledge.desk import KnowledgeDesk
 
 
 @dataclass
@@ -25,13 +29,18 @@ class Services:
     engine: Engine
     clock: Clock
     outbound: OutboundRegistry
+    handoff: HandoffServices  # queue, agent desk and console, live events, metrics
+    auth: StaffAuth  # staff logins and bearer tokens
+    knowledge: KnowledgeDesk  # FAQ retrieval and the knowledge graph
 
     def close(self) -> None:
+        self.handoff.close()
         self.database.dispose()
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None,
-                   classifier: IntentClassifier | None = None) -> Services:
+                   classifier: IntentClassifier | None = None,
+                   knowledge: KnowledgeDesk | None = None) -> Services:
     """Connect to the database and load the NLU stages once for the whole process.
 
     The intent classifier is the promoted model of `settings.model_dir` unless one is given.
@@ -40,12 +49,18 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
     database = Database(settings.database_url)
     ensure_schema_current(database)
     parser = Parser(classifier or PromotedModel(settings.model_dir))
+    events = make_bus(settings.redis_url)
+    knowledge = knowledge or KnowledgeDesk.load(settings.faq_path, settings.data_dir / "kg.yaml")
+    policy = DialoguePolicy(settings.secret_key, settings.public_base_url, knowledge)
     engine = Engine(
-        database, parser, SmallTalkPolicy(), clock=clock,
+        database, parser, policy, clock=clock,
         max_text_length=settings.max_text_length,
-        session_idle=timedelta(minutes=settings.session_idle_minutes),
+        session_idle=timedelta(minutes=settings.session_idle_minutes), events=events,
     )
-    return Services(settings, database, parser, engine, clock, OutboundRegistry())
+    outbound = OutboundRegistry()
+    handoff = build_handoff(settings, database, clock, outbound, events)
+    auth = StaffAuth(database, settings.secret_key, clock, timedelta(minutes=settings.staff_token_minutes))
+    return Services(settings, database, parser, engine, clock, outbound, handoff, auth, knowledge)
 
 
 def ensure_schema_current(database: Database) -> None:

@@ -37,12 +37,33 @@ class Settings(BaseSettings):
     wechat_aes_key: str | None = None
     wechat_appid: str | None = None
     wechat_api_base: str = "https://api.weixin.qq.com"
+    # WeChat official account, beyond the contract's four: the AppSecret (for access tokens),
+    # the passive-reply deadline of the 5-second rule, request freshness, outbound retries,
+    # the menu file and the template ids of notifications (see docs/wechat.md).
+    wechat_secret: str | None = None
+    wechat_reply_timeout_seconds: float = 4.0
+    wechat_max_request_age_seconds: int = 300
+    wechat_api_timeout_seconds: float = 5.0
+    wechat_api_attempts: int = 3
+    wechat_api_backoff_seconds: float = 0.5
+    wechat_token_refresh_margin_seconds: int = 300
+    wechat_menu_path: Path = DATA_DIR / "wechat_menu.yaml"
+    wechat_template_transfer_receipt: str | None = None
+    wechat_template_card_progress: str | None = None
+    wechat_template_loan_progress: str | None = None
+    wechat_template_news: str | None = None
+    # Where customers reach this service (used in links the bot sends, e.g. exports).
+    public_base_url: str = "http://127.0.0.1:8000"
     # Limits of the chat surface; not part of the public contract but tunable.
     max_text_length: int = 500
     session_idle_minutes: int = 30
     log_level: str = "INFO"
     # Mounts POST /bench/echo, the bare-framework baseline of bench/chat_roundtrip.py.
     bench_echo: bool = False
+    # Human handoff (docs/handoff.md): sessions an agent serves at once unless an admin
+    # set another number for that agent, and how long a staff login token lives.
+    agent_capacity: int = Field(default=3, ge=1, le=50)
+    staff_token_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60)
 
     @property
     def is_sandbox(self) -> bool:

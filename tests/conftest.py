@@ -170,16 +170,24 @@ def parser(intent_model):
     return Parser(intent_model)
 
 
+@pytest.fixture(scope="session")
+def knowledge_desk():
+    """The FAQ index and knowledge graph, built once per run (indexing takes seconds)."""
+    from knowledge.desk import KnowledgeDesk
+
+    return KnowledgeDesk.load(DATA_DIR / "faq.yaml", DATA_DIR / "kg.yaml")
+
+
 @pytest.fixture
 def settings(database_url, model_dir) -> Settings:
     return Settings(env="sandbox", database_url=database_url, model_dir=model_dir)
 
 
 @pytest.fixture
-def services(settings, clock, intent_model):
+def services(settings, clock, intent_model, knowledge_desk):
     from chatbot.service import build_services
 
-    built = build_services(settings, clock=clock, classifier=intent_model)
+    built = build_services(settings, clock=clock, classifier=intent_model, knowledge=knowledge_desk)
     yield built
     built.close()
 

@@ -15,8 +15,9 @@ def run(args, env_extra, stdin=None):
 
 
 @pytest.fixture
-def cli_env(tmp_path):
-    return {"CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "CHATBOT_ENV": "sandbox"}
+def cli_env(tmp_path, model_dir):
+    return {"CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "CHATBOT_ENV": "sandbox",
+            "CHATBOT_MODEL_DIR": str(model_dir)}
 
 
 def test_upgrade_seed_twice_and_chat(cli_env):
@@ -55,3 +56,25 @@ def test_bad_setting_is_one_line(cli_env):
 
 def test_unknown_command_exits_non_zero(cli_env):
     assert run(["fly"], cli_env).returncode != 0
+
+
+def test_nlu_parse_and_faq_search_print_json(cli_env):
+    import json
+
+    parsed = json.loads(run(["nlu", "parse", "给李娜转两千五"], cli_env).stdout)
+    assert parsed["intent"]["name"] == "transfer.create"
+    assert {"entity": "amount", "value": "2500.00", "start": 4, "end": 7} in parsed["entities"]
+    found = json.loads(run(["faq", "search", "ATM吞卡了"], cli_env).stdout)
+    assert "吞卡" in found["results"][0]["question"]
+    empty = run(["nlu", "parse", " "], cli_env)
+    assert empty.returncode == 1 and empty.stderr.startswith("错误：")
+
+
+def test_train_list_and_promote(tmp_path, cli_env):
+    env = {**cli_env, "CHATBOT_MODEL_DIR": str(tmp_path / "models")}
+    trained = run(["train"], env)
+    assert trained.returncode == 0 and "（已发布）" in trained.stdout
+    listing = run(["models", "list"], env).stdout
+    assert "✓" in listing
+    bad = run(["models", "promote", "no-such-version"], env)
+    assert bad.returncode == 1 and "no-such-version" in bad.stderr

@@ -5,7 +5,9 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from chatbot.dialogue.policy import PolicyResult, SmallTalkPolicy
+import chatbot.dialogue.flows  # noqa: F401 (registers the flows)
+from chatbot.dialogue.policy import DialoguePolicy
+from chatbot.dialogue.turn import PolicyResult
 from chatbot.engine import Engine
 from chatbot.errors import InvalidInput
 from chatbot.storage.db import Database
@@ -14,7 +16,7 @@ from chatbot.storage.models import ChatMessage, TurnLog
 
 @pytest.fixture
 def engine(database, clock, parser):
-    return Engine(database, parser, SmallTalkPolicy(), clock=clock)
+    return Engine(database, parser, DialoguePolicy("test-secret", "http://testserver"), clock=clock)
 
 
 def _count(database, model, **where):
@@ -36,12 +38,10 @@ def test_greeting_is_answered_and_logged(engine, database):
     assert senders == ["user", "bot"]
 
 
-def test_unknown_text_falls_back_honestly_and_escalates_wording(engine):
-    first = engine.handle("web", "u2", "帮我算一下量子力学")
-    second = engine.handle("web", "u2", "还是那个量子问题")
-    assert "没太明白" in first.text and "955888" in first.text
-    assert "还是没能理解" in second.text
-    assert second.session_id == first.session_id
+def test_out_of_scope_is_declined_politely(engine):
+    reply = engine.handle("web", "u2", "今天天气怎么样")
+    assert reply.state.intent == "out_of_scope"
+    assert "回答不了" in reply.text and "转账" in reply.text
 
 
 def test_repeated_message_id_is_answered_once(engine, database):
@@ -94,7 +94,7 @@ class _SlowPolicy:
     """Records how many turns of the same conversation run at the same time."""
 
     def __init__(self):
-        self.inner = SmallTalkPolicy()
+        self.inner = DialoguePolicy("test-secret", "http://testserver")
         self.active = 0
         self.peak = 0
         self.guard = threading.Lock()

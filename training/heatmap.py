@@ -84,4 +84,4 @@ def _annotate(axes, matrix: np.ndarray, shares: np.ndarray) -> None:
     # Only non-zero cells: 32 x 32 zeros would drown the few confusions worth seeing.
     for row, col in zip(*np.nonzero(matrix)):
         colour = "white" if shares[row, col] > 0.6 else "black"
-        axes.text(col, row, str(matrix[row, col]), ha="center", va="center", fontsize=6, color=colour)
+        axes.text(col, row, str(matrix[row, col]), ha="center", va="center", fontsize=7, color=colour)

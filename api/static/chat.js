@@ -1,5 +1,7 @@
 // Web chat page: sends with Enter, renders the transcript from /v1/chat/history so bot and
 // agent replies (which can arrive later) appear the same way, and keeps the user id.
+// Live: an EventSource on /v1/chat/events announces agent messages, queue place and mode
+// changes; the history endpoint stays the record (polled as a fallback when the stream is down).
 (function () {
   "use strict";
   const log = document.getElementById("log");
@@ -7,12 +9,20 @@
   const input = document.getElementById("input");
   const sendButton = document.getElementById("send");
   const statusLine = document.getElementById("status");
-  const POLL_MS = 3000;
+  const banner = document.getElementById("banner");
+  const bannerText = document.getElementById("banner-text");
+  const cancelWait = document.getElementById("cancel-wait");
+  const POLL_MS = 3000;          // without a live stream
+  const LIVE_POLL_MS = 15000;    // with one: only a safety net
   const MODE_LABEL = { bot: "在线", queued: "排队等待人工客服", agent: "人工客服服务中" };
 
   const userId = loadUserId();
   let lastId = 0;
+  let lastSync = 0;
   let syncing = null;
+  let live = false;
+  let mode = "bot";
+  let ratingItem = null;
   const pending = [];  // user bubbles shown before the server confirmed them
 
   function loadUserId() {
@@ -62,9 +72,11 @@
         if (!response.ok) return;
         const data = await response.json();
         for (const message of data.messages) {
+          if (message.id <= lastId) continue;
           render(message);
           lastId = Math.max(lastId, message.id);
         }
+        lastSync = Date.now();
       } catch (_) {
         // Offline for a moment: the next poll catches up.
       } finally {
@@ -74,7 +86,82 @@
     return syncing;
   }
 
+  // --- queue, agent and rating state -------------------------------------------------------
+  function setMode(next, detail) {
+    mode = next || "bot";
+    const agent = detail && detail.agent;
+    statusLine.textContent = mode === "agent" && agent ? "客服" + agent + "服务中" : (MODE_LABEL[mode] || "在线");
+    document.body.dataset.mode = mode;
+    if (mode !== "queued") banner.hidden = true;
+    if (mode === "queued") showQueue(detail || {});
+  }
+
+  function showQueue(spot) {
+    banner.hidden = false;
+    bannerText.textContent = spot.position
+      ? "正在为您转接人工客服 · 排队第 " + spot.position + " 位，预计等待 " + spot.estimated_wait_minutes + " 分钟"
+      : "正在为您转接人工客服…";
+  }
+
+  function showRating() {
+    if (ratingItem) return;
+    ratingItem = document.createElement("li");
+    ratingItem.className = "msg msg--rating";
+    const body = document.createElement("div");
+    body.className = "msg__bubble rating";
+    const label = document.createElement("span");
+    label.className = "rating__label";
+    label.textContent = "请为本次人工服务打分";
+    body.appendChild(label);
+    const stars = document.createElement("div");
+    stars.className = "rating__stars";
+    for (let n = 1; n <= 5; n++) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "rating__star";
+      button.dataset.score = String(n);
+      button.textContent = n + " 分";
+      button.addEventListener("click", () => { hideRating(); send(String(n)); });
+      stars.appendChild(button);
+    }
+    body.appendChild(stars);
+    ratingItem.appendChild(body);
+    log.appendChild(ratingItem);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function hideRating() {
+    if (ratingItem) ratingItem.remove();
+    ratingItem = null;
+  }
+
+  async function loadStatus() {
+    try {
+      const response = await fetch("/v1/chat/status?user_id=" + encodeURIComponent(userId));
+      if (!response.ok) return;
+      const status = await response.json();
+      setMode(status.mode, status);
+      if (status.rating_pending) showRating();
+    } catch (_) { /* the stream or the next send tells us */ }
+  }
+
+  function listen() {
+    if (!window.EventSource) return;
+    const source = new EventSource("/v1/chat/events?user_id=" + encodeURIComponent(userId));
+    source.addEventListener("ready", () => { live = true; sync(); loadStatus(); });
+    source.addEventListener("message", () => sync());
+    source.addEventListener("position", (e) => setMode("queued", JSON.parse(e.data)));
+    source.addEventListener("mode", (e) => {
+      const data = JSON.parse(e.data);
+      setMode(data.mode, data);
+      sync().then(() => { if (data.rating_requested) showRating(); });
+    });
+    source.onerror = () => { live = false; };  // EventSource reconnects by itself
+  }
+
+  // --- sending -----------------------------------------------------------------------------
   async function send(text) {
+    if (ratingItem && !/^[1-5]$/.test(text)) hideRating();
     pending.push(bubble("user", text, "msg--pending"));
     const typing = bubble("bot", "正在输入…", "typing");
     sendButton.disabled = true;
@@ -86,7 +173,8 @@
       });
       const data = await response.json();
       if (!response.ok) throw new Error(data.error ? data.error.message : "发送失败");
-      statusLine.textContent = MODE_LABEL[data.state.mode] || "在线";
+      if (data.state.mode !== mode) setMode(data.state.mode);
+      if (data.state.mode === "queued") loadStatus();  // place and wait for the banner
     } catch (error) {
       const item = pending.pop();
       if (item) item.remove();
@@ -117,9 +205,15 @@
     }
   });
 
+  cancelWait.addEventListener("click", () => send("取消"));
+
   sync().then(() => {
     if (lastId === 0) bubble("bot", "您好！我是示例银行智能客服，请问有什么可以帮您？");
   });
-  setInterval(sync, POLL_MS);
+  loadStatus();
+  listen();
+  setInterval(() => {
+    if (!live || Date.now() - lastSync >= LIVE_POLL_MS) sync();
+  }, POLL_MS);
   input.focus();
 })();

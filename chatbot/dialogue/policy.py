@@ -1,82 +1,237 @@
-"""Policy interface and the base policy: small talk and an honest fallback.
+"""The dialogue policy: continue the active flow, start one, answer, clarify or hand off.
 
-A policy receives what NLU understood plus the session's state and returns replies, the
-new state and an outcome label for the turn log. It never touches HTTP or storage.
+Order of decisions for one message:
+  1. a pending "abandon the current flow?" question is answered;
+  2. inside a flow: cancel, ask for a person, answer an interruption and re-ask, offer to
+     switch to another business, or take the message further (slots, confirm, code);
+  3. otherwise: follow-ups of the last query, small talk, knowledge, hand-off, or a new
+     flow (binding first when the customer's own money is involved).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
+import re
+import uuid
 
-from sqlalchemy.orm import Session
+from chatbot.clock import BANK_TZ
+from chatbot.dialogue import fraud, replies, steps
+from chatbot.dialogue.context import FlowContext
+from chatbot.dialogue.flows import bind, transactions
+from chatbot.dialogue.forms import FLOWS, get_flow
+from chatbot.dialogue.turn import HandoffRequest, PolicyResult, TurnContext  # noqa: F401 (re-exported)
+from chatbot.security.otp import OtpService
+from chatbot.tools.sms import SandboxSms
+from chatbot.tools.sql_bank import SqlBank
 
-from chatbot.dialogue.state import DialogueState
-from chatbot.nlu.parser import ParseResult
-
-
-@dataclass(frozen=True)
-class TurnContext:
-    """Everything a policy may look at for one turn; `db` is the turn's open transaction."""
-
-    parse: ParseResult
-    state: DialogueState
-    customer_id: int | None
-    now: datetime
-    db: Session | None = None
-    channel: str = "web"
-    user_id: str = ""
-    session_id: int | None = None
-
-
-@dataclass(frozen=True)
-class HandoffRequest:
-    """The policy asks for a person; higher priority is served first (complaints: 10)."""
-
-    reason: str  # human_request | complaint | not_understood | flow_failed
-    priority: int = 0
+CONFIDENT = 0.5
+SWITCH_CONFIDENT = 0.6
+CANCEL_WORDS = re.compile(r"^(算了|不办了|取消|不要了|不转了|不挂了|退出|先不.{0,3}了|cancel|stop)[。!.！]*$")
+HUMAN_WORDS = re.compile(r"^(人工|转人工|人工客服)$")
+INTERRUPTIONS = {"faq", "greet", "thanks", "out_of_scope"}
+HOW_TO = re.compile(r"怎么|怎样|如何|咋|什么|吗|么|多少|多久|哪里|哪些|能不能|可以.{0,6}吗|\?|？")
+DIGITS_ONLY = re.compile(r"^[\d\s.,-]+$")
+RAISE_LIMIT = re.compile(r"提|调|升|涨|增加|临时|提高")
 
 
-@dataclass
-class PolicyResult:
-    replies: list[str]
-    state: DialogueState
-    outcome: str
-    steps: list[dict] = field(default_factory=list)
-    handoff: HandoffRequest | None = None
+def flow_for(intent: str, text: str) -> str | None:
+    """The flow that serves an intent; querying a credit limit is a balance question."""
+    if intent == "card.limit" and not RAISE_LIMIT.search(text):
+        return "account.balance"
+    return intent if intent in FLOWS else None
 
 
-class Policy(Protocol):
-    def respond(self, ctx: TurnContext) -> PolicyResult: ...
+class DialoguePolicy:
+    """Routes each understood message; flows do the business (see `forms.Flow`)."""
 
+    def __init__(self, secret_key: str, public_base_url: str, knowledge=None) -> None:
+        self.secret_key = secret_key
+        self.public_base_url = public_base_url.rstrip("/")
+        self.knowledge = knowledge  # answers `faq` questions; None until the knowledge base loads
 
-CAPABILITIES = "我可以帮您查余额和明细、转账、挂失、办信用卡、贷款和理财。"
-HUMAN_HELP = "如需人工服务，请拨打客服热线 955888。"
-SMALL_TALK = {
-    "greet": "您好！我是示例银行智能客服。" + CAPABILITIES,
-    "thanks": "不客气，很高兴为您服务。还有其他需要吗？",
-    "goodbye": "感谢您的咨询，再见！",
-}
-NOT_UNDERSTOOD = "抱歉，我没太明白您的意思，您可以换个说法试试。" + HUMAN_HELP
-NOT_UNDERSTOOD_AGAIN = "抱歉，我还是没能理解。" + CAPABILITIES + HUMAN_HELP
+    def respond(self, turn: TurnContext) -> PolicyResult:
+        ctx = self._context(turn)
+        fraud.note_risky_wording(ctx)
+        self._route(ctx)
+        if ctx.outcome != "not_understood":
+            ctx.state.not_understood = 0
+        return PolicyResult(ctx.replies, ctx.state, ctx.outcome, ctx.steps, ctx.handoff)
 
+    def _context(self, turn: TurnContext) -> FlowContext:
+        otp = OtpService(self.secret_key, SandboxSms(turn.db))
+        return FlowContext(
+            db=turn.db, parse=turn.parse, state=turn.state, bank=SqlBank(turn.db), otp=otp,
+            customer_id=turn.customer_id, now=turn.now, today=turn.now.astimezone(BANK_TZ).date(),
+            channel=turn.channel, user_id=turn.user_id, session_id=turn.session_id, secret_key=self.secret_key)
 
-class SmallTalkPolicy:
-    """Answers greetings, thanks and goodbyes; anything else gets an honest fallback."""
-
-    def __init__(self, confidence_threshold: float = 0.5) -> None:
-        self.threshold = confidence_threshold
-
-    def respond(self, ctx: TurnContext) -> PolicyResult:
-        intent = ctx.parse.intent
+    def _route(self, ctx: FlowContext) -> None:
         state = ctx.state
-        state.last_intent = intent.name
-        if intent.confidence >= self.threshold and intent.name in SMALL_TALK:
-            state.not_understood = 0
-            step = {"action": "utter_small_talk", "intent": intent.name}
-            return PolicyResult([SMALL_TALK[intent.name]], state, "answered", [step])
-        state.not_understood += 1
-        text = NOT_UNDERSTOOD if state.not_understood < 2 else NOT_UNDERSTOOD_AGAIN
-        step = {"action": "fallback", "intent": intent.name, "confidence": intent.confidence,
-                "not_understood": state.not_understood}
-        return PolicyResult([text], state, "not_understood", [step])
+        if self._picks_offered_question(ctx):
+            if state.active_flow:
+                get_flow(state.active_flow).next_step(ctx, filled=["(interruption)"])
+        elif state.pending_switch:
+            self._answer_switch(ctx)
+        elif state.active_flow:
+            self._in_flow(ctx)
+        else:
+            self._no_flow(ctx)
+
+    def _picks_offered_question(self, ctx: FlowContext) -> bool:
+        """An answer to "您是想问：1. … 2. …" (unless it answers the flow's question)."""
+        state = ctx.state
+        if not state.offered_faq or self.knowledge is None:
+            return False
+        if state.active_flow and self._fills_something(get_flow(state.active_flow), ctx):
+            state.offered_faq = []
+            return False
+        return self.knowledge.resolve_offer(ctx)
+
+    # --- inside a flow ---------------------------------------------------------------------------
+    def _in_flow(self, ctx: FlowContext) -> None:
+        flow = get_flow(ctx.state.active_flow)
+        if ctx.state.step == "otp" and steps.is_code_reply(ctx):
+            steps.handle_code(flow, ctx)  # a code is never a cancel or a request for a person
+        elif self._is_cancel(ctx):
+            ctx.say(flow.cancelled(ctx))
+            ctx.step("flow_cancelled", flow=flow.name)
+            ctx.outcome = "cancelled"
+            ctx.state.end_flow(keep_context=False)
+            return
+        elif self._wants_person(ctx):
+            self._hand_off(ctx)  # the flow stays where it is for the agent to see
+            return
+        else:
+            self._in_flow_step(flow, ctx)
+        self._after_flow(ctx)
+
+    def _in_flow_step(self, flow, ctx: FlowContext) -> None:
+        step = ctx.state.step
+        if step == "otp":
+            steps.handle_code(flow, ctx)
+        elif step == "cooling_off":
+            if fraud.cooling_over(ctx):
+                steps.send_code(flow, ctx)
+        elif self._fills_something(flow, ctx):
+            flow.advance(ctx)
+        elif step == "confirm" and (steps.is_affirm(ctx) or steps.is_deny(ctx)):
+            steps.handle_confirm(flow, ctx)
+        elif self._interruption(ctx):
+            self._answer_aside(ctx)
+            flow.next_step(ctx, filled=["(interruption)"])  # re-ask without counting a retry
+        elif self._switch_wanted(ctx, flow):
+            self._offer_switch(ctx, flow)
+        elif step == "confirm":
+            steps.handle_confirm(flow, ctx)
+        else:
+            flow.advance(ctx)
+
+    def _fills_something(self, flow, ctx: FlowContext) -> bool:
+        return any(slot.needed(ctx) and slot.extract(ctx) is not None for slot in flow.slots)
+
+    def _interruption(self, ctx: FlowContext) -> bool:
+        intent = ctx.parse.intent
+        return intent.name in INTERRUPTIONS and intent.confidence >= CONFIDENT and intent.name != "out_of_scope"
+
+    def _switch_wanted(self, ctx: FlowContext, flow) -> bool:
+        intent = ctx.parse.intent
+        return (intent.name in replies.BUSINESS_INTENTS and intent.name != flow.name
+                and intent.confidence >= SWITCH_CONFIDENT)
+
+    def _offer_switch(self, ctx: FlowContext, flow) -> None:
+        ctx.state.pending_switch = ctx.intent
+        ctx.say(f"您正在办理{flow.title}，要先放弃，改为{replies.intent_title(ctx.intent)}吗？请回复“是”或“否”。")
+        ctx.step("offer_switch", current=flow.name, to=ctx.intent)
+
+    def _answer_switch(self, ctx: FlowContext) -> None:
+        target, ctx.state.pending_switch = ctx.state.pending_switch, None
+        if steps.is_affirm(ctx):
+            ctx.step("switched", to=target)
+            ctx.state.end_flow(keep_context=False)
+            self._start(ctx, target)
+        elif steps.is_deny(ctx) or not ctx.state.active_flow:
+            ctx.say("好的，我们继续。")
+            get_flow(ctx.state.active_flow).next_step(ctx, filled=["(resume)"])
+        else:
+            self._in_flow(ctx)
+
+    def _after_flow(self, ctx: FlowContext) -> None:
+        """When binding just finished, go on with what the customer wanted first."""
+        state = ctx.state
+        if state.active_flow is None and state.resume_intent and ctx.customer_id is not None:
+            target, state.resume_intent = state.resume_intent, None
+            self._start(ctx, target)
+
+    # --- no flow ---------------------------------------------------------------------------------
+    def _no_flow(self, ctx: FlowContext) -> None:
+        intent = ctx.parse.intent
+        if ctx.customer_id is not None and transactions.is_follow_up(ctx):
+            transactions.follow_up(ctx, self.public_base_url)
+        elif self._wants_person(ctx):
+            self._hand_off(ctx)
+        elif bind.UNBIND.search(ctx.text):
+            self._start(ctx, "account.bind")
+        elif intent.confidence < CONFIDENT:
+            self._not_understood(ctx)
+        elif flow_for(intent.name, ctx.text) and not self._how_to_answered(ctx):
+            self._start(ctx, flow_for(intent.name, ctx.text))
+        else:
+            self._answer_aside(ctx)
+
+    def _how_to_answered(self, ctx: FlowContext) -> bool:
+        """"卡被吞了咋办" asks how, not to act: a sure FAQ answer wins, the flow is offered."""
+        if self.knowledge is None or not HOW_TO.search(ctx.text):
+            return False
+        if not self.knowledge.answer_if_sure(ctx):
+            return False
+        ctx.say(f"如需我直接帮您{replies.intent_title(ctx.intent)}，请告诉我。")
+        return True
+
+    def _start(self, ctx: FlowContext, name: str) -> None:
+        flow = get_flow(name)
+        if flow.requires_binding and ctx.customer_id is None:
+            ctx.state.resume_intent = name
+            ctx.say(f"{replies.intent_title(name)}需要先绑定您的银行账户。")
+            name, flow = "account.bind", get_flow("account.bind")
+        ctx.state.start_flow(name, uuid.uuid4().hex)
+        ctx.step("flow_started", flow=name)
+        if flow.on_start(ctx):
+            flow.advance(ctx)
+        self._after_flow(ctx)
+
+    def _answer_aside(self, ctx: FlowContext) -> None:
+        """Small talk, knowledge questions and business we cannot do in chat."""
+        name = ctx.intent
+        if name == "faq" and self.knowledge is not None:
+            self.knowledge.answer(ctx)
+            return
+        ctx.say(replies.aside(name, ctx))
+        ctx.outcome = "answered" if name != "out_of_scope" else "out_of_scope"
+        ctx.step("answer", intent=name)
+
+    def _not_understood(self, ctx: FlowContext) -> None:
+        ctx.state.not_understood += 1
+        ctx.outcome = "not_understood"
+        ctx.step("fallback", confidence=ctx.parse.intent.confidence, count=ctx.state.not_understood)
+        if ctx.state.not_understood >= 2:
+            ctx.say("抱歉，我还是没能理解您的问题，正在为您转接人工客服。")
+            ctx.handoff = HandoffRequest("not_understood")
+            ctx.state.not_understood = 0
+        else:
+            ctx.say(replies.NOT_UNDERSTOOD)
+
+    # --- people ----------------------------------------------------------------------------------
+    def _is_cancel(self, ctx: FlowContext) -> bool:
+        return (ctx.intent == "cancel" and ctx.parse.intent.confidence >= CONFIDENT) or bool(CANCEL_WORDS.match(ctx.text))
+
+    def _wants_person(self, ctx: FlowContext) -> bool:
+        if DIGITS_ONLY.match(ctx.text):
+            return False  # the classifier's guess on a bare number means nothing
+        intent = ctx.parse.intent
+        confident = intent.confidence >= CONFIDENT and intent.name in ("human.request", "complaint")
+        return confident or bool(HUMAN_WORDS.match(ctx.text))
+
+    def _hand_off(self, ctx: FlowContext) -> None:
+        complaint = ctx.intent == "complaint"
+        if complaint:
+            ctx.say("非常抱歉给您带来不便，已为您优先转接人工客服。")
+        ctx.handoff = HandoffRequest("complaint" if complaint else "human_request", 10 if complaint else 0)
+        ctx.outcome = "handoff"
+        ctx.step("handoff", reason=ctx.handoff.reason)

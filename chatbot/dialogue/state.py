@@ -1,4 +1,9 @@
-"""The dialogue state kept per chat session (stored as JSON on the session row)."""
+"""The dialogue state kept per chat session (stored as JSON on the session row).
+
+Values in `slots` are JSON-safe (amounts as strings, dates as ISO strings); flows convert
+them back. The agent console reads `active_flow`, `slots`, `missing_slots` and
+`failed_step` to see where a stalled flow stands.
+"""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
@@ -8,9 +13,20 @@ from dataclasses import asdict, dataclass, field, fields
 class DialogueState:
     last_intent: str | None = None
     active_flow: str | None = None
+    flow_id: str | None = None  # one id per flow run; transfers use it as idempotency key
+    step: str | None = None  # collect | confirm | otp | cooling_off
+    asking: str | None = None  # the slot the last question asked for
     slots: dict = field(default_factory=dict)
-    # Consecutive turns the bot did not understand; two in a row offer a person.
-    not_understood: int = 0
+    retries: int = 0  # invalid answers to the current question
+    pending_switch: str | None = None  # intent waiting for "abandon the current flow?"
+    resume_intent: str | None = None  # what to start once binding has finished
+    context: dict = field(default_factory=dict)  # last finished flow, for "那上个月的呢？"
+    not_understood: int = 0  # consecutive turns the bot did not understand
+    failures: dict = field(default_factory=dict)  # flow name -> failed runs this session
+    missing_slots: list = field(default_factory=list)
+    failed_step: str | None = None
+    offered_faq: list = field(default_factory=list)  # FAQ ids offered in a clarification
+    risk: list = field(default_factory=list)  # scam scripts seen in this conversation
 
     @classmethod
     def from_json(cls, data: dict | None) -> "DialogueState":
@@ -19,3 +35,14 @@ class DialogueState:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+    def start_flow(self, name: str, flow_id: str) -> None:
+        self.active_flow, self.flow_id, self.step = name, flow_id, "collect"
+        self.asking, self.slots, self.retries = None, {}, 0
+        self.missing_slots, self.failed_step, self.pending_switch = [], None, None
+
+    def end_flow(self, keep_context: bool = True) -> None:
+        if keep_context and self.active_flow:
+            self.context = {"flow": self.active_flow, "slots": dict(self.slots)}
+        self.active_flow = self.flow_id = self.step = self.asking = None
+        self.slots, self.retries, self.missing_slots, self.pending_switch = {}, 0, [], None

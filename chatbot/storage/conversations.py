@@ -68,3 +68,13 @@ def history(db: Session, channel: str, user_id: str, after: int = 0, limit: int 
         .order_by(ChatMessage.id)
         .limit(limit)
     ).all()
+
+
+def current_session(db: Session, channel: str, user_id: str) -> ChatSession | None:
+    """The user's latest open session, without opening one (status pages, the agent desk)."""
+    return db.scalars(
+        select(ChatSession)
+        .where(ChatSession.channel == channel, ChatSession.user_id == user_id, ChatSession.status == "open")
+        .order_by(ChatSession.id.desc())
+        .limit(1)
+    ).first()

@@ -253,3 +253,73 @@ class AuditLog(Base):
     target: Mapped[str | None] = mapped_column(String(128))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+# --- Human handoff (migration 0002) ----------------------------------------------------------
+
+
+class Handoff(Base):
+    """One wait for, and time with, a person; a chat session can have several in a row.
+
+    status: queued -> active -> released | closed, or queued -> cancelled. At most one
+    ticket of a session is queued or active (the desk checks it under the conversation lock).
+    """
+
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        Index("ix_handoffs_queue", "status", "priority", "id"),
+        Index("ix_handoffs_user", "channel", "user_id", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("chat_sessions.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(String(32))  # human_request | complaint | not_understood | flow_failed | fraud_risk
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    initial_position: Mapped[int] = mapped_column(Integer, default=1)
+    transfers: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # queued at
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_pending: Mapped[bool] = mapped_column(default=False)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AgentProfile(Base):
+    """Per-agent settings; an agent without a row has the service's default capacity."""
+
+    __tablename__ = "agent_profiles"
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), primary_key=True)
+    capacity: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CannedReply(Base):
+    """A quick reply (快捷回复) agents insert into the composer; managed by admins."""
+
+    __tablename__ = "canned_replies"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    title: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LoginAttempt(Base):
+    """Staff login attempts, counted to slow down password guessing (per user and per address)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username", "username", "created_at"),
+        Index("ix_login_attempts_client", "client_ip", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    client_ip: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -89,7 +89,7 @@ def test_sandbox_sms_inbox_exists_only_in_sandbox(client, services):
     _assert_error(client.get("/v1/sandbox/sms", params={"phone": "12345"}), 422, "validation_error")
 
 
-def test_sandbox_sms_inbox_is_absent_in_production(database_url, clock, model_dir, intent_model):
+def test_sandbox_sms_inbox_is_absent_in_production(database_url, clock, model_dir, intent_model, knowledge_desk):
     from fastapi.testclient import TestClient
 
     from api.app import create_app
@@ -98,6 +98,6 @@ def test_sandbox_sms_inbox_is_absent_in_production(database_url, clock, model_di
 
     settings = Settings(env="production", database_url=database_url, model_dir=model_dir,
                         secret_key="a-real-secret-for-this-test")
-    services = build_services(settings, clock=clock, classifier=intent_model)
+    services = build_services(settings, clock=clock, classifier=intent_model, knowledge=knowledge_desk)
     with TestClient(create_app(services=services)) as client:
         _assert_error(client.get("/v1/sandbox/sms", params={"phone": "13800138000"}), 404, "not_found")

@@ -1,0 +1,88 @@
+"""Agent API (role agent; admins too): the queue, one session, and what an agent does with it.
+
+Session ids are chat session ids (`session_id` of `POST /v1/chat`). Only the agent who
+owns a session may write into it; everything is audited (chatbot/handoff/desk.py).
+"""
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import AgentDep, ServicesDep
+
+router = APIRouter(prefix="/v1/agent", tags=["agent"])
+
+
+class MessageIn(BaseModel):
+    text: str = Field(min_length=1, max_length=1000, description="发给客户的消息（会脱敏）")
+
+
+class TransferIn(BaseModel):
+    to: str = Field(min_length=1, max_length=64, description="接手客服的用户名，如 agent2")
+
+
+class SlotsIn(BaseModel):
+    slots: dict[str, str | int | float | bool] = Field(description="客服已完成的槽位，如 {\"identity_verified\": true}")
+    resolve_failed_step: bool = Field(default=True, description="清除失败步骤，转回机器人后从该步继续")
+
+
+@router.get("/queue")
+async def queue(agent: AgentDep, services: ServicesDep) -> dict:
+    """Waiting customers (priority, then arrival), my sessions, my capacity, all agents' load."""
+    return await run_in_threadpool(services.handoff.console.queue, agent)
+
+
+@router.get("/agents")
+async def agents(_agent: AgentDep, services: ServicesDep) -> dict:
+    """Agents a session can be transferred to, with their load and capacity."""
+    return {"agents": await run_in_threadpool(services.handoff.console.agents)}
+
+
+@router.get("/canned-replies")
+async def canned_replies(_agent: AgentDep, services: ServicesDep) -> dict:
+    """Quick replies (快捷回复) for the composer; admins manage them under /v1/admin."""
+    return {"replies": await run_in_threadpool(services.handoff.admin.canned_replies)}
+
+
+@router.get("/sessions/{session_id}")
+async def session(session_id: int, agent: AgentDep, services: ServicesDep) -> dict:
+    """Transcript, what the bot understood, masked customer context, a stalled flow."""
+    return await run_in_threadpool(services.handoff.console.view, agent, session_id)
+
+
+@router.post("/sessions/{session_id}/accept")
+async def accept(session_id: int, agent: AgentDep, services: ServicesDep) -> dict:
+    """Take a queued session (409 when taken already or over capacity)."""
+    return await run_in_threadpool(services.handoff.desk.accept, agent, session_id)
+
+
+@router.post("/sessions/{session_id}/messages")
+async def send(session_id: int, body: MessageIn, agent: AgentDep, services: ServicesDep) -> dict:
+    """Write to the customer (403 unless you own the session)."""
+    return await run_in_threadpool(services.handoff.desk.send, agent, session_id, body.text)
+
+
+@router.post("/sessions/{session_id}/transfer")
+async def transfer(session_id: int, body: TransferIn, agent: AgentDep, services: ServicesDep) -> dict:
+    """Hand the session to another agent with free capacity."""
+    return await run_in_threadpool(services.handoff.desk.transfer, agent, session_id, body.to)
+
+
+@router.post("/sessions/{session_id}/slots")
+async def set_slots(session_id: int, body: SlotsIn, agent: AgentDep, services: ServicesDep) -> dict:
+    """Mark a stalled flow's step as done by the agent, so the bot resumes after it on release."""
+    return await run_in_threadpool(services.handoff.desk.set_slots, agent, session_id, body.slots,
+                                   body.resolve_failed_step)
+
+
+@router.post("/sessions/{session_id}/release")
+async def release(session_id: int, agent: AgentDep, services: ServicesDep) -> dict:
+    """Back to the bot, dialogue state intact."""
+    return await run_in_threadpool(services.handoff.desk.release, agent, session_id)
+
+
+@router.post("/sessions/{session_id}/close")
+async def close(session_id: int, agent: AgentDep, services: ServicesDep) -> dict:
+    """End the service; the customer is asked for a 1–5 rating."""
+    return await run_in_threadpool(services.handoff.desk.close, agent, session_id)

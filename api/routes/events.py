@@ -1,0 +1,110 @@
+"""Live updates as server-sent events, for the agent console and the customer's chat page.
+
+    GET /v1/agent/events                      (Bearer token; the console reads it with fetch)
+    GET /v1/chat/events?user_id=U&channel=web (the chat page's EventSource)
+    GET /v1/chat/status?user_id=U             (queue place / agent / rating after a reload)
+
+Each stream starts with a `ready` event, then sends `queue`, `message`, `mode`, `position`
+and `rating` events as JSON, and a comment every 15 s so that proxies keep it open and a
+vanished client is noticed. A client disconnect cancels the generator (Starlette listens
+for `http.disconnect`), which drops the subscription. Streams end after 30 minutes and
+the client reconnects, so a console re-checks its token. Events announce; the database
+is the record: after (re)connecting, clients reload the queue or the history.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import AgentDep, ServicesDep
+from chatbot.handoff.events import AGENTS, Event, EventBus, agent_key, customer_key
+from chatbot.handoff.status import customer_status
+
+router = APIRouter(tags=["events"])
+
+HEARTBEAT_S = 15.0
+MAX_STREAM_S = 30 * 60
+BUFFER = 200  # a client this far behind is cut off; it reconnects and reloads
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def sse(event: str, data: dict) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+class _Inbox:
+    """Receives events on any thread and hands them to the stream's event loop."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[Event | None] = asyncio.Queue(BUFFER + 1)
+
+    def deliver(self, event: Event) -> None:
+        self.loop.call_soon_threadsafe(self._offer, event)
+
+    def _offer(self, event: Event) -> None:
+        if self.queue.full():  # already cut off
+            return
+        self.queue.put_nowait(event if self.queue.qsize() < BUFFER else None)  # None ends the stream
+
+
+async def stream(bus: EventBus, keys: set[str], hello: dict) -> AsyncIterator[str]:
+    """Subscribe, say hello, relay matching events; unsubscribe however the stream ends."""
+    inbox = _Inbox()
+    subscription = bus.subscribe(keys, inbox.deliver)
+    deadline = inbox.loop.time() + MAX_STREAM_S
+    try:
+        yield "retry: 2000\n\n" + sse("ready", hello)
+        while inbox.loop.time() < deadline:
+            try:
+                event = await asyncio.wait_for(inbox.queue.get(), HEARTBEAT_S)
+            except TimeoutError:
+                yield ": keep-alive\n\n"
+                continue
+            if event is None:
+                break
+            yield sse(event.type, event.public())
+    finally:
+        subscription.close()
+
+
+@router.get("/v1/agent/events")
+async def agent_events(agent: AgentDep, services: ServicesDep) -> StreamingResponse:
+    """The queue for every agent, plus messages of the sessions this agent owns."""
+    keys = {AGENTS, agent_key(agent.id)}
+    hello = {"me": agent.to_dict(), "transport": services.handoff.events.kind}
+    return StreamingResponse(stream(services.handoff.events, keys, hello),
+                             media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+@router.get("/v1/chat/events")
+async def customer_events(
+    services: ServicesDep,
+    user_id: str = Query(min_length=1, max_length=128),
+    channel: Literal["web", "wechat", "terminal"] = "web",
+) -> StreamingResponse:
+    """Agent replies, queue place and mode changes of one chat user."""
+    keys = {customer_key(channel, user_id)}
+    return StreamingResponse(stream(services.handoff.events, keys, {"user_id": user_id}),
+                             media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+@router.get("/v1/chat/status")
+async def chat_status(
+    services: ServicesDep,
+    user_id: str = Query(min_length=1, max_length=128),
+    channel: Literal["web", "wechat", "terminal"] = "web",
+) -> dict:
+    """Mode of the open session, queue place and wait, the serving agent, a pending rating."""
+
+    def load() -> dict:
+        with services.database.read() as db:
+            return customer_status(db, channel, user_id)
+
+    return await run_in_threadpool(load)

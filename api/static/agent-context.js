@@ -1,0 +1,132 @@
+// The right-hand panels of the console: what the bot understood, the (masked) customer,
+// a stalled flow with the form to mark a step done, recent flows, earlier sessions.
+(function () {
+  "use strict";
+  const { label, time, el } = window.Desk;
+
+  function clear(id) {
+    const node = document.getElementById(id);
+    node.replaceChildren();
+    return node;
+  }
+
+  function none(node, text) {
+    node.appendChild(el("p", "muted", text));
+  }
+
+  function kv(node, pairs) {
+    const dl = el("dl", "kv");
+    for (const [key, value] of pairs) {
+      dl.appendChild(el("dt", "", key));
+      dl.appendChild(el("dd", "", value === null || value === undefined || value === "" ? "—" : String(value)));
+    }
+    node.appendChild(dl);
+  }
+
+  function understanding(turns) {
+    const node = clear("ctx-understanding");
+    if (!turns.length) return none(node, "暂无记录");
+    for (const turn of turns.slice(0, 6)) {
+      const row = el("div", "turn");
+      row.appendChild(el("div", "turn__text", turn.text));
+      const meta = el("div", "turn__meta");
+      meta.appendChild(el("span", "tag", turn.intent || "未识别"));
+      const confidence = turn.confidence === null ? "—" : Math.round(turn.confidence * 100) + "%";
+      meta.appendChild(el("span", "turn__conf", "置信度 " + confidence));
+      for (const entity of turn.entities || []) {
+        meta.appendChild(el("span", "tag tag--entity", entity.entity + "=" + JSON.stringify(entity.value)));
+      }
+      row.appendChild(meta);
+      node.appendChild(row);
+    }
+  }
+
+  function customer(info) {
+    const node = clear("ctx-customer");
+    if (!info) return none(node, "客户未绑定身份：不显示账户信息。");
+    kv(node, [["姓名", info.name], ["证件号", info.id_number], ["手机号", info.phone]]);
+    const table = el("table", "accounts");
+    for (const a of info.accounts) {
+      const tr = el("tr");
+      tr.appendChild(el("td", "", a.name + (a.card ? " " + a.card : "")));
+      tr.appendChild(el("td", "num", a.balance));
+      tr.appendChild(el("td", a.status === "active" ? "" : "warn", a.card_status === "lost" ? "已挂失" :
+        (a.status === "frozen" ? "冻结" : "正常")));
+      table.appendChild(tr);
+    }
+    node.appendChild(table);
+  }
+
+  function flow(stalled, canWrite, onSetSlot) {
+    // A live refresh must not wipe what the agent is typing into the form.
+    const typed = ["slot-name", "slot-value"].map((id) => document.getElementById(id)).map((e) => e && e.value);
+    const node = clear("ctx-flow");
+    if (!stalled) return none(node, "没有进行中的业务流程");
+    const slots = Object.entries(stalled.slots || {}).map(([k, v]) => k + "=" + v).join("，");
+    kv(node, [["业务", label("flow", stalled.active_flow)], ["当前步骤", stalled.step],
+              ["失败步骤", stalled.failed_step], ["已填槽位", slots],
+              ["缺少槽位", (stalled.missing_slots || []).join("，")]]);
+    if (stalled.risk_flags && stalled.risk_flags.length) {
+      node.appendChild(el("p", "warn", "风险提示词：" + stalled.risk_flags.join("、")));
+    }
+    if (stalled.stalled) node.appendChild(el("p", "warn", "流程在“" + stalled.failed_step + "”一步停住了。"));
+    if (!canWrite) return;
+    node.appendChild(slotForm(stalled, onSetSlot));
+    if (typed[0]) document.getElementById("slot-name").value = typed[0];
+    if (typed[1]) document.getElementById("slot-value").value = typed[1];
+  }
+
+  function slotForm(stalled, onSetSlot) {
+    const form = el("form", "slot-form");
+    form.id = "slot-form";
+    const name = el("input");
+    name.id = "slot-name";
+    name.placeholder = "槽位名";
+    name.value = (stalled.missing_slots || [])[0] || "";
+    const value = el("input");
+    value.id = "slot-value";
+    value.placeholder = "值";
+    const button = el("button", "", "标记完成");
+    button.type = "submit";
+    form.append(name, value, button);
+    form.appendChild(el("p", "muted", "填写客服已核实/完成的内容；转回机器人后流程从这一步继续。"));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (name.value.trim()) onSetSlot(name.value.trim(), value.value.trim() || true);
+    });
+    return form;
+  }
+
+  function flows(items) {
+    const node = clear("ctx-flows");
+    if (!items.length) return none(node, "暂无");
+    for (const f of items) {
+      node.appendChild(el("div", "ctx-line", label("flow", f.flow) + " · " + f.last_outcome + " · " + time(f.last_at)));
+    }
+  }
+
+  function sessions(items) {
+    const node = clear("ctx-sessions");
+    if (!items.length) return none(node, "暂无");
+    for (const s of items) {
+      const handoffs = s.handoffs.map((h) => label("status", h.status) + (h.rating ? " " + h.rating + "分" : ""));
+      const text = new Date(s.created_at).toLocaleString("zh-CN", { hour12: false }) + " · " + s.messages + " 条消息" +
+        (handoffs.length ? " · 人工：" + handoffs.join("，") : "");
+      node.appendChild(el("div", "ctx-line", text));
+    }
+  }
+
+  function render(view, onSetSlot) {
+    understanding(view.understanding);
+    customer(view.customer);
+    flow(view.stalled_flow, view.can_write, onSetSlot);
+    flows(view.recent_flows);
+    sessions(view.earlier_sessions);
+  }
+
+  function reset() {
+    for (const id of ["ctx-understanding", "ctx-customer", "ctx-flow", "ctx-flows", "ctx-sessions"]) clear(id);
+  }
+
+  window.DeskContext = { render, reset };
+})();

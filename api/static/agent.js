@@ -1,0 +1,269 @@
+// Agent console: login, the live queue, one session (transcript, actions, composer with
+// canned replies), the context panels; admins also manage canned replies here.
+(function () {
+  "use strict";
+  const { api, auth, openStream, label, time, duration, el } = window.Desk;
+  const $ = (id) => document.getElementById(id);
+  const state = { me: null, current: null, view: null, stream: null, canned: [], timers: {} };
+
+  // --- login -------------------------------------------------------------------------------
+  $("login-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    $("login-error").textContent = "";
+    try {
+      const result = await api("/v1/auth/login", { method: "POST",
+        body: { username: $("login-username").value.trim(), password: $("login-password").value } });
+      if (result.role === "analyst") throw new Error("分析员账号不能使用客服工作台");
+      auth.token = result.token;
+      start();
+    } catch (error) {
+      $("login-error").textContent = error.message;
+    }
+  });
+
+  $("logout").addEventListener("click", () => logout());
+
+  function logout(message) {
+    if (state.stream) state.stream.stop();
+    auth.token = null;
+    state.current = null;
+    $("desk-view").hidden = true;
+    $("login-view").hidden = false;
+    $("login-error").textContent = message || "";
+  }
+
+  async function start() {
+    try {
+      state.me = await api("/v1/auth/me");
+    } catch (_) {
+      return logout(auth.token ? "登录已失效，请重新登录" : "");
+    }
+    $("login-view").hidden = true;
+    $("desk-view").hidden = false;
+    $("me").textContent = state.me.display_name + "（" + state.me.username + "）";
+    $("manage-canned").hidden = state.me.role !== "admin";
+    state.stream = openStream("/v1/agent/events", onEvent, onLive);
+    await Promise.all([loadQueue(), loadCanned()]);
+  }
+
+  // --- live events -----------------------------------------------------------------------------
+  function onLive(status) {
+    $("live").dataset.state = status;
+    $("live").textContent = { live: "实时连接", retrying: "连接中断，重连中…", off: "未连接" }[status];
+  }
+
+  function later(name, fn, ms) {
+    clearTimeout(state.timers[name]);
+    state.timers[name] = setTimeout(fn, ms || 120);
+  }
+
+  function onEvent(type, data) {
+    if (type === "unauthorized") return logout("登录已过期，请重新登录");
+    if (type === "ready") { later("queue", loadQueue); if (state.current) later("view", loadView); return; }
+    later("queue", loadQueue);
+    if (data.session_id && data.session_id === state.current) {
+      if (type === "message") appendLine(data); else later("view", loadView);
+    }
+  }
+
+  // --- queue and my sessions ------------------------------------------------------------------
+  async function loadQueue() {
+    let data;
+    try { data = await api("/v1/agent/queue"); } catch (error) { return handle(error); }
+    $("queue-count").textContent = data.queue.length;
+    $("mine-count").textContent = data.mine.length + "/" + data.capacity;
+    fillList($("queue-list"), data.queue, true);
+    fillList($("mine-list"), data.mine, false);
+    const select = $("transfer-to");
+    select.replaceChildren(el("option", "", "转接给…"));
+    select.firstChild.value = "";
+    for (const a of data.agents) {
+      if (a.username === state.me.username) continue;
+      const option = el("option", "", a.display_name + "（" + a.load + "/" + a.capacity + "）");
+      option.value = a.username;
+      select.appendChild(option);
+    }
+  }
+
+  function fillList(list, items, queued) {
+    list.replaceChildren();
+    if (!items.length) list.appendChild(el("li", "list__empty", queued ? "暂无排队客户" : "暂无会话"));
+    for (const item of items) {
+      const li = el("li", "card" + (item.session_id === state.current ? " card--current" : ""));
+      li.dataset.session = item.session_id;
+      const top = el("div", "card__top");
+      top.appendChild(el("span", "badge badge--" + item.reason, label("reason", item.reason)));
+      top.appendChild(el("span", "card__wait", queued ? "第 " + item.position + " 位 · 已等 " + duration(item.waiting_seconds)
+        : "接入于 " + time(item.accepted_at)));
+      li.appendChild(top);
+      li.appendChild(el("div", "card__text", item.last_message || "（暂无消息）"));
+      li.appendChild(el("div", "card__meta", label("channel", item.channel) + " · " + (item.bound ? "已绑定客户" : "未绑定")));
+      li.addEventListener("click", () => openSession(item.session_id));
+      list.appendChild(li);
+    }
+  }
+
+  // --- one session -----------------------------------------------------------------------------
+  async function openSession(id) {
+    state.current = id;
+    $("canned-admin").hidden = true;
+    for (const card of document.querySelectorAll(".card")) {
+      card.classList.toggle("card--current", Number(card.dataset.session) === id);
+    }
+    await loadView();
+  }
+
+  async function loadView() {
+    if (!state.current) return;
+    try { state.view = await api("/v1/agent/sessions/" + state.current); } catch (error) { return handle(error); }
+    renderView(state.view);
+  }
+
+  function renderView(view) {
+    $("session-empty").hidden = true;
+    $("session-body").hidden = false;
+    const ticket = view.handoff || {};
+    $("session-title").textContent = "会话 #" + view.session.id + " · " + label("channel", view.session.channel) +
+      (view.customer ? " · " + view.customer.name : " · 未绑定客户");
+    $("session-meta").textContent = [label("reason", ticket.reason), label("status", ticket.status),
+      ticket.agent ? "客服：" + ticket.agent.display_name : ""].filter(Boolean).join(" · ");
+    const queued = ticket.status === "queued";
+    $("accept").hidden = !queued;
+    for (const id of ["transfer-to", "transfer", "release", "close"]) $(id).hidden = !view.can_write;
+    $("composer").hidden = !view.can_write;
+    const transcript = $("transcript");
+    transcript.replaceChildren();
+    for (const line of view.transcript) appendLine(line);
+    window.DeskContext.render(view, setSlot);
+  }
+
+  function appendLine(line) {
+    const transcript = $("transcript");
+    if (transcript.querySelector('[data-id="' + line.id + '"]')) return;
+    const li = el("li", "line line--" + line.sender);
+    li.dataset.id = line.id;
+    li.appendChild(el("span", "line__who", label("sender", line.sender) + " " + time(line.at)));
+    li.appendChild(el("div", "line__text", line.text));
+    transcript.appendChild(li);
+    transcript.scrollTop = transcript.scrollHeight;
+  }
+
+  async function act(path, body, done) {
+    try {
+      const result = await api("/v1/agent/sessions/" + state.current + path, { method: "POST", body });
+      notice(done);
+      await Promise.all([loadQueue(), loadView()]);
+      return result;
+    } catch (error) { handle(error); }
+  }
+
+  $("accept").addEventListener("click", () => act("/accept", undefined, "已接入"));
+  $("release").addEventListener("click", () => act("/release", undefined, "已转回机器人"));
+  $("close").addEventListener("click", () => act("/close", undefined, "会话已结束，已邀请客户评分"));
+  $("transfer").addEventListener("click", () => {
+    const to = $("transfer-to").value;
+    if (!to) return notice("请选择接手的客服", true);
+    act("/transfer", { to }, "已转接");
+  });
+
+  async function setSlot(name, value) {
+    const done = await act("/slots", { slots: { [name]: value }, resolve_failed_step: true },
+      "已标记，转回机器人后从该步继续");
+    if (!done) return;
+    for (const id of ["slot-name", "slot-value"]) if ($(id)) $(id).value = "";
+    window.DeskContext.render(state.view, setSlot);  // fresh form: the next missing slot
+  }
+
+  $("composer").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = $("reply").value.trim();
+    if (!text) return;
+    try {
+      const result = await api("/v1/agent/sessions/" + state.current + "/messages", { method: "POST", body: { text } });
+      $("reply").value = "";
+      appendLine(result.message);
+    } catch (error) { handle(error); }
+  });
+
+  $("reply").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $("composer").requestSubmit();
+    }
+  });
+
+  $("canned").addEventListener("change", () => {
+    const reply = state.canned.find((r) => String(r.id) === $("canned").value);
+    if (reply) $("reply").value = ($("reply").value ? $("reply").value + "\n" : "") + reply.text;
+    $("canned").value = "";
+    $("reply").focus();
+  });
+
+  // --- canned replies (agents read; admins manage) ---------------------------------------------
+  async function loadCanned() {
+    try { state.canned = (await api("/v1/agent/canned-replies")).replies; } catch (error) { return handle(error); }
+    const select = $("canned");
+    select.replaceChildren(el("option", "", "快捷回复…"));
+    select.firstChild.value = "";
+    for (const r of state.canned) {
+      const option = el("option", "", r.title);
+      option.value = r.id;
+      select.appendChild(option);
+    }
+    renderCannedAdmin();
+  }
+
+  function renderCannedAdmin() {
+    const list = $("canned-admin-list");
+    list.replaceChildren();
+    for (const r of state.canned) {
+      const li = el("li");
+      li.appendChild(el("strong", "", r.title));
+      li.appendChild(el("span", "", r.text));
+      const remove = el("button", "link", "删除");
+      remove.type = "button";
+      remove.addEventListener("click", async () => {
+        try { await api("/v1/admin/canned-replies/" + r.id, { method: "DELETE" }); } catch (error) { return handle(error); }
+        loadCanned();
+      });
+      li.appendChild(remove);
+      list.appendChild(li);
+    }
+  }
+
+  $("manage-canned").addEventListener("click", () => {
+    $("session-body").hidden = true;
+    $("session-empty").hidden = true;
+    $("canned-admin").hidden = false;
+  });
+  $("canned-done").addEventListener("click", () => {
+    $("canned-admin").hidden = true;
+    if (state.view) $("session-body").hidden = false; else $("session-empty").hidden = false;
+  });
+  $("canned-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await api("/v1/admin/canned-replies", { method: "POST",
+        body: { title: $("canned-title").value.trim(), text: $("canned-text").value.trim() } });
+      $("canned-title").value = "";
+      $("canned-text").value = "";
+      loadCanned();
+    } catch (error) { handle(error); }
+  });
+
+  // --- messages to the agent ---------------------------------------------------------------------
+  function notice(text, isError) {
+    const node = $("notice");
+    node.textContent = text || "";
+    node.classList.toggle("notice--error", Boolean(isError));
+    later("notice", () => { node.textContent = ""; }, 4000);
+  }
+
+  function handle(error) {
+    if (error.status === 401) return logout("登录已过期，请重新登录");
+    notice(error.message, true);
+  }
+
+  setInterval(() => { if (auth.token && state.me) loadQueue(); }, 20000);  // safety net for a lost stream
+  if (auth.token) start();
+})();

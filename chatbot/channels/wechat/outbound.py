@@ -1,0 +1,82 @@
+"""Customer-service messages: how agent replies and late answers reach a WeChat user.
+
+Registered as the `wechat` sender of the outbound registry. WeChat accepts them within
+48 hours of the user's last interaction and answers 45015 outside it; every failure (after
+the API client's retries) is logged and recorded through `on_failure` (the audit log, see
+setup.py), then raised to the caller: nothing is dropped silently.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from chatbot.channels.wechat.api_client import WeChatApi
+from chatbot.channels.wechat.errors import WeChatApiError
+from chatbot.security.masking import mask_text
+
+log = logging.getLogger(__name__)
+
+OUTSIDE_WINDOW = 45015          # "response out of time limit": the 48-hour window has closed
+MAX_MESSAGE_BYTES = 2000        # WeChat cuts longer text messages; longer answers go in parts
+
+FailureHook = Callable[[str, str, str], None]  # (openid, text not delivered, reason)
+
+
+class WeChatOutbound:
+    """`OutboundChannel` for WeChat users (user_id = openid)."""
+
+    def __init__(self, api: WeChatApi, *, on_failure: FailureHook | None = None) -> None:
+        self.api = api
+        self.on_failure = on_failure
+
+    def deliver(self, user_id: str, text: str) -> None:
+        """Send `text` as one or more customer-service messages; raise WeChatApiError on failure."""
+        if not text.strip():
+            return
+        parts = split_text(mask_text(text))
+        for index, part in enumerate(parts):
+            try:
+                self.api.send_text(user_id, part)
+            except WeChatApiError as exc:
+                self._failed(user_id, "\n".join(parts[index:]), exc)
+                raise
+
+    def _failed(self, openid: str, undelivered: str, exc: WeChatApiError) -> None:
+        reason = "超出 48 小时客服消息窗口" if exc.errcode == OUTSIDE_WINDOW else exc.message
+        log.error("WeChat customer-service message to %s not delivered (%s): %s", openid, reason, undelivered)
+        if self.on_failure is not None:
+            try:
+                self.on_failure(openid, undelivered, reason)
+            except Exception:  # recording must not hide the delivery error itself
+                log.exception("could not record the failed WeChat delivery to %s", openid)
+
+
+def split_text(text: str, limit: int = MAX_MESSAGE_BYTES) -> list[str]:
+    """Parts of at most `limit` UTF-8 bytes, cut at line ends where possible."""
+    parts: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while len(line.encode()) > limit:
+            head = _prefix_within(line, limit)
+            parts, current = _flush(parts, current), ""
+            parts.append(head)
+            line = line[len(head):]
+        if len((current + line).encode()) > limit:
+            parts, current = _flush(parts, current), ""
+        current += line
+    parts = _flush(parts, current)
+    return parts or [""]
+
+
+def _prefix_within(text: str, limit: int) -> str:
+    size, end = 0, 0
+    for end, char in enumerate(text):
+        size += len(char.encode())
+        if size > limit:
+            return text[:end]
+    return text
+
+
+def _flush(parts: list[str], current: str) -> list[str]:
+    stripped = current.rstrip("\n")
+    return parts + [stripped] if stripped else parts

@@ -1,0 +1,2 @@
+"""Business flows; importing this package registers them (see `forms.flow`)."""
+from chatbot.dialogue.flows import balance, bind, loss, transactions, transfer  # noqa: F401

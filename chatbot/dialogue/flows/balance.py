@@ -1,0 +1,42 @@
+"""account.balance: balances of all accounts, or of one card or account type."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from chatbot.dialogue.context import FlowContext
+from chatbot.dialogue.flows.cards import card_label
+from chatbot.dialogue.forms import Flow, flow
+from chatbot.money import format_amount
+from chatbot.tools.banking import AccountInfo
+
+
+def describe(account: AccountInfo) -> str:
+    status = "（已挂失冻结）" if account.status == "frozen" or account.card_status == "lost" else ""
+    if account.kind == "credit":
+        used = format_amount(max(-account.balance, Decimal("0")))
+        return (f"{card_label(account)}{status}：可用额度 {format_amount(account.available)}，"
+                f"已用 {used}（总额度 {format_amount(account.credit_limit)}）")
+    return f"{card_label(account)}{status}：可用余额 {format_amount(account.available)}"
+
+
+@flow
+class BalanceFlow(Flow):
+    name = "account.balance"
+    title = "余额查询"
+
+    def execute(self, ctx: FlowContext) -> None:
+        accounts = ctx.bank.accounts(ctx.customer_id)
+        tail = ctx.entity("card_tail")
+        # "信用卡额度还剩多少" (card.limit) is a balance question about the credit card.
+        kind = ctx.entity("account_type") or ("credit" if ctx.intent == "card.limit" and not tail else None)
+        chosen = [a for a in accounts if (not tail or a.card_tail == tail) and (not kind or a.kind == kind)]
+        if not chosen:
+            wanted = f"尾号 {tail} 的卡" if tail else "这类账户"
+            ctx.say(f"您名下没有{wanted}。您的账户有：" + "、".join(card_label(a) for a in accounts) + "。")
+            ctx.outcome = "answered"
+        else:
+            ctx.say("\n".join(describe(a) for a in chosen))
+            ctx.outcome = "completed"
+        ctx.step("balance", accounts=[a.card_tail for a in chosen])
+        ctx.state.slots = {"card_tail": tail, "account_type": kind}
+        ctx.state.end_flow()

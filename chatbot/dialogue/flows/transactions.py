@@ -1,0 +1,126 @@
+"""account.transactions: details by date range, card and type, a page at a time, export.
+
+Follow-ups work on the last query kept in the dialogue context: "更多" shows the next page,
+"导出" gives expiring download links, and "那上个月的呢？" re-runs it for another period.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from chatbot.dialogue.context import FlowContext
+from chatbot.dialogue.forms import Flow, flow
+from chatbot.money import format_amount
+from chatbot.security.signing import sign
+
+PAGE_SIZE = 5
+DEFAULT_DAYS = 30
+EXPORT_MINUTES = 30
+MORE = re.compile(r"^(更多|下一页|再来|还有吗|还有呢|继续|more|next)[。!.！?？]*$")
+EXPORT = re.compile(r"导出|下载|excel|xlsx|csv|表格")
+# txn_type entity -> (ledger kinds, direction)
+TXN_FILTERS = {
+    "income": ((), "income"), "expense": ((), "expense"), "salary": (("salary",), None),
+    "transfer": (("transfer",), None), "cash": (("cash",), None), "repayment": (("repayment",), None),
+    "fee": (("fee",), None), "interest": (("interest",), None),
+}
+TXN_NAMES = {"salary": "工资", "consumption": "消费", "transfer": "转账", "cash": "取现", "fee": "手续费",
+             "interest": "利息", "repayment": "还款", "opening": "开户"}
+
+
+def query_from(ctx: FlowContext, base: dict | None = None) -> dict:
+    """The query this message asks for, on top of an earlier one for follow-ups."""
+    query = dict(base or {})
+    period = ctx.entity("date_range")
+    if period:
+        query["start"], query["end"] = period["start"].isoformat(), period["end"].isoformat()
+    query.setdefault("start", (ctx.today - timedelta(days=DEFAULT_DAYS - 1)).isoformat())
+    query.setdefault("end", ctx.today.isoformat())
+    if ctx.entity("card_tail"):
+        query["card_tail"] = ctx.entity("card_tail")
+    if ctx.entity("txn_type"):
+        query["txn_type"] = ctx.entity("txn_type")
+    query["offset"] = 0
+    return query
+
+
+def show_page(ctx: FlowContext, query: dict) -> None:
+    kinds, direction = TXN_FILTERS.get(query.get("txn_type"), ((), None))
+    page = ctx.bank.transactions(
+        ctx.customer_id, start=date.fromisoformat(query["start"]), end=date.fromisoformat(query["end"]),
+        card_tail=query.get("card_tail"), kinds=kinds, direction=direction,
+        offset=query["offset"], limit=PAGE_SIZE)
+    where = f"尾号{query['card_tail']}" if query.get("card_tail") else "全部账户"
+    head = f"{query['start']} 至 {query['end']}，{where}"
+    if page.total_count == 0:
+        ctx.say(f"{head}没有符合条件的交易。")
+    else:
+        lines = [f"{t.at.astimezone(ctx.now.tzinfo):%m-%d} {_label(t)} {_signed(t.amount)}" for t in page.items]
+        shown = query["offset"] + len(page.items)
+        ctx.say(f"{head}共 {page.total_count} 笔，收入 {format_amount(page.income)}，"
+                f"支出 {format_amount(page.expense)}。\n" + "\n".join(lines) + _footer(shown, page.total_count))
+    query["offset"] += len(page.items)
+    query["total"] = page.total_count
+    ctx.step("transactions", start=query["start"], end=query["end"], offset=query["offset"], total=page.total_count)
+    ctx.state.context = {"flow": TransactionsFlow.name, "slots": query}
+
+
+def _label(txn) -> str:
+    return txn.counterparty or txn.description or TXN_NAMES.get(txn.kind, txn.kind)
+
+
+def _signed(amount) -> str:
+    return ("+" if amount > 0 else "") + f"{amount:,.2f}"
+
+
+def _footer(shown: int, total: int) -> str:
+    more = f"\n已显示 {shown}/{total} 笔，回复“更多”查看下一页。" if shown < total else ""
+    return more + "\n回复“导出”获取 Excel/CSV 明细。"
+
+
+def export_links(ctx: FlowContext, query: dict, base_url: str) -> None:
+    expires = ctx.now + timedelta(minutes=EXPORT_MINUTES)
+    payload = {k: query.get(k) for k in ("start", "end", "card_tail", "txn_type")}
+    payload["customer_id"] = ctx.customer_id
+    links = {fmt: f"{base_url}/v1/exports/{sign({**payload, 'format': fmt}, ctx.secret_key, expires)}"
+             for fmt in ("xlsx", "csv")}
+    ctx.say(f"明细下载链接（{EXPORT_MINUTES} 分钟内有效，请勿转发他人）：\nExcel：{links['xlsx']}\nCSV：{links['csv']}")
+    ctx.step("export_links", expires_at=expires.isoformat())
+
+
+def is_follow_up(ctx: FlowContext) -> bool:
+    """A short message that continues the last transaction query."""
+    if ctx.state.context.get("flow") != TransactionsFlow.name:
+        return False
+    if MORE.match(ctx.text) or EXPORT.search(ctx.text):
+        return True
+    elliptical = re.search(r"(那|呢|的呢)", ctx.text) and len(ctx.text) <= 12
+    return bool(elliptical and (ctx.entity("date_range") or ctx.entity("txn_type") or ctx.entity("card_tail")))
+
+
+def follow_up(ctx: FlowContext, base_url: str) -> None:
+    query = dict(ctx.state.context["slots"])
+    if EXPORT.search(ctx.text):
+        export_links(ctx, query, base_url)
+    elif MORE.match(ctx.text):
+        if query["offset"] >= query.get("total", 0):
+            ctx.say("这些就是全部交易了。")
+        else:
+            show_page(ctx, query)
+    else:
+        keep = {k: v for k, v in query.items() if k in ("card_tail", "txn_type")}
+        show_page(ctx, query_from(ctx, keep))
+    ctx.outcome = "completed"
+
+
+@flow
+class TransactionsFlow(Flow):
+    name = "account.transactions"
+    title = "交易明细查询"
+
+    def execute(self, ctx: FlowContext) -> None:
+        show_page(ctx, query_from(ctx))
+        ctx.outcome = "completed"
+        active = ctx.state.context
+        ctx.state.end_flow(keep_context=False)
+        ctx.state.context = active

@@ -1,0 +1,168 @@
+"""transfer.create: payee (payee book or a new account), amount, confirmation, code, posting."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from chatbot.dialogue import fraud
+from chatbot.dialogue.context import FlowContext
+from chatbot.dialogue.flows.cards import pick_card
+from chatbot.dialogue.forms import Flow, Slot, flow
+from chatbot.money import format_amount, to_capital
+from chatbot.security.masking import mask_card
+from chatbot.tools.banking import BankingRefusal
+
+ACCOUNT_NUMBER = re.compile(r"(?<!\d)\d{12,19}(?!\d)")
+NAME_ANSWER = re.compile(r"^(?:收款人|户名|名字|姓名)?(?:是|叫|为|:)?\s*([\u4e00-\u9fff]{2,4})$")
+
+
+def _book(ctx: FlowContext):
+    return ctx.bank.payees(ctx.customer_id)
+
+
+def _payee_from_book(ctx: FlowContext, name: str | None):
+    for payee in _book(ctx):
+        if name == payee.name or (name is None and payee.name in ctx.text):
+            return {"name": payee.name, "account_no": payee.account_no, "in_book": True}
+    return None
+
+
+def extract_payee(ctx: FlowContext):
+    named = ctx.entity("payee")
+    found = _payee_from_book(ctx, named) or (None if named else _payee_from_book(ctx, None))
+    if found:
+        return found
+    if named:
+        return {"name": named, "in_book": False}
+    number = _account_number(ctx)
+    if number and not ctx.state.slots.get("payee"):  # a bare card number names a new payee
+        return {"name": None, "account_no": number, "in_book": False}
+    return None
+
+
+def _account_number(ctx: FlowContext) -> str | None:
+    match = ACCOUNT_NUMBER.search(re.sub(r"[\s-]", "", ctx.parse.text))
+    return match.group(0) if match else None
+
+
+def _needs_account(ctx: FlowContext) -> bool:
+    payee = ctx.state.slots.get("payee") or {}
+    return bool(payee) and not payee.get("account_no")
+
+
+def _needs_name(ctx: FlowContext) -> bool:
+    payee = ctx.state.slots.get("payee") or {}
+    return bool(payee) and not payee.get("name")
+
+
+def _extract_name(ctx: FlowContext):
+    if ctx.state.asking != "payee_name":
+        return None
+    match = NAME_ANSWER.match(ctx.text)
+    return ctx.entity("payee") or (match.group(1) if match else None)
+
+
+def _extract_account(ctx: FlowContext):
+    return _account_number(ctx) if ctx.state.asking == "payee_account" or _needs_account(ctx) else None
+
+
+def _validate_account(ctx: FlowContext, number: str) -> str | None:
+    holder = ctx.bank.resolve_account(number)
+    name = (ctx.state.slots.get("payee") or {}).get("name") or ctx.state.slots.get("payee_name")
+    if holder and name and holder[0] != name:
+        return "收款账号与户名不一致，请核对后重新提供卡号。"
+    return None
+
+
+def _extract_amount(ctx: FlowContext):
+    amount = ctx.entity("amount")
+    return f"{amount:.2f}" if amount is not None else None
+
+
+def _validate_amount(ctx: FlowContext, value: str) -> str | None:
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        return "金额格式不正确，请重新输入。"
+    if amount <= 0:
+        return "转账金额须大于 0，请重新输入。"
+    try:
+        ctx.bank.check_transfer(ctx.customer_id, _from_tail(ctx), amount, ctx.now)
+    except BankingRefusal as refusal:
+        return refusal.message + ("请重新输入金额。" if refusal.code != "card_frozen" else "")
+    return None
+
+
+def _from_tail(ctx: FlowContext) -> str:
+    if ctx.state.slots.get("from_tail"):
+        return ctx.state.slots["from_tail"]
+    savings = [a for a in ctx.bank.accounts(ctx.customer_id) if a.kind == "savings"]
+    return savings[0].card_tail
+
+
+def _needs_from(ctx: FlowContext) -> bool:
+    return len([a for a in ctx.bank.accounts(ctx.customer_id) if a.kind == "savings"]) > 1
+
+
+@flow
+class TransferFlow(Flow):
+    name = "transfer.create"
+    title = "转账"
+    confirm = needs_code = high_risk = True
+    slots = (
+        Slot("payee", "请问转给谁？可以说收款人姓名（如“李娜”），或提供对方卡号。", extract_payee),
+        Slot("payee_account", lambda ctx: f"您的收款人名单里没有{ctx.state.slots['payee']['name']}，"
+             "请提供对方的银行卡号。", _extract_account, _validate_account, _needs_account),
+        Slot("payee_name", "请提供收款人的姓名。", _extract_name, needed=_needs_name),
+        Slot("from_tail", "请问用哪张储蓄卡付款？请说卡号尾号。",
+             lambda ctx: pick_card(ctx, [a for a in ctx.bank.accounts(ctx.customer_id) if a.kind == "savings"]),
+             needed=_needs_from),
+        Slot("amount", "请问转多少钱？", _extract_amount, _validate_amount),
+    )
+
+    def payee(self, ctx: FlowContext) -> tuple[str, str, bool]:
+        payee, slots = ctx.state.slots["payee"], ctx.state.slots
+        return (payee.get("name") or slots["payee_name"], payee.get("account_no") or slots["payee_account"],
+                payee.get("in_book", False))
+
+    def summary(self, ctx: FlowContext) -> str:
+        name, account, _ = self.payee(ctx)
+        amount = Decimal(ctx.state.slots["amount"])
+        return ("好的，请核对转账信息：\n"
+                f"收款人：{name}（尾号{account[-4:]}）\n"
+                f"付款卡：储蓄卡 {mask_card(_from_tail(ctx))}\n"
+                f"金额：{format_amount(amount)}（{to_capital(amount)}）\n"
+                "确认转账请回复“确认”，如需修改请直接告诉我。")
+
+    def otp_use(self, ctx: FlowContext) -> str:
+        return f"向{self.payee(ctx)[0]}转账 {format_amount(Decimal(ctx.state.slots['amount']))}"
+
+    def before_code(self, ctx: FlowContext) -> bool:
+        amount = Decimal(ctx.state.slots["amount"])
+        try:
+            ctx.bank.check_transfer(ctx.customer_id, _from_tail(ctx), amount, ctx.now)
+        except BankingRefusal as refusal:
+            ctx.say(refusal.message)
+            ctx.state.slots.pop("amount", None)
+            ctx.state.step = "collect"
+            ctx.step("refused", code=refusal.code)
+            return False
+        if fraud.stop_for_scam(ctx):
+            return False
+        return not fraud.start_cooling_off(ctx, amount, self.payee(ctx)[2])
+
+    def execute(self, ctx: FlowContext) -> None:
+        name, account, _ = self.payee(ctx)
+        try:
+            receipt = ctx.bank.transfer(ctx.customer_id, _from_tail(ctx), account, name,
+                                        Decimal(ctx.state.slots["amount"]), None,
+                                        f"flow:{ctx.state.flow_id}", ctx.now)
+        except BankingRefusal as refusal:
+            ctx.say(f"转账未成功：{refusal.message}")
+            ctx.outcome = "refused"
+            ctx.step("refused", code=refusal.code)
+        else:
+            ctx.say(f"转账成功。流水号 {receipt.reference}，付款卡当前余额 {format_amount(receipt.balance_after)}。")
+            ctx.outcome = "completed"
+            ctx.step("executed", flow=self.name, reference=receipt.reference, replayed=receipt.replayed)
+        ctx.state.end_flow()

@@ -1,0 +1,164 @@
+"""Flows declared as forms: slots with extractors, validators, prompts and re-prompts.
+
+A flow runs in steps: collect slots (several may arrive in one message; a slot already
+filled can be corrected by a later message), optionally confirm, optionally verify a
+fresh SMS code (high-risk operations), then execute. Invalid answers are re-asked at most
+twice; the third offers a person.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from chatbot.dialogue.context import FlowContext
+from chatbot.dialogue.turn import HandoffRequest
+
+MAX_REASKS = 2
+FLOWS: dict[str, "Flow"] = {}
+
+
+def flow(cls: type["Flow"]) -> type["Flow"]:
+    """Register a flow class under its `name` (one instance serves every session)."""
+    FLOWS[cls.name] = cls()
+    return cls
+
+
+def get_flow(name: str) -> "Flow":
+    try:
+        return FLOWS[name]
+    except KeyError:
+        raise LookupError(f"no flow named {name!r}; registered: {', '.join(sorted(FLOWS))}") from None
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One piece of information a flow needs.
+
+    `extract` reads the current message (entities or text) and returns a JSON-safe value
+    or None; `validate` returns an error to tell the customer, or None when acceptable.
+    """
+
+    name: str
+    prompt: Callable[[FlowContext], str] | str
+    extract: Callable[[FlowContext], object]
+    validate: Callable[[FlowContext, object], str | None] = lambda ctx, value: None
+    needed: Callable[[FlowContext], bool] = lambda ctx: True
+
+    def ask(self, ctx: FlowContext) -> str:
+        return self.prompt(ctx) if callable(self.prompt) else self.prompt
+
+
+class Flow:
+    """Base class: subclasses declare `name`, `title`, `slots` and implement `execute`."""
+
+    name = ""
+    title = ""  # what the customer is doing, e.g. 转账
+    slots: tuple[Slot, ...] = ()
+    requires_binding = True
+    confirm = False  # read the details back and wait for an explicit "确认"
+    needs_code = False  # a fresh SMS one-time code before executing
+    high_risk = False  # failing twice hands the customer to a person
+
+    # --- hooks subclasses override -----------------------------------------------------------
+    def on_start(self, ctx: FlowContext) -> bool:
+        """Return False to end the flow right away (it has said why)."""
+        return True
+
+    def summary(self, ctx: FlowContext) -> str:
+        return f"请确认办理{self.title}，回复“确认”继续。"
+
+    def before_code(self, ctx: FlowContext) -> bool:
+        """Checks before a code is sent (limits, fraud); False stops and has said why."""
+        return True
+
+    def execute(self, ctx: FlowContext) -> None:
+        raise NotImplementedError  # pragma: no cover - every registered flow overrides it
+
+    def otp_use(self, ctx: FlowContext) -> str:
+        return self.title
+
+    def otp_phone(self, ctx: FlowContext) -> str:
+        return ctx.bank.customer(ctx.customer_id).phone
+
+    def cancelled(self, ctx: FlowContext) -> str:
+        return f"好的，{self.title}先不办理了。还有什么可以帮您？"
+
+    # --- the generic loop ---------------------------------------------------------------------
+    def advance(self, ctx: FlowContext) -> None:
+        """Take one customer message further through the flow."""
+        filled = self.fill(ctx)
+        if ctx.state.step == "confirm" and not filled:
+            return  # confirmation answers are handled by the policy's confirm step
+        self.next_step(ctx, filled)
+
+    def fill(self, ctx: FlowContext) -> list[str]:
+        """Fill (or correct) every slot this message carries; report invalid values."""
+        filled = []
+        for slot in self.slots:
+            value = slot.extract(ctx)
+            if value is None or not slot.needed(ctx):
+                continue
+            error = slot.validate(ctx, value)
+            if error:
+                ctx.say(error)
+                ctx.step("slot_invalid", slot=slot.name)
+                continue
+            ctx.state.slots[slot.name] = value
+            filled.append(slot.name)
+            ctx.step("slot_filled", slot=slot.name)
+        return filled
+
+    def missing(self, ctx: FlowContext) -> list[Slot]:
+        return [s for s in self.slots if s.needed(ctx) and s.name not in ctx.state.slots]
+
+    def next_step(self, ctx: FlowContext, filled: list[str]) -> None:
+        missing = self.missing(ctx)
+        ctx.state.missing_slots = [s.name for s in missing]
+        if missing:
+            self.ask(ctx, missing[0], filled)
+        elif self.confirm:
+            ctx.state.step, ctx.state.asking, ctx.state.retries = "confirm", None, 0
+            ctx.say(self.summary(ctx))
+            ctx.step("confirm", flow=self.name)
+        elif self.needs_code:
+            from chatbot.dialogue.steps import send_code  # steps builds on this module
+
+            if self.before_code(ctx):
+                send_code(self, ctx)
+        else:
+            self.execute(ctx)
+
+    def ask(self, ctx: FlowContext, slot: Slot, filled: list[str]) -> None:
+        answered = ctx.state.asking == slot.name and not filled
+        if answered:
+            ctx.state.retries += 1  # the answer gave nothing we could use
+        if ctx.state.retries > MAX_REASKS:
+            self.give_up(ctx, f"ask_{slot.name}")
+            return
+        if ctx.state.asking != slot.name:
+            ctx.state.retries = 0
+        ctx.state.asking = slot.name
+        prefix = "抱歉，没能识别您的回答。" if answered and not ctx.replies else ""
+        ctx.say(prefix + slot.ask(ctx))
+        ctx.step("ask", slot=slot.name, retries=ctx.state.retries)
+
+    def give_up(self, ctx: FlowContext, failed_step: str) -> None:
+        """Too many invalid answers or a failed check: stop and offer a person."""
+        ctx.state.failed_step = failed_step
+        failures = ctx.state.failures.get(self.name, 0) + 1
+        ctx.state.failures[self.name] = failures
+        ctx.step("flow_failed", flow=self.name, failed_step=failed_step, failures=failures)
+        ctx.outcome = "flow_failed"
+        if self.high_risk and failures >= 2 and failed_step != "otp_locked":
+            # Keep the flow where it stalled: the agent sees the filled and missing slots
+            # and the failed step, and a release returns the customer to this point.
+            ctx.say("看起来办理遇到了困难，正在为您转接人工客服。")
+            ctx.handoff = HandoffRequest("flow_failed", priority=5)
+            ctx.state.retries = 0
+            return
+        if self.high_risk and failures >= 2:
+            ctx.say("正在为您转接人工客服。")
+            ctx.handoff = HandoffRequest("flow_failed", priority=5)
+        else:
+            ctx.say(f"抱歉，{self.title}没能继续办理。如需帮助，可回复“人工”转接人工客服。")
+        ctx.state.end_flow(keep_context=False)

@@ -1,0 +1,85 @@
+"""Fraud guard for transfers: known scam scripts stop the transfer before any code is sent.
+
+Wording that matches a scam script (安全账户, 公检法, 刷单返利, 验证码给对方 …) gets a warning
+and a hand-off to a person; a large amount to a payee who is not in the payee book gets a
+warning and a cooling-off period before the code can be sent. Every stop is logged.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from chatbot.dialogue.context import FlowContext
+from chatbot.dialogue.turn import HandoffRequest
+from chatbot.storage import audit
+
+SCAM_SCRIPTS = {
+    "safe_account": r"安全账户|安全帐户|资金清查|资金核查",
+    "fake_authority": r"公检法|公安|警察|检察院|法院|通缉|洗钱|涉案",
+    "task_rebate": r"刷单|返利|做任务|垫付",
+    "code_sharing": r"验证码(给|告诉|发给)|(给|告诉|发给)(对方|他|她|客服).{0,4}验证码",
+    "fake_service": r"(客服|工作人员)(让|叫|要求)我(转|汇|打)|退款.{0,6}(转|汇)|注销.{0,4}(校园贷|网贷)",
+    "fees_first": r"解冻费|保证金|手续费.{0,4}(先|提前)|征信修复|贷款.{0,4}(先交|先付)",
+}
+LARGE_TO_NEW_PAYEE = Decimal("5000.00")
+COOLING_OFF = timedelta(minutes=10)
+CONTINUE = re.compile(r"继续|仍要转|确认转|还是要转")
+
+
+def scam_hits(text: str) -> list[str]:
+    return [name for name, pattern in SCAM_SCRIPTS.items() if re.search(pattern, text)]
+
+
+def note_risky_wording(ctx: FlowContext) -> None:
+    """Remember scam wording seen anywhere in the conversation (a transfer may come later)."""
+    hits = scam_hits(ctx.parse.normalized)
+    if hits:
+        ctx.state.risk = sorted(set(ctx.state.risk) | set(hits))
+        ctx.step("risk_wording", scripts=hits)
+
+
+def stop_for_scam(ctx: FlowContext) -> bool:
+    """Warn and hand over to a person when scam wording was seen; True when stopped."""
+    hits = ctx.state.risk
+    if not hits:
+        return False
+    ctx.say("【风险提示】银行、公检法机关绝不会要求您向“安全账户”转账，也不会索要验证码；"
+            "刷单返利、先交费后放款都是常见骗局。本次转账已暂停，正在为您转接人工客服核实。")
+    ctx.handoff = HandoffRequest("fraud_risk", priority=8)
+    ctx.state.failed_step = "fraud_check"
+    _log(ctx, "fraud_stop", scripts=hits)
+    return True
+
+
+def start_cooling_off(ctx: FlowContext, amount: Decimal, in_book: bool) -> bool:
+    """A large amount to a new payee waits before the code can be sent; True when waiting."""
+    if in_book or amount < LARGE_TO_NEW_PAYEE or ctx.state.slots.get("_cooled"):
+        return False
+    until = ctx.now + COOLING_OFF
+    ctx.state.step = "cooling_off"
+    ctx.state.slots["_cool_until"] = until.isoformat()
+    ctx.say("【风险提示】您正向新收款人转出较大金额。如果有人以客服、公检法、投资理财等名义让您转账，"
+            f"请立即停止。为保障资金安全，本笔转账需冷静 {int(COOLING_OFF.total_seconds() // 60)} 分钟，"
+            f"请于 {until.astimezone(ctx.now.tzinfo):%H:%M} 后回复“继续转账”，或回复“人工”咨询客服。")
+    _log(ctx, "fraud_cooling_off", amount=str(amount))
+    return True
+
+
+def cooling_over(ctx: FlowContext) -> bool:
+    """In the cooling-off step: True when the customer may go on now (and asked to)."""
+    until = datetime.fromisoformat(ctx.state.slots["_cool_until"])
+    if not CONTINUE.search(ctx.parse.normalized):
+        ctx.say(f"本笔转账处于冷静期，请于 {until.astimezone(ctx.now.tzinfo):%H:%M} 后回复“继续转账”，或回复“取消”。")
+        return False
+    if ctx.now < until:
+        ctx.say(f"冷静期尚未结束，请于 {until.astimezone(ctx.now.tzinfo):%H:%M} 后再回复“继续转账”。")
+        return False
+    ctx.state.slots["_cooled"] = True
+    return True
+
+
+def _log(ctx: FlowContext, action: str, **detail) -> None:
+    ctx.step(action, **detail)
+    audit.record(ctx.db, f"{ctx.channel}:{ctx.user_id}", action, f"session:{ctx.session_id}", ctx.now,
+                 flow_id=ctx.state.flow_id, **detail)

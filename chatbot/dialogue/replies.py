@@ -1,0 +1,42 @@
+"""Fixed wording: small talk, fallbacks, and business the chat cannot do yet.
+
+Kept short for a phone screen, polite (您), in Simplified Chinese.
+"""
+from __future__ import annotations
+
+CAPABILITIES = "我可以帮您查余额和明细、转账、挂失和解挂，也能解答业务问题；需要时可为您转接人工客服。"
+HUMAN_HINT = "回复“人工”可转接人工客服。"
+NOT_UNDERSTOOD = "抱歉，我没太明白您的意思，您可以换个说法试试，或" + HUMAN_HINT
+TITLES = {
+    "account.balance": "查询余额", "account.transactions": "查询交易明细", "account.report_loss": "挂失",
+    "account.cancel_loss": "解除挂失", "account.bind": "绑定账户", "transfer.create": "转账",
+    "card.apply": "申请信用卡", "card.application_status": "查询信用卡申请进度", "card.activate": "激活信用卡",
+    "card.bill": "查询信用卡账单", "card.repay": "信用卡还款", "card.installment": "办理分期",
+    "card.limit": "查询或调整信用卡额度", "loan.apply": "申请贷款", "loan.status": "查询贷款进度",
+    "loan.repayment_plan": "查询还款计划", "wealth.products": "了解理财产品", "wealth.risk_assessment": "风险测评",
+    "wealth.buy": "购买理财", "wealth.holdings": "查询理财持仓", "news.subscribe": "订阅财经资讯",
+    "news.latest": "查看财经资讯",
+}
+BUSINESS_INTENTS = frozenset(TITLES)
+SMALL_TALK = {
+    "greet": "您好！我是示例银行智能客服。" + CAPABILITIES,
+    "thanks": "不客气，很高兴为您服务。还有其他需要吗？",
+    "goodbye": "感谢您的咨询，祝您生活愉快，再见！",
+    "affirm": "好的。请问还有什么可以帮您？",
+    "deny": "好的。请问还有什么可以帮您？",
+    "cancel": "好的，当前没有正在办理的业务。还有什么可以帮您？",
+    "out_of_scope": "抱歉，这个问题我回答不了。" + CAPABILITIES,
+    "faq": "抱歉，这个问题我暂时回答不了。" + HUMAN_HINT,
+}
+
+
+def intent_title(intent: str) -> str:
+    return TITLES.get(intent, "该业务")
+
+
+def aside(intent: str, _ctx=None) -> str:
+    """The answer for an intent that starts no flow."""
+    if intent in SMALL_TALK:
+        return SMALL_TALK[intent]
+    return (f"{intent_title(intent)}暂不支持在对话中办理，您可以通过示例银行手机银行、网点或客服热线 955888 办理。"
+            + HUMAN_HINT)

@@ -1,0 +1,1 @@
+"""Human handoff: the queue, agents' sessions, live events, metrics (docs/handoff.md)."""

@@ -1,0 +1,102 @@
+"""Reads for the agent console: the queue, my sessions, one session's view.
+
+Who may look: any agent sees the waiting queue and a queued session (to decide whether
+to accept it); an active or finished session only its (last) agent; admins everything.
+Opening a session's view is audited (customer data was shown), once per agent and session
+every ten minutes so that live refreshes do not flood the log.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from chatbot.clock import Clock
+from chatbot.errors import Forbidden, NotFound
+from chatbot.handoff import queue
+from chatbot.handoff.context import session_view
+from chatbot.security.masking import mask_value
+from chatbot.security.staff_auth import Staff
+from chatbot.storage import agent_views, conversations, handoffs
+from chatbot.storage import staff as staff_store
+from chatbot.storage.db import Database
+from chatbot.storage.models import ChatSession, Handoff
+
+VIEW_AUDIT_EVERY = timedelta(minutes=10)
+
+
+class Console:
+    def __init__(self, database: Database, clock: Clock, default_capacity: int = 3) -> None:
+        self.db = database
+        self.clock = clock
+        self.default_capacity = default_capacity
+
+    def queue(self, agent: Staff) -> dict:
+        """Waiting sessions in service order, the agent's own sessions and everyone's load."""
+        now = self.clock.now()
+        with self.db.read() as db:
+            waiting = handoffs.queued(db)
+            mine = handoffs.active_for_agent(db, agent.id)
+            per_place = queue.seconds_per_place(db)
+            body = {
+                "queue": [_item(db, t, now, place, queue.estimate(place, per_place))
+                          for place, t in enumerate(waiting, start=1)],
+                "mine": [_item(db, t, now) for t in mine],
+                "capacity": handoffs.agent_capacity(db, agent.id, self.default_capacity),
+                "agents": self._agents(db),
+                "me": agent.to_dict(),
+            }
+        return mask_value(body)
+
+    def view(self, agent: Staff, session_id: int) -> dict:
+        """One session as the console shows it; Forbidden for another agent's session."""
+        now = self.clock.now()
+        with self.db.read() as db:
+            session = db.get(ChatSession, session_id)
+            if session is None:
+                raise NotFound("会话不存在", "session_not_found")
+            ticket = handoffs.latest_ticket(db, session.id)
+            _check_can_view(agent, ticket)
+            owner = staff_store.by_id(db, ticket.agent_id) if ticket and ticket.agent_id else None
+            can_write = bool(ticket and ticket.status == "active" and ticket.agent_id == agent.id)
+            body = session_view(db, session, ticket, owner, can_write)
+            last = staff_store.last_audit_at(db, agent.username, "handoff.view", f"session:{session_id}")
+        if last is None or now - last >= VIEW_AUDIT_EVERY:
+            with self.db.write() as db:
+                staff_store.audit(db, agent.username, "handoff.view", f"session:{session_id}", {}, now)
+        return body
+
+    def agents(self) -> list[dict]:
+        with self.db.read() as db:
+            return self._agents(db)
+
+    def _agents(self, db: Session) -> list[dict]:
+        return [{"username": a.username, "display_name": a.display_name, "load": handoffs.agent_load(db, a.id),
+                 "capacity": handoffs.agent_capacity(db, a.id, self.default_capacity)}
+                for a in staff_store.active_agents(db)]
+
+
+def _check_can_view(agent: Staff, ticket: Handoff | None) -> None:
+    if agent.role == "admin":
+        return
+    if ticket is not None and (ticket.status == "queued" or ticket.agent_id == agent.id):
+        return
+    raise Forbidden("该会话不在排队中，也不由您负责", "not_owner")
+
+
+def _item(db: Session, ticket: Handoff, now: datetime, position: int | None = None,
+          wait_minutes: int | None = None) -> dict:
+    """One row of the queue or of "my sessions"."""
+    recent = agent_views.transcript(db, ticket.session_id, limit=20)
+    last_user = next((m for m in reversed(recent) if m.sender == "user"), None)
+    return {
+        "session_id": ticket.session_id, "ticket_id": ticket.id, "channel": ticket.channel,
+        "reason": ticket.reason, "priority": ticket.priority, "status": ticket.status,
+        "position": position, "estimated_wait_minutes": wait_minutes,
+        "queued_at": ticket.created_at.isoformat(),
+        "waiting_seconds": int((now - ticket.created_at).total_seconds()),
+        "accepted_at": ticket.accepted_at.isoformat() if ticket.accepted_at else None,
+        "bound": conversations.bound_customer_id(db, ticket.channel, ticket.user_id) is not None,
+        "last_message": last_user.text if last_user else None,
+        "last_message_id": recent[-1].id if recent else None,
+    }

@@ -1,0 +1,27 @@
+"""Builders for the events a handoff change produces (who hears what)."""
+from __future__ import annotations
+
+from chatbot.handoff.events import AGENTS, Event, agent_key, customer_key
+from chatbot.storage.models import ChatMessage, ChatSession
+
+
+def message_data(message: ChatMessage) -> dict:
+    """A transcript line as the history endpoint shows it (text is stored masked)."""
+    return {"id": message.id, "sender": message.sender, "text": message.text, "at": message.created_at.isoformat()}
+
+
+def message_event(session: ChatSession, message: ChatMessage, agent_id: int | None) -> Event:
+    """A new transcript line: to the customer's page and to the owning agent's console."""
+    audience = [customer_key(session.channel, session.user_id)]
+    if agent_id is not None:
+        audience.append(agent_key(agent_id))
+    return Event("message", tuple(audience), session.id, message_data(message))
+
+
+def mode_event(session: ChatSession, agent_name: str | None = None, **extra) -> Event:
+    """The session changed hands (queued, accepted, transferred, released, closed, cancelled).
+
+    Every console hears it (queue and "my sessions" lists change); so does the customer.
+    """
+    data = {"mode": session.mode, "agent": agent_name, **extra}
+    return Event("mode", (AGENTS, customer_key(session.channel, session.user_id)), session.id, data)

@@ -1,0 +1,54 @@
+"""Builds the handoff parts from settings: one event bus per process, shared by all of them."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from chatbot.channels.outbound import OutboundRegistry
+from chatbot.clock import Clock
+from chatbot.handoff.admin import DeskAdmin
+from chatbot.handoff.console import Console
+from chatbot.handoff.desk import HandoffDesk
+from chatbot.handoff.events import EventBus, LocalBus
+from chatbot.handoff.metrics import HandoffMetrics
+from chatbot.settings import Settings
+from chatbot.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class HandoffServices:
+    events: EventBus
+    desk: HandoffDesk
+    console: Console
+    admin: DeskAdmin
+    metrics: HandoffMetrics
+
+    def close(self) -> None:
+        self.events.close()
+
+
+def make_bus(redis_url: str | None) -> EventBus:
+    """Redis pub/sub when `CHATBOT_REDIS_URL` is set (events cross workers), else in-process."""
+    if not redis_url:
+        return LocalBus()
+    from chatbot.handoff.redis_bus import RedisBus
+
+    bus = RedisBus(redis_url)
+    if not bus.wait_subscribed(timeout=3):
+        log.error("Redis at CHATBOT_REDIS_URL is not answering yet; live events will reach other "
+                  "workers once it does (the listener keeps retrying)")
+    return bus
+
+
+def build_handoff(settings: Settings, database: Database, clock: Clock, outbound: OutboundRegistry,
+                  events: EventBus) -> HandoffServices:
+    capacity = settings.agent_capacity
+    return HandoffServices(
+        events=events,
+        desk=HandoffDesk(database, events, clock, outbound, capacity),
+        console=Console(database, clock, capacity),
+        admin=DeskAdmin(database, clock),
+        metrics=HandoffMetrics(database, clock),
+    )

@@ -1,0 +1,113 @@
+"""Staff login and token checks: argon2 passwords, expiring tokens, roles, rate limits.
+
+Failed logins are counted in the database (so every worker sees them): five failures for
+one username, or twenty from one address, within 15 minutes lock further attempts until
+the window has passed; the lock applies even to the right password. Every attempt is in
+the audit log.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+from chatbot.clock import Clock
+from chatbot.errors import Forbidden, RateLimited, Unauthorized
+from chatbot.security import tokens
+from chatbot.security.passwords import hash_password, verify_password
+from chatbot.storage import staff as staff_store
+from chatbot.storage.db import Database
+from chatbot.storage.models import StaffUser
+
+ROLES = ("agent", "analyst", "admin")
+WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_ADDRESS = 20
+
+
+@cache
+def _dummy_hash() -> str:
+    """Compared against for unknown usernames, so a miss costs as long as a wrong password."""
+    return hash_password("not-a-real-password")
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The authenticated staff member a request acts for."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+
+    def to_dict(self) -> dict:
+        return {"username": self.username, "display_name": self.display_name, "role": self.role}
+
+
+@dataclass(frozen=True)
+class Login:
+    token: str
+    expires_at: datetime
+    staff: Staff
+
+
+def _staff(row: StaffUser) -> Staff:
+    return Staff(row.id, row.username, row.display_name, row.role)
+
+
+class StaffAuth:
+    def __init__(self, database: Database, secret_key: str, clock: Clock, token_ttl: timedelta) -> None:
+        self.db = database
+        self.secret_key = secret_key
+        self.clock = clock
+        self.token_ttl = token_ttl
+
+    def login(self, username: str, password: str, client_ip: str) -> Login:
+        """Check the password and issue a token; RateLimited / Unauthorized otherwise."""
+        now = self.clock.now()
+        self._refuse_if_locked(username, client_ip, now)
+        with self.db.read() as db:
+            row = staff_store.by_username(db, username)
+        # Hashing outside the write transaction: argon2 is slow on purpose.
+        ok = verify_password(row.password_hash if row else _dummy_hash(), password)
+        ok = ok and row is not None and row.active and row.role in ROLES
+        with self.db.write() as db:
+            staff_store.record_login(db, username, client_ip, ok, now)
+            action = "auth.login" if ok else "auth.login_failed"
+            staff_store.audit(db, username[:128], action, None, {"ip": client_ip}, now)
+        if not ok:
+            raise Unauthorized("用户名或密码错误", "invalid_credentials")
+        token, expires = tokens.issue(self.secret_key, row.id, row.role, now, self.token_ttl)
+        return Login(token, expires, _staff(row))
+
+    def authenticate(self, token: str | None) -> Staff:
+        """The staff member of a bearer token (their current role, read from the database)."""
+        if not token:
+            raise Unauthorized("请先登录（缺少 Authorization: Bearer 令牌）", "missing_token")
+        claims = tokens.verify(self.secret_key, token, self.clock.now())
+        with self.db.read() as db:
+            row = staff_store.by_id(db, claims["sub"])
+        if row is None or not row.active:
+            raise Unauthorized("账号不存在或已停用", "inactive_account")
+        return _staff(row)
+
+    @staticmethod
+    def require(staff: Staff, *roles: str) -> Staff:
+        if staff.role not in roles:
+            raise Forbidden("当前账号无权执行此操作", "forbidden_role")
+        return staff
+
+    def _refuse_if_locked(self, username: str, client_ip: str, now: datetime) -> None:
+        since = now - WINDOW
+        with self.db.read() as db:
+            by_user = staff_store.failures_since(db, since, username=username)
+            by_address = staff_store.failures_since(db, since, client_ip=client_ip)
+            oldest = staff_store.oldest_failure_since(db, since, username) if by_user else None
+        if by_user < MAX_FAILURES_PER_USER and by_address < MAX_FAILURES_PER_ADDRESS:
+            return
+        retry = math.ceil((oldest + WINDOW - now).total_seconds()) if oldest else int(WINDOW.total_seconds())
+        with self.db.write() as db:
+            staff_store.audit(db, username[:128], "auth.login_locked", None, {"ip": client_ip}, now)
+        minutes = max(1, (retry + 59) // 60)
+        raise RateLimited(f"登录失败次数过多，请 {minutes} 分钟后再试", retry)

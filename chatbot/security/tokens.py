@@ -1,0 +1,59 @@
+"""Signed, expiring bearer tokens for staff (agents, analysts, admins).
+
+    token = "s1." + base64url(json claims) + "." + base64url(HMAC-SHA256(key, "s1." + payload))
+
+The key is derived from `CHATBOT_SECRET_KEY` for this purpose only, so a token can never
+double as another HMAC the service computes with the same secret. Tokens are stateless:
+every worker and host verifies them without a shared store; the staff row is still read
+on each request, so deactivating a user or changing their role takes effect at once.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import datetime, timedelta
+
+from chatbot.errors import Unauthorized
+
+PREFIX = "s1."
+
+
+def _key(secret_key: str) -> bytes:
+    return hmac.new(secret_key.encode(), b"staff-token-v1", hashlib.sha256).digest()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def issue(secret_key: str, staff_id: int, role: str, now: datetime, ttl: timedelta) -> tuple[str, datetime]:
+    """A token for one staff member and the moment it expires."""
+    expires = now + ttl
+    claims = {"sub": staff_id, "role": role, "iat": int(now.timestamp()), "exp": int(expires.timestamp())}
+    signed = PREFIX + _b64(json.dumps(claims, separators=(",", ":")).encode())
+    signature = hmac.new(_key(secret_key), signed.encode(), hashlib.sha256).digest()
+    return f"{signed}.{_b64(signature)}", expires
+
+
+def verify(secret_key: str, token: str, now: datetime) -> dict:
+    """The token's claims; raises Unauthorized when it is malformed, forged or expired."""
+    signed, _, signature = token.rpartition(".")
+    if not signed.startswith(PREFIX) or not signature:
+        raise Unauthorized("登录令牌无效，请重新登录", "invalid_token")
+    expected = hmac.new(_key(secret_key), signed.encode(), hashlib.sha256).digest()
+    try:
+        valid = hmac.compare_digest(expected, _unb64(signature))
+        claims = json.loads(_unb64(signed[len(PREFIX):])) if valid else None
+    except (ValueError, UnicodeDecodeError):
+        valid, claims = False, None
+    if not valid or not isinstance(claims, dict) or not isinstance(claims.get("sub"), int):
+        raise Unauthorized("登录令牌无效，请重新登录", "invalid_token")
+    if now.timestamp() >= claims.get("exp", 0):
+        raise Unauthorized("登录已过期，请重新登录", "token_expired")
+    return claims

@@ -1,0 +1,118 @@
+"""Queries for handoff tickets: the queue, an agent's sessions, a session's open ticket.
+
+The queue order is priority (higher first), then arrival (lower id first). Callers hold
+the conversation lock (`lock_conversation_in_transaction`) before changing a ticket, and
+`lock_agent` before counting an agent's load to accept one more session.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from chatbot.storage.locks import lock_conversation_in_transaction
+from chatbot.storage.models import AgentProfile, Handoff, StaffUser
+
+OPEN_STATUSES = ("queued", "active")
+
+
+def lock_agent(db: Session, staff_id: int) -> None:
+    """Serialize capacity checks of one agent across processes (PostgreSQL advisory lock).
+
+    Reuses the conversation lock's key space with a channel name no customer can have.
+    """
+    lock_conversation_in_transaction(db, "staff", str(staff_id))
+
+
+def open_ticket(db: Session, session_id: int) -> Handoff | None:
+    """The queued or active ticket of a chat session, if any."""
+    return db.scalars(
+        select(Handoff)
+        .where(Handoff.session_id == session_id, Handoff.status.in_(OPEN_STATUSES))
+        .order_by(Handoff.id.desc())
+        .limit(1)
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def latest_ticket(db: Session, session_id: int) -> Handoff | None:
+    return db.scalars(
+        select(Handoff).where(Handoff.session_id == session_id).order_by(Handoff.id.desc()).limit(1)
+    ).first()
+
+
+def pending_rating(db: Session, session_id: int) -> Handoff | None:
+    """The closed ticket of a session whose customer has been asked for a rating."""
+    return db.scalars(
+        select(Handoff).where(Handoff.session_id == session_id, Handoff.rating_pending.is_(True))
+        .order_by(Handoff.id.desc()).limit(1)
+    ).first()
+
+
+def queued(db: Session) -> Sequence[Handoff]:
+    """Every waiting ticket in service order."""
+    return db.scalars(
+        select(Handoff).where(Handoff.status == "queued").order_by(Handoff.priority.desc(), Handoff.id)
+    ).all()
+
+
+def position(db: Session, ticket: Handoff) -> int:
+    """1-based place of a queued ticket: tickets of higher priority, or same priority and earlier."""
+    ahead = db.scalar(
+        select(func.count()).select_from(Handoff).where(
+            Handoff.status == "queued",
+            (Handoff.priority > ticket.priority)
+            | ((Handoff.priority == ticket.priority) & (Handoff.id < ticket.id)),
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+def active_for_agent(db: Session, staff_id: int) -> Sequence[Handoff]:
+    return db.scalars(
+        select(Handoff).where(Handoff.status == "active", Handoff.agent_id == staff_id).order_by(Handoff.id)
+    ).all()
+
+
+def agent_load(db: Session, staff_id: int) -> int:
+    return int(db.scalar(
+        select(func.count()).select_from(Handoff).where(Handoff.status == "active", Handoff.agent_id == staff_id)
+    ) or 0)
+
+
+def agent_capacity(db: Session, staff_id: int, default: int) -> int:
+    profile = db.get(AgentProfile, staff_id)
+    return profile.capacity if profile is not None else default
+
+
+def set_agent_capacity(db: Session, staff_id: int, capacity: int, now: datetime) -> None:
+    profile = db.get(AgentProfile, staff_id)
+    if profile is None:
+        db.add(AgentProfile(staff_id=staff_id, capacity=capacity, updated_at=now))
+    else:
+        profile.capacity, profile.updated_at = capacity, now
+
+
+def recent_waits(db: Session, limit: int = 50) -> list[tuple[float, int]]:
+    """(seconds waited, place in the queue on arrival) of the latest accepted tickets."""
+    rows = db.execute(
+        select(Handoff.created_at, Handoff.accepted_at, Handoff.initial_position)
+        .where(Handoff.accepted_at.is_not(None))
+        .order_by(Handoff.id.desc()).limit(limit)
+    ).all()
+    return [((accepted - created).total_seconds(), max(1, pos)) for created, accepted, pos in rows]
+
+
+def tickets_between(db: Session, start: datetime, end: datetime) -> Sequence[Handoff]:
+    """Tickets created in [start, end), for metrics."""
+    return db.scalars(
+        select(Handoff).where(Handoff.created_at >= start, Handoff.created_at < end).order_by(Handoff.id)
+    ).all()
+
+
+def staff_by_id(db: Session, ids: set[int]) -> dict[int, StaffUser]:
+    if not ids:
+        return {}
+    return {s.id: s for s in db.scalars(select(StaffUser).where(StaffUser.id.in_(ids)))}

@@ -1,0 +1,167 @@
+"""Transaction statements as files (XLSX or CSV) and the signed link that fetches one.
+
+The bot hands the customer a link carrying an `ExportRequest` (who, which filters, which
+format, until when), signed with the service secret; the HTTP layer turns a genuine link
+back into the request and runs it against the books again, so the file is always current
+and no statement is stored anywhere.
+
+The link's signed payload (`chatbot.security.signing`): `customer_id`, `format` (xlsx | csv),
+`start` / `end` (ISO dates, bank days, inclusive), `card_tail`, `kinds` (ledger kinds) and
+`direction` (income | expense); a `txn_type` NLU value may stand in for kinds + direction.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from chatbot.clock import BANK_TZ
+from chatbot.errors import InvalidInput
+from chatbot.security.masking import mask_card, mask_text
+from chatbot.security.signing import InvalidToken, sign, unsign
+from chatbot.tools.banking import CoreBanking, TransactionInfo
+
+HEADERS = ("时间", "卡号尾号", "类型", "摘要", "对方", "金额", "余额")
+KIND_NAMES = {"salary": "工资", "consumption": "消费", "transfer": "转账", "cash": "取现", "fee": "手续费",
+              "interest": "利息", "repayment": "还款", "opening": "开户"}
+MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               "csv": "text/csv; charset=utf-8"}
+MAX_EXPORT_ROWS = 5000
+CENT = Decimal("0.01")
+# A spreadsheet treats text starting with these as a formula (CSV injection).
+_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_transactions(items: Sequence[TransactionInfo], fmt: str) -> bytes:
+    """The rows as an XLSX workbook or a UTF-8 CSV (with BOM, so Excel reads the Chinese)."""
+    rows = [_row(item) for item in items]
+    if fmt == "csv":
+        return _csv(rows)
+    if fmt == "xlsx":
+        return _xlsx(rows)
+    raise InvalidInput(f"不支持的导出格式：{fmt}", "invalid_format")
+
+
+def _row(item: TransactionInfo) -> tuple:
+    tail = mask_card(item.account_tail) if item.account_tail else ""
+    return (item.at.astimezone(BANK_TZ).replace(tzinfo=None), tail, KIND_NAMES.get(item.kind, item.kind),
+            mask_text(item.description or ""), mask_text(item.counterparty or ""),
+            item.amount.quantize(CENT), item.balance_after.quantize(CENT))
+
+
+def _csv(rows: list[tuple]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADERS)
+    for at, tail, kind, description, counterparty, amount, balance in rows:
+        writer.writerow([f"{at:%Y-%m-%d %H:%M:%S}", tail, kind, _csv_text(description),
+                         _csv_text(counterparty), str(amount), str(balance)])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _csv_text(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_LEADS) else text
+
+
+def _xlsx(rows: list[tuple]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "交易明细"
+    sheet.append(HEADERS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(row)
+        cells = sheet[sheet.max_row]
+        cells[0].number_format = "yyyy-mm-dd hh:mm:ss"
+        for cell in cells[1:5]:
+            cell.data_type = "s"  # text stays text, even if it starts with "="
+        for cell in cells[5:7]:
+            cell.number_format = "#,##0.00"
+    for column, width in zip("ABCDEFG", (20, 11, 8, 28, 22, 14, 14)):
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """Which transactions of which customer to export, as carried by a signed link."""
+
+    customer_id: int
+    fmt: str = "xlsx"
+    start: date | None = None
+    end: date | None = None
+    card_tail: str | None = None
+    kinds: tuple[str, ...] = ()
+    direction: str | None = None
+
+    def to_token(self, secret_key: str, expires_at: datetime) -> str:
+        """A signed token for the download link, valid until `expires_at`."""
+        if self.fmt not in MEDIA_TYPES:
+            raise InvalidInput(f"不支持的导出格式：{self.fmt}", "invalid_format")
+        payload = {"customer_id": self.customer_id, "format": self.fmt, "start": _iso(self.start),
+                   "end": _iso(self.end), "card_tail": self.card_tail, "kinds": list(self.kinds),
+                   "direction": self.direction}
+        return sign(payload, secret_key, expires_at)
+
+    @classmethod
+    def from_token(cls, token: str, secret_key: str, now: datetime) -> ExportRequest:
+        """The request inside a genuine, unexpired token (InvalidToken / ExpiredToken otherwise)."""
+        payload = unsign(token, secret_key, now)
+        try:
+            return cls.from_payload(payload)
+        except (KeyError, TypeError, ValueError):
+            raise InvalidToken("链接无效", "invalid_token") from None
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> ExportRequest:
+        """Read a signed payload; `txn_type` (the NLU entity) stands for kinds + direction."""
+        kinds, direction = tuple(payload.get("kinds") or ()), payload.get("direction")
+        txn_type = payload.get("txn_type")
+        if txn_type in ("income", "expense"):
+            direction = txn_type
+        elif txn_type:
+            kinds = (txn_type,)
+        if payload["format"] not in MEDIA_TYPES or not all(isinstance(k, str) for k in kinds):
+            raise ValueError("bad export payload")
+        return cls(customer_id=int(payload["customer_id"]), fmt=payload["format"],
+                   start=_date(payload.get("start")), end=_date(payload.get("end")),
+                   card_tail=payload.get("card_tail"), kinds=kinds, direction=direction)
+
+    @property
+    def media_type(self) -> str:
+        return MEDIA_TYPES[self.fmt]
+
+    def filename(self, today: date) -> str:
+        """e.g. 交易明细_20261001-20261124.xlsx (open ends shown as "起" / today)."""
+        start = f"{self.start:%Y%m%d}" if self.start else "起"
+        return f"交易明细_{start}-{self.end or today:%Y%m%d}.{self.fmt}"
+
+
+def export_statement(bank: CoreBanking, request: ExportRequest) -> bytes:
+    """Run the request against the books; refuses more than MAX_EXPORT_ROWS rows."""
+    page = bank.transactions(request.customer_id, start=request.start, end=request.end,
+                             card_tail=request.card_tail, kinds=request.kinds, direction=request.direction,
+                             limit=MAX_EXPORT_ROWS)
+    if page.total_count > MAX_EXPORT_ROWS:
+        # A cut-off statement would look complete; better to ask for a narrower range.
+        raise InvalidInput(f"记录超过 {MAX_EXPORT_ROWS:,} 条，请缩小日期范围后再导出",
+                           "export_too_large")
+    return export_transactions(page.items, request.fmt)
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None

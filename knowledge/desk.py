@@ -1,0 +1,125 @@
+"""The knowledge desk: how the dialogue answers knowledge questions.
+
+Graph first (attribute, comparison and list questions are composed from `data/kg.yaml`),
+then the FAQ: answer, clarify ("您是想问：1. … 2. …", answered by number or words on the
+next turn), or not found (said kindly, a person offered, the question and its top
+candidates kept in the turn log with outcome `faq_not_found` for analysts).
+
+The FAQ can change while the service runs (admin edits): `replace` swaps in a new
+retriever atomically; readers always see a complete index.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from knowledge.faq.clarify import format_clarification, format_not_found, resolve_choice
+from knowledge.faq.retrieve import FaqRetriever
+from knowledge.faq.store import FaqEntry, FaqFileError, load_faq
+from knowledge.kg.answer import KgAnswerer
+from knowledge.kg.load import KnowledgeGraph
+
+
+log = logging.getLogger(__name__)
+
+# A how-to question that the classifier took for a request ("卡被吞了咋办") is answered
+# from the FAQ only above this calibrated score.
+SURE = 0.9
+
+
+class KnowledgeDesk:
+    def __init__(self, retriever: FaqRetriever, graph: KgAnswerer | None = None,
+                 faq_path: Path | None = None, check_every: float = 5.0) -> None:
+        self._retriever = retriever
+        self.graph = graph
+        self.faq_path = Path(faq_path) if faq_path else None
+        self.check_every = check_every
+        self._swap = threading.Lock()
+        self._stamp = self.faq_path.stat().st_mtime_ns if self.faq_path else None
+        self._checked_at = time.monotonic()
+
+    @classmethod
+    def load(cls, faq_path: Path, kg_path: Path | None) -> "KnowledgeDesk":
+        """Load and index the FAQ (a malformed file fails here, naming entry and field)."""
+        graph = KgAnswerer(KnowledgeGraph.load(kg_path)) if kg_path and Path(kg_path).exists() else None
+        return cls(FaqRetriever.from_file(faq_path), graph, faq_path)
+
+    @property
+    def retriever(self) -> FaqRetriever:
+        return self._retriever
+
+    def install(self, retriever: FaqRetriever, stamp: int | None = None) -> None:
+        """Switch to `retriever` for every later question (readers see old or new, whole)."""
+        with self._swap:
+            self._retriever = retriever
+            self._stamp = stamp if stamp is not None else self._stamp
+
+    def refresh(self) -> bool:
+        """Re-index when another worker rewrote the FAQ file; checked every few seconds."""
+        now = time.monotonic()
+        if self.faq_path is None or now - self._checked_at < self.check_every:
+            return False
+        self._checked_at = now
+        try:
+            stamp = self.faq_path.stat().st_mtime_ns
+        except OSError:
+            return False
+        if stamp == self._stamp:
+            return False
+        try:
+            entries = load_faq(self.faq_path)
+        except FaqFileError as error:  # keep answering from the last good index
+            log.error("FAQ file changed but cannot be loaded: %s", error.message)
+            self._stamp = stamp
+            return False
+        self.install(self._retriever.with_entries(entries), stamp)
+        return True
+
+    # --- the dialogue side -----------------------------------------------------------------------
+    def answer(self, ctx) -> None:
+        """Answer the knowledge question in `ctx` (a dialogue FlowContext)."""
+        self.refresh()
+        graph_answer = self.graph.answer(ctx.parse.normalized, normalized=True) if self.graph else None
+        if graph_answer is not None:
+            ctx.say(graph_answer.text)
+            ctx.outcome = "answered"
+            ctx.step("kg_answer", kind=graph_answer.kind, nodes=list(graph_answer.nodes))
+            return
+        decision = self._retriever.decide(ctx.parse.normalized, ctx.parse.tokens)
+        if decision.kind == "answer":
+            self._say_entry(ctx, decision.entry, decision.hits[0].score)
+        elif decision.kind == "clarify":
+            ctx.state.offered_faq = [hit.entry.id for hit in decision.options]
+            ctx.say(format_clarification(decision.options))
+            ctx.outcome = "faq_clarify"
+            ctx.step("faq_clarify", options=ctx.state.offered_faq)
+        else:
+            ctx.say(format_not_found())
+            ctx.outcome = "faq_not_found"
+            ctx.step("faq_not_found", **decision.to_dict())
+
+    def answer_if_sure(self, ctx, threshold: float = SURE) -> bool:
+        """Answer from the FAQ only when one entry clearly matches; True when answered."""
+        hits = self._retriever.search(ctx.parse.normalized, 1, ctx.parse.tokens)
+        if not hits or hits[0].score < threshold:
+            return False
+        self._say_entry(ctx, hits[0].entry, hits[0].score)
+        return True
+
+    def resolve_offer(self, ctx) -> bool:
+        """If the customer answers an earlier clarification, answer it; True when handled."""
+        offered, ctx.state.offered_faq = ctx.state.offered_faq, []
+        if not offered:
+            return False
+        entry = resolve_choice(ctx.parse.normalized, offered, self._retriever.entries)
+        if entry is None:
+            return False
+        self._say_entry(ctx, entry, None)
+        return True
+
+    def _say_entry(self, ctx, entry: FaqEntry, score: float | None) -> None:
+        ctx.say(entry.answer)
+        ctx.outcome = "answered"
+        ctx.step("faq_answer", faq_id=entry.id, score=score)

@@ -1,0 +1,1 @@
+"""FAQ store, retrieval index, ranking and clarification."""

@@ -1,0 +1,67 @@
+"""Turn a text into the features retrieval compares: words and character n-grams.
+
+A query is normalized (full-width, Traditional, typos) and segmented exactly once;
+both the index and the query go through :meth:`TextAnalyzer.features`, so they
+always agree on what a feature is. Callers that already ran the NLU pipeline pass
+the normalized text and tokens to :meth:`TextAnalyzer.from_normalized` instead of
+paying for it twice.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from chatbot.nlu.normalize import Normalizer, default_normalizer
+from chatbot.nlu.segment import Segmenter, default_segmenter
+
+# Character n-grams of length 1..CHAR_NGRAM_MAX: unigrams keep rare one-character
+# words (吞, 磁) that jieba glues to neighbours; bigrams carry most of the meaning.
+CHAR_NGRAM_MAX = 2
+# Sentence-final particles and filler carry no meaning for matching; question words
+# (怎么, 多少, 吗 aside) stay, since they separate "how much" from "how to".
+PARTICLES = frozenset("吗 嘛 呢 啊 吧 了 的 呀 么 哦 哈 啦 呗 哇 咯 嗯 噢".split())
+_PUNCT = re.compile(r"[\s\W_]+")
+
+
+@dataclass(frozen=True)
+class Analyzed:
+    """A text as retrieval sees it."""
+
+    text: str                   # normalized text (what rapidfuzz compares)
+    tokens: tuple[str, ...]     # jieba tokens of ``text``
+    words: tuple[str, ...]      # content tokens (features ``w:``)
+    chars: tuple[str, ...]      # character n-grams without punctuation (features ``c:``)
+    compact: str                # ``text`` without punctuation or spaces
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.compact
+
+
+class TextAnalyzer:
+    """Normalizes, segments and extracts features; shared by the index and queries."""
+
+    def __init__(self, normalizer: Normalizer | None = None, segmenter: Segmenter | None = None):
+        self.normalizer = normalizer or default_normalizer()
+        self.segmenter = segmenter or default_segmenter()
+
+    def analyze(self, text: str) -> Analyzed:
+        """Normalize and segment raw ``text`` (what a customer typed)."""
+        normalized = self.normalizer.normalize(text).text
+        return self.from_normalized(normalized, self.segmenter.cut(normalized))
+
+    def from_normalized(self, text: str, tokens: list[str] | tuple[str, ...]) -> Analyzed:
+        """Build features from text the NLU pipeline already normalized and segmented."""
+        words = tuple(word for token in tokens if (word := _content(token)))
+        compact = _PUNCT.sub("", text)
+        return Analyzed(text, tuple(tokens), words, char_ngrams(compact), compact)
+
+
+def char_ngrams(compact: str, longest: int = CHAR_NGRAM_MAX) -> tuple[str, ...]:
+    """All character n-grams of length 1..``longest`` of ``compact``."""
+    return tuple(compact[i:i + n] for n in range(1, longest + 1) for i in range(len(compact) - n + 1))
+
+
+def _content(token: str) -> str:
+    word = _PUNCT.sub("", token).lower()
+    return "" if word in PARTICLES else word

@@ -1,0 +1,155 @@
+"""The FAQ search index: what every query is scored against, built once per entry list.
+
+Built at start and after an admin edit (a few seconds), never per query:
+
+* **phrasing spaces**: one row per phrasing (question and each ``similar``), words and
+  character n-grams separately; a query's best phrasing per entry is its nearest neighbour.
+* **entry spaces**: one row per entry with all its phrasings and tags pooled, so a query
+  that borrows one word from each of two paraphrases still lands on the entry.
+* **answer space**: the answer text, a weak signal (the answer often names the thing a
+  colloquial question only hints at).
+* **classifier**: a linear SVM with one class per entry, trained on the phrasings and
+  (down-weighted) the answer; it learns which words tell neighbouring entries apart.
+* **semantic space**: latent semantic analysis (truncated SVD) of the pooled entries and
+  their answers, so words the FAQ uses interchangeably (吞卡 / 取款机 / 吃卡) count as
+  related even when the query shares none of them with the right phrasing.
+
+The arithmetic lives in :mod:`knowledge.faq.vectors`; a query is encoded once and every
+space reuses the encoding.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from chatbot.errors import InvalidInput
+from knowledge.faq.analyze import Analyzed, TextAnalyzer
+from knowledge.faq.store import FaqEntry
+from knowledge.faq.vectors import LatentSpace, LinearClassifier, StackedSpaces, Vocabulary
+
+# The answer is a paragraph, not a question: it teaches the classifier vocabulary
+# but must not outvote the phrasings.
+ANSWER_SAMPLE_WEIGHT = 0.5
+CLASSIFIER_C = 1.0
+# Latent dimensions: 64-256 scored alike on the development split; 128 is the middle.
+SEMANTIC_DIMENSIONS = 128
+
+
+@dataclass(frozen=True)
+class QueryScores:
+    """Every per-entry score of one query (arrays of length ``len(entries)``)."""
+
+    phrase_words: np.ndarray
+    phrase_chars: np.ndarray
+    best_phrasing: np.ndarray     # index into ``FaqIndex.phrasings`` of the closest phrasing
+    entry_words: np.ndarray
+    entry_chars: np.ndarray
+    answer_words: np.ndarray
+    classifier: np.ndarray
+    semantic: np.ndarray
+
+
+class FaqIndex:
+    """Everything about a list of entries that a query is scored against; immutable."""
+
+    def __init__(self, entries: Sequence[FaqEntry], analyzer: TextAnalyzer) -> None:
+        if not entries:
+            raise InvalidInput("the FAQ needs at least one entry", code="faq_empty")
+        self.entries = tuple(entries)
+        self.phrasings: list[Analyzed] = []
+        owners: list[int] = []
+        for position, entry in enumerate(self.entries):
+            for text in entry.phrasings:
+                self.phrasings.append(analyzer.analyze(text))
+                owners.append(position)
+        self.owner = np.asarray(owners)
+        self._starts = np.r_[0, np.flatnonzero(np.diff(self.owner)) + 1]
+        self._stops = np.r_[self._starts[1:], len(self.owner)]
+        self.compacts = [p.compact for p in self.phrasings]
+        self.joined_words = [" ".join(p.words) for p in self.phrasings]
+        self._build([analyzer.analyze(entry.answer) for entry in self.entries])
+
+    def _build(self, answers: list[Analyzed]) -> None:
+        vocabulary = self.vocabulary = Vocabulary()
+        words = [vocabulary.add(_words(p.words)) for p in self.phrasings]
+        chars = [vocabulary.add(_chars(p.chars)) for p in self.phrasings]
+        answer_words = [vocabulary.add(_words(a.words)) for a in answers]
+        answer_chars = [vocabulary.add(_chars(a.chars)) for a in answers]
+        tags = [vocabulary.add(_words(t.lower() for t in e.tags)) for e in self.entries]
+        entry_words, entry_chars = self._pool(words), self._pool(chars)
+        for position, tag_columns in enumerate(tags):
+            entry_words[position].extend(tag_columns)
+        size = len(vocabulary)
+        self._spaces = StackedSpaces({"phrase_words": words, "phrase_chars": chars,
+                                      "entry_words": entry_words, "entry_chars": entry_chars,
+                                      "answer_words": answer_words}, size)
+        joint = [w + c for w, c in zip(words, chars)]
+        answer_joint = [w + c for w, c in zip(answer_words, answer_chars)]
+        self._semantic = LatentSpace([pooled + answer for pooled, answer in zip(self._pool(joint), answer_joint)],
+                                     size, SEMANTIC_DIMENSIONS)
+        labels = [*self.owner.tolist(), *range(len(self.entries))]
+        weights = [1.0] * len(joint) + [ANSWER_SAMPLE_WEIGHT] * len(answer_joint)
+        self._classifier = LinearClassifier(joint + answer_joint, labels, weights, len(self.entries),
+                                            size, CLASSIFIER_C)
+        self._phrase_word_idf = self._spaces.idf[0]
+
+    def _pool(self, per_phrasing: list[list[int]]) -> list[list[int]]:
+        pooled: list[list[int]] = [[] for _ in self.entries]
+        for owner, columns in zip(self.owner, per_phrasing):
+            pooled[owner].extend(columns)
+        return pooled
+
+    def score(self, query: Analyzed) -> QueryScores:
+        """All similarity signals of ``query`` against every entry."""
+        columns, tf = self.vocabulary.encode([*_words(query.words), *_chars(query.chars)])
+        spaces = self._spaces.scores(columns, tf)
+        words, chars = spaces["phrase_words"], spaces["phrase_chars"]
+        # The closest phrasing is chosen on the two signals together, then reported per signal.
+        best = self._argmax_per_entry(words + chars)
+        return QueryScores(
+            phrase_words=words[best], phrase_chars=chars[best], best_phrasing=best,
+            entry_words=spaces["entry_words"], entry_chars=spaces["entry_chars"],
+            answer_words=spaces["answer_words"],
+            classifier=self._classifier.scores(columns, tf),
+            semantic=self._semantic.scores(columns, tf))
+
+    def coverage(self, query: Analyzed) -> float:
+        """IDF-weighted share of the query's words that the FAQ phrasings ever use.
+
+        Low for questions about something else entirely (天气, 减肥): their best match is
+        then a coincidence of function words, whatever its cosine says.
+        """
+        if not query.words:
+            return 0.0
+        idf = self._phrase_word_idf
+        unseen = float(idf.max())  # a word the phrasings never use is as rare as it gets
+        known = unknown = 0.0
+        for feature in _words(query.words):
+            column = self.vocabulary.get(feature)
+            weight = float(idf[column]) if column is not None else 0.0
+            if weight > 0:
+                known += weight
+            else:
+                unknown += unseen
+        return known / (known + unknown)
+
+    def phrasing_range(self, position: int) -> tuple[int, int]:
+        """The slice of :attr:`phrasings` that belongs to entry ``position``."""
+        return int(self._starts[position]), int(self._stops[position])
+
+    def _argmax_per_entry(self, values: np.ndarray) -> np.ndarray:
+        best = np.maximum.reduceat(values, self._starts)
+        hits = np.flatnonzero(values == best[self.owner])
+        # Owners are sorted, so the first hit of each owner is its first best phrasing.
+        owners = self.owner[hits]
+        return hits[np.r_[True, owners[1:] != owners[:-1]]]
+
+
+def _words(words) -> list[str]:
+    return [f"w:{w}" for w in words]
+
+
+def _chars(chars) -> list[str]:
+    return [f"c:{c}" for c in chars]

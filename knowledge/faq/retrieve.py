@@ -1,0 +1,163 @@
+"""FAQ retrieval: search, and the answer / clarify / not-found decision.
+
+``FaqRetriever`` owns one immutable index. An admin edit never mutates it: the service
+calls :meth:`FaqRetriever.with_entries` (seconds, off the request path) and swaps the
+reference, so a search in flight keeps the index it started with.
+
+Decision thresholds (on the calibrated score of the top hit, see
+:mod:`knowledge.faq.ranking`) were chosen on the development splits by
+``bench/faq.py --fit``:
+
+* ``ANSWER_THRESHOLD``: the lowest score at which answered questions were right at
+  least ~90 % of the time; below it the bot asks instead of guessing.
+* ``CLARIFY_THRESHOLD``: the score 90 % of in-domain development questions reach; most
+  out-of-domain questions (weather, food, coding) fall under it: say so and offer a
+  person rather than offering three wrong options.
+
+A query shorter than ``MIN_ANSWER_CHARS`` characters ("年费") is never answered outright
+unless it is word for word one of the phrasings: the calibration was fitted on real
+questions, and a bare keyword names a topic, not a question, so the bot asks which one.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from chatbot.errors import InvalidInput
+from chatbot.nlu.normalize import Normalizer
+from chatbot.nlu.segment import Segmenter
+from knowledge.faq.analyze import Analyzed, TextAnalyzer
+from knowledge.faq.index import FaqIndex
+from knowledge.faq.ranking import RankingModel, rank
+from knowledge.faq.store import FaqEntry, load_faq
+
+ANSWER_THRESHOLD = 0.87
+CLARIFY_THRESHOLD = 0.27
+# A clarification lists at most this many options, each at least this likely.
+CLARIFY_OPTIONS = 3
+CLARIFY_OPTION_MIN = 0.05
+MIN_ANSWER_CHARS = 3
+MAX_TOP_K = 50
+
+DecisionKind = Literal["answer", "clarify", "not_found"]
+
+
+@dataclass(frozen=True)
+class FaqHit:
+    """One search result."""
+
+    entry: FaqEntry
+    score: float        # calibrated probability that this is the entry meant, in [0, 1]
+    matched: str        # the phrasing (question or a ``similar``) closest to the query
+
+    def to_dict(self) -> dict:
+        """The shape of one result of ``POST /v1/faq/search``."""
+        return {"id": self.entry.id, "question": self.entry.question,
+                "answer": self.entry.answer, "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True)
+class FaqDecision:
+    """What to do with a knowledge question."""
+
+    kind: DecisionKind
+    query: str                          # the normalized text that was searched
+    hits: tuple[FaqHit, ...]            # best candidates (logged for analysts when not found)
+    options: tuple[FaqHit, ...] = field(default=())   # what a clarification offers
+
+    @property
+    def entry(self) -> FaqEntry | None:
+        """The entry to answer with, when ``kind == "answer"``."""
+        return self.hits[0].entry if self.kind == "answer" else None
+
+    def to_dict(self) -> dict:
+        """A log record (the unanswered-questions export uses ``candidates``)."""
+        return {"kind": self.kind, "query": self.query,
+                "candidates": [{"id": h.entry.id, "question": h.entry.question,
+                                "score": round(h.score, 4)} for h in self.hits],
+                "options": [h.entry.id for h in self.options]}
+
+
+class FaqRetriever:
+    """Searches one list of FAQ entries; thread-safe (nothing changes after construction)."""
+
+    def __init__(self, entries: Sequence[FaqEntry], normalizer: Normalizer | None = None,
+                 segmenter: Segmenter | None = None, *, model: RankingModel | None = None,
+                 analyzer: TextAnalyzer | None = None) -> None:
+        _check_unique(entries)
+        self.analyzer = analyzer or TextAnalyzer(normalizer, segmenter)
+        self.model = model or RankingModel()
+        self.index = FaqIndex(entries, self.analyzer)
+        self._by_id = {entry.id: entry for entry in self.index.entries}
+
+    @classmethod
+    def from_file(cls, path: str | Path, **options) -> FaqRetriever:
+        """Load ``path`` (strictly, see :func:`load_faq`) and index it."""
+        return cls(load_faq(path), **options)
+
+    @property
+    def entries(self) -> tuple[FaqEntry, ...]:
+        return self.index.entries
+
+    def get(self, entry_id: str) -> FaqEntry | None:
+        """The entry with ``entry_id``, if indexed."""
+        return self._by_id.get(entry_id)
+
+    def with_entries(self, entries: Iterable[FaqEntry]) -> FaqRetriever:
+        """A new retriever over ``entries`` sharing this one's normalizer, segmenter and model."""
+        return FaqRetriever(list(entries), model=self.model, analyzer=self.analyzer)
+
+    def analyze(self, text: str, tokens: Sequence[str] | None = None) -> Analyzed:
+        """Features of a query; with ``tokens``, ``text`` is taken as already normalized."""
+        if tokens is not None:
+            return self.analyzer.from_normalized(text, tokens)
+        return self.analyzer.analyze(text)
+
+    def search(self, text: str, top_k: int = 5, tokens: Sequence[str] | None = None) -> list[FaqHit]:
+        """The ``top_k`` best entries for ``text``, best first.
+
+        Pass ``tokens`` (with ``text`` the normalized text they came from) when the NLU
+        pipeline already normalized and segmented the message.
+        """
+        if not 1 <= top_k <= MAX_TOP_K:
+            raise InvalidInput(f"top_k must be between 1 and {MAX_TOP_K}", code="invalid_top_k")
+        return self._hits(self.analyze(text, tokens), top_k)
+
+    def decide(self, text: str, tokens: Sequence[str] | None = None) -> FaqDecision:
+        """Answer, ask which question was meant, or admit not knowing (see module docs)."""
+        query = self.analyze(text, tokens)
+        hits = tuple(self._hits(query, CLARIFY_OPTIONS))
+        top = hits[0].score if hits else 0.0
+        if top >= ANSWER_THRESHOLD and self._specific_enough(query, hits[0]):
+            return FaqDecision("answer", query.text, hits)
+        if top >= CLARIFY_THRESHOLD:
+            options = tuple(h for h in hits if h.score >= CLARIFY_OPTION_MIN)
+            return FaqDecision("clarify", query.text, hits, options)
+        return FaqDecision("not_found", query.text, hits)
+
+    def _specific_enough(self, query: Analyzed, hit: FaqHit) -> bool:
+        if len(query.compact) >= MIN_ANSWER_CHARS:
+            return True
+        return query.compact == self.analyze(hit.matched).compact
+
+    def _hits(self, query: Analyzed, top_k: int) -> list[FaqHit]:
+        if query.is_empty:
+            return []
+        ranked = rank(self.index, query, self.model)
+        rows = zip(ranked.positions[:top_k], ranked.phrasings[:top_k], ranked.scores[:top_k])
+        return [self._hit(int(position), int(phrasing), float(score)) for position, phrasing, score in rows]
+
+    def _hit(self, position: int, phrasing: int, score: float) -> FaqHit:
+        entry = self.index.entries[position]
+        first, _ = self.index.phrasing_range(position)
+        return FaqHit(entry, score, entry.phrasings[phrasing - first])
+
+
+def _check_unique(entries: Sequence[FaqEntry]) -> None:
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.id in seen:
+            raise InvalidInput(f"duplicate FAQ id '{entry.id}'", code="faq_duplicate_id")
+        seen.add(entry.id)

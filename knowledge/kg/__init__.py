@@ -1,0 +1,1 @@
+"""Knowledge graph of the bank's products: loading, entity linking, answer composition."""

@@ -1,0 +1,68 @@
+"""FAQ search and admin maintenance that takes effect without a restart."""
+import shutil
+
+import pytest
+
+from chatbot.settings import DATA_DIR
+
+
+def _token(client, user="admin", password="admin-sandbox"):
+    response = client.post("/v1/auth/login", json={"username": user, "password": password})
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def test_search_shape(client):
+    body = client.post("/v1/faq/search", json={"text": "ATM吞卡了怎么办", "top_k": 3}).json()
+    assert len(body["results"]) == 3
+    first = body["results"][0]
+    assert set(first) == {"id", "question", "answer", "score"} and "吞卡" in first["question"]
+    scores = [r["score"] for r in body["results"]]
+    assert scores == sorted(scores, reverse=True) and 0 <= scores[-1] <= scores[0] <= 1
+
+
+@pytest.mark.parametrize(("payload", "code"), [
+    ({"text": ""}, "empty_text"), ({"text": "问" * 501}, "text_too_long"),
+    ({"text": "年费", "top_k": 0}, "validation_error"), ({}, "validation_error"),
+])
+def test_search_bad_input(client, payload, code):
+    response = client.post("/v1/faq/search", json=payload)
+    assert response.status_code == 422 and response.json()["error"]["code"] == code
+
+
+@pytest.fixture
+def faq_copy(tmp_path, client, knowledge_desk):
+    """Edits go to a copy of the FAQ file, and the shared index is restored afterwards."""
+    path = tmp_path / "faq.yaml"
+    shutil.copyfile(DATA_DIR / "faq.yaml", path)
+    original = knowledge_desk.retriever
+    client.app.state.faq_editor.path = path
+    yield path
+    knowledge_desk.install(original)
+
+
+def test_admin_crud_is_live_and_saved(client, faq_copy):
+    headers = _token(client)
+    entry = {"id": "test-001", "question": "示例银行的吉祥物叫什么名字？",
+             "similar": ["你们的吉祥物是谁", "银行吉祥物叫啥"], "answer": "示例银行的吉祥物是熊猫“小示”。",
+             "category": "其他"}
+    app_client = client
+    created = app_client.post("/v1/admin/faq", json=entry, headers=headers)
+    assert created.status_code == 201, created.text
+    hits = app_client.post("/v1/faq/search", json={"text": "你们银行吉祥物是啥"}).json()["results"]
+    assert hits[0]["id"] == "test-001"
+    assert "test-001" in faq_copy.read_text(encoding="utf-8")
+    assert app_client.post("/v1/admin/faq", json=entry, headers=headers).status_code == 409
+    updated = app_client.put("/v1/admin/faq/test-001", json={**entry, "answer": "是熊猫。"}, headers=headers)
+    assert updated.json()["answer"] == "是熊猫。"
+    assert app_client.delete("/v1/admin/faq/test-001", headers=headers).status_code == 204
+    hits = app_client.post("/v1/faq/search", json={"text": "你们银行吉祥物是啥"}).json()["results"]
+    assert all(h["id"] != "test-001" for h in hits)
+    assert app_client.delete("/v1/admin/faq/test-001", headers=headers).status_code == 404
+
+
+def test_admin_faq_needs_the_admin_role(client):
+    assert client.get("/v1/admin/faq").status_code == 401
+    agent = _token(client, "agent1", "agent1-sandbox")
+    response = client.post("/v1/admin/faq", json={"id": "x", "question": "q", "answer": "a", "category": "c"},
+                           headers=agent)
+    assert response.status_code == 403 and response.json()["error"]["code"]

@@ -1,0 +1,43 @@
+"""Knowledge questions through the chat: FAQ answers, clarification by number, the graph."""
+from sqlalchemy import select
+
+from chatbot.storage.models import TurnLog
+
+
+def test_faq_answer_outside_a_flow(chat):
+    c = chat()
+    reply = c.say("跨行转账要手续费吗")
+    assert "手续费" in reply or "免费" in reply
+    assert c.last["state"]["intent"] == "faq"
+
+
+def test_how_to_question_taken_for_a_request_is_answered_from_the_faq(chat):
+    c = chat()
+    reply = c.say("卡被吞了咋办")
+    assert "ATM" in reply and "网点" in reply
+    assert c.flow is None
+
+
+def test_clarification_answered_by_number(chat):
+    c = chat()
+    reply = c.say("ATM吞卡")
+    assert reply.startswith("您是想问：") and "1. ATM 吞卡后如何取回？" in reply
+    reply = c.say("1")
+    assert "吞" in reply and not reply.startswith("您是想问")
+
+
+def test_graph_answers_a_rate_question(chat):
+    c = chat()
+    reply = c.say("三年定期利率多少")
+    assert "1.75%" in reply and "3 年" in reply
+
+
+def test_unanswerable_question_is_logged_with_candidates(chat, services):
+    c = chat()
+    reply = c.say("你们银行的外币保管箱能存放黄金饰品和比特币冷钱包吗")
+    with services.database.read() as db:
+        turn = db.scalars(select(TurnLog).where(TurnLog.user_id == c.user_id)).one()
+    assert turn.outcome == "faq_not_found"
+    assert "人工" in reply
+    not_found = next(s for s in turn.steps if s["action"] == "faq_not_found")
+    assert not_found["candidates"]

@@ -1,0 +1,98 @@
+"""Two server processes on one PostgreSQL and one Redis, like two workers behind a balancer:
+a handoff created through one appears within a second in a console connected to the other,
+and the agent's reply written through that one reaches the customer's stream on the first.
+"""
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 90
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("CHATBOT_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("Redis is not running: run the tests through `make test` "
+                    "(scripts/with-test-services.sh starts a throwaway server)")
+    return url
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(port: int, env: dict, log: Path) -> subprocess.Popen:
+    """`uvicorn --factory api.app:create_app`, what `chatbot serve` runs in each worker."""
+    command = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
+               "--port", str(port), "--log-level", "warning", "--timeout-graceful-shutdown", "1"]
+    with open(log, "wb") as out:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _wait_healthy(base: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited with {process.returncode}: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"server on {base} did not start: {log.read_text(errors='replace')[-2000:]}")
+
+
+@pytest.fixture
+def two_servers(postgres_url, redis_url, model_dir, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")}
+    env.update(CHATBOT_ENV="sandbox", CHATBOT_DATABASE_URL=postgres_url, CHATBOT_REDIS_URL=redis_url,
+               CHATBOT_MODEL_DIR=str(model_dir), CHATBOT_LOG_LEVEL="WARNING")
+    ports = [_free_port(), _free_port()]
+    logs = [tmp_path / f"server-{i}.log" for i in range(2)]
+    processes = [_start(port, env, log) for port, log in zip(ports, logs)]
+    try:
+        bases = [f"http://127.0.0.1:{port}" for port in ports]
+        for base, process, log in zip(bases, processes, logs):
+            _wait_healthy(base, process, log)
+        yield bases
+    finally:
+        for process in processes:  # only the processes this fixture started
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def test_a_handoff_on_one_worker_reaches_a_console_on_the_other(two_servers, event_reader, bearer):
+    a, b = two_servers
+    agent = bearer(b, "agent1")
+    console = event_reader(f"{b}/v1/agent/events", agent)
+    assert console.hello["transport"] == "redis"
+    page = event_reader(f"{a}/v1/chat/events?user_id=two-workers")
+
+    started = time.monotonic()
+    session_id = httpx.post(f"{a}/v1/chat", json={"user_id": "two-workers", "text": "转人工"}).json()["session_id"]
+    queued = console.next("mode", timeout=1.0, session_id=session_id)
+    assert queued["mode"] == "queued" and time.monotonic() - started < 1.0
+    assert httpx.get(f"{b}/v1/agent/queue", headers=agent).json()["queue"][0]["session_id"] == session_id
+
+    assert httpx.post(f"{b}/v1/agent/sessions/{session_id}/accept", headers=agent).status_code == 200
+    httpx.post(f"{b}/v1/agent/sessions/{session_id}/messages", headers=agent, json={"text": "您好，我是小王"})
+    assert page.next("message", timeout=1.0, sender="agent")["text"] == "您好，我是小王"
+    httpx.post(f"{a}/v1/chat", json={"user_id": "two-workers", "text": "我的转账失败了"})
+    assert console.next("message", timeout=1.0, sender="user")["text"] == "我的转账失败了"

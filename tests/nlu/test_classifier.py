@@ -1,0 +1,62 @@
+"""The compiled intent model scores exactly like the scikit-learn pipeline it came from."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from chatbot.errors import ServiceUnavailable
+from chatbot.nlu.classifier import LinearIntentModel, build_pipeline, features
+from chatbot.nlu.model_store import load_model, promoted_version
+from training.features import prepare
+
+SENTENCES = [
+    "查一下我卡里还有多少钱",
+    "帮我把信用卡账单分12期",
+    "給李娜轉２５００",  # Traditional, full-width digits
+    "好",
+    "zzqx qwv",  # nothing the model has seen
+    "👍",  # normalizes to the empty string
+    "您好，我上个月在网点申请了一笔二十万的装修贷款，到现在还没放款，麻烦帮我看看卡在哪一步了",
+]
+
+
+@pytest.fixture(scope="module")
+def model(model_dir) -> LinearIntentModel:
+    return load_model(model_dir, promoted_version(model_dir))
+
+
+def test_compiled_probabilities_equal_predict_proba(model):
+    docs = prepare(SENTENCES)
+    expected = model.pipeline.predict_proba(docs)
+    order = [list(model.pipeline.classes_).index(name) for name in model.classes]
+    for (text, tokens), row in zip(docs, expected):
+        np.testing.assert_allclose(model.probabilities(text, tokens), row[order], rtol=0, atol=1e-9)
+
+
+def test_ranking_is_sorted_and_confidences_sum_to_one(model):
+    for text, tokens in prepare(SENTENCES):
+        ranking = model.rank(text, tokens)
+        confidences = [score.confidence for score in ranking]
+        assert confidences == sorted(confidences, reverse=True)
+        assert sum(confidences) == pytest.approx(1.0, abs=1e-9)
+        assert sorted(score.name for score in ranking) == sorted(model.classes)
+
+
+def test_obvious_requests_get_their_intent(model):
+    for text, intent in [("我要挂失", "account.report_loss"), ("转人工", "human.request")]:
+        (normalized, tokens), = prepare([text])
+        assert model.rank(normalized, tokens)[0].name == intent
+
+
+def test_features_are_words_and_bounded_character_ngrams():
+    assert features(("好的", ("好的",))) == [
+        "w1:好的", "c1:^", "c1:好", "c1:的", "c1:$", "c2:^好", "c2:好的", "c2:的$",
+    ]
+
+
+def test_a_model_with_an_unversioned_feature_function_is_refused():
+    pipeline = build_pipeline()
+    pipeline.named_steps["features"].set_params(analyzer=features)  # how older models were pickled
+    with pytest.raises(ServiceUnavailable) as caught:
+        LinearIntentModel(pipeline)
+    assert caught.value.code == "model_outdated"
