@@ -152,6 +152,29 @@ def train() -> None:
     console.print(f"新模型版本 {result.version}{'（已发布）' if result.promoted else ''}：{metrics}")
 
 
+@app.command()
+def evaluate(
+    test: Annotated[str | None, typer.Option("--test", help="留出测试集（TSV：意图<TAB>文本）")] = None,
+    out: Annotated[str, typer.Option(help="报告输出目录")] = "var/reports/latest",
+    folds: Annotated[int, typer.Option(min=2, max=20, help="交叉验证折数")] = 5,
+) -> None:
+    """交叉验证（及留出测试）意图模型，写出报告：各意图 P/R/F1、混淆矩阵 CSV/PNG、误判样例。"""
+    from pathlib import Path
+
+    from training.evaluate import evaluate as run_evaluation
+
+    settings = _settings()
+    with console.status("评估中…") as status:
+        summary = run_evaluation(settings.data_dir / "intents.yaml", Path(out),
+                                 Path(test) if test else None, folds,
+                                 progress=lambda step: (status.update(step), console.print(f"· {step}")))
+    line = f"交叉验证准确率 {summary.cv.accuracy:.4f}，宏平均 F1 {summary.cv.macro_f1:.4f}"
+    if summary.test is not None:
+        line += f"；留出集准确率 {summary.test.accuracy:.4f}，宏平均 F1 {summary.test.macro_f1:.4f}"
+    console.print(line)
+    console.print(f"报告：{summary.out_dir}")
+
+
 @nlu_app.command("parse")
 def nlu_parse(text: Annotated[str, typer.Argument(help="要解析的句子")]) -> None:
     """解析一句话：意图、置信度、实体、分词（JSON）。"""

@@ -135,7 +135,7 @@ class Engine:
             return result, []
         queued = intake.enqueue(db, session, result.handoff, now, announced=bool(result.replies))
         result.replies = [*result.replies, *queued.replies]
-        result.steps = [*result.steps, {"action": "handoff", "reason": result.handoff.reason,
+        result.steps = [*result.steps, {"action": "enqueue", "reason": result.handoff.reason,
                                         "priority": result.handoff.priority}]
         return result, queued.events
 

@@ -78,3 +78,15 @@ def test_train_list_and_promote(tmp_path, cli_env):
     assert "✓" in listing
     bad = run(["models", "promote", "no-such-version"], env)
     assert bad.returncode == 1 and "no-such-version" in bad.stderr
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("greet\t你好\nnot.an.intent\t什么\n", "第 2 行：未知意图 not.an.intent"),
+    ("greet\t你好\n\nbroken line\n", "第 3 行格式错误"),
+])
+def test_evaluate_refuses_a_bad_test_file_with_its_line(tmp_path, cli_env, content, message):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text(content, encoding="utf-8")
+    result = run(["evaluate", "--test", str(bad), "--out", str(tmp_path / "report")], cli_env)
+    assert result.returncode == 1 and message in result.stderr
+    assert not (tmp_path / "report").exists()  # failed before training anything

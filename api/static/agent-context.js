@@ -125,7 +125,9 @@
   }
 
   function reset() {
-    for (const id of ["ctx-understanding", "ctx-customer", "ctx-flow", "ctx-flows", "ctx-sessions"]) clear(id);
+    for (const id of ["ctx-understanding", "ctx-customer", "ctx-flow", "ctx-flows", "ctx-sessions"]) {
+      none(clear(id), "选择会话后显示");
+    }
   }
 
   window.DeskContext = { render, reset };

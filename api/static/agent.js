@@ -42,6 +42,7 @@
     $("desk-view").hidden = false;
     $("me").textContent = state.me.display_name + "（" + state.me.username + "）";
     $("manage-canned").hidden = state.me.role !== "admin";
+    window.DeskContext.reset();
     state.stream = openStream("/v1/agent/events", onEvent, onLive);
     await Promise.all([loadQueue(), loadCanned()]);
   }

@@ -161,7 +161,7 @@
 
   // --- sending -----------------------------------------------------------------------------
   async function send(text) {
-    if (ratingItem && !/^[1-5]$/.test(text)) hideRating();
+    hideRating();  // the server asks once: any message answers or ends the question
     pending.push(bubble("user", text, "msg--pending"));
     const typing = bubble("bot", "正在输入…", "typing");
     sendButton.disabled = true;

@@ -8,15 +8,16 @@ and one small matrix product. `tests/nlu/test_classifier.py` checks it agrees wi
 `predict_proba` of the fitted pipeline.
 
 Features (chosen by cross-validation on data/intents.yaml, see training/evaluate.py): the
-jieba words, and character 1- and 2-grams of the text wrapped in `^` and `$`. The markers
-let short replies tell "好" (affirm) from "好" inside a sentence, and "^在吗$" from "在吗"
-at the end of a question. Character trigrams and word bigrams scored lower in cross-validation:
+jieba words, and character 1- and 2-grams of the text wrapped in `^` and `#` (two characters
+the normalizer always removes, so they never collide with text). The markers let short
+replies tell "好" (affirm) from "好" inside a sentence, and "^在吗#" from "在吗" at the end
+of a question. Character trigrams and word bigrams scored lower in cross-validation:
 with a few thousand examples they mostly memorize phrasings.
 
 A fitted pipeline keeps its `FeatureExtractor` (pickled with the model), so a model always
 scores sentences with the features it was trained on. Models saved before the extractor
-existed pickled a bare function and cannot be trusted with today's features: loading one
-fails with a request to retrain.
+existed pickled the bare `features` function, which now computes different features; they
+are scored with `LEGACY_FEATURES`, the scheme they were trained with (retrain to upgrade).
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ import numpy as np
 from chatbot.errors import ServiceUnavailable
 from chatbot.nlu.intents import IntentScore
 
+BEGIN, END = "^", "#"  # removed by the normalizer (see chatbot/nlu/normalize.py `_NOISE`)
 WORD_NGRAMS = (1,)
 CHAR_NGRAMS = (1, 2)
 DEFAULT_C = 2.0  # cross-validated over 0.5-2.0 on data/intents.yaml (2.0 best on two seeds)
@@ -48,18 +50,22 @@ class FeatureExtractor:
         feats: list[str] = []
         for n in self.word_ngrams:
             if n == 1:  # the common case, without the slicing (this runs on every message)
-                feats += ["w1:" + t for t in tokens]
+                feats += ["w:" + t for t in tokens]
             else:
-                feats += [f"w{n}:" + "|".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+                prefix = "b:" if n == 2 else f"w{n}:"
+                feats += [prefix + "|".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
         chars = text.replace(" ", "")
         if self.boundaries:
-            chars = "^" + chars + "$"
+            chars = BEGIN + chars + END
         for n in self.char_ngrams:
             feats += [f"c{n}:" + chars[i:i + n] for i in range(len(chars) - n + 1)]
         return feats
 
 
 DEFAULT_FEATURES = FeatureExtractor()
+# What `features` computed before extractors were pickled with models (words, word pairs,
+# character 1-3-grams, no boundary markers); feature names are unchanged since.
+LEGACY_FEATURES = FeatureExtractor(word_ngrams=(1, 2), char_ngrams=(1, 2, 3), boundaries=False)
 
 
 def features(doc: tuple[str, Sequence[str]]) -> list[str]:
@@ -121,9 +127,13 @@ class LinearIntentModel:
 
 
 def _extractor_of(vectorizer) -> FeatureExtractor:
-    # A bare function here is a model trained before features were versioned with the model;
-    # scoring it with today's features would give confident nonsense, so refuse it loudly.
+    """The extractor the model was trained with; older pickles get theirs put back."""
     analyzer = vectorizer.analyzer
-    if not isinstance(analyzer, FeatureExtractor):
-        raise ServiceUnavailable("意图模型使用了旧的特征方案：请运行 `chatbot train` 重新训练", "model_outdated")
-    return analyzer
+    if isinstance(analyzer, FeatureExtractor):
+        return analyzer
+    if analyzer is features:
+        # Unpickling resolved the old function by name to today's `features`: score with the
+        # scheme it was trained on, in the pipeline too, so both keep agreeing.
+        vectorizer.set_params(analyzer=LEGACY_FEATURES)
+        return LEGACY_FEATURES
+    raise ServiceUnavailable("意图模型的特征函数无法识别：请运行 `chatbot train` 重新训练", "model_unknown_features")

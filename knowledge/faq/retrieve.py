@@ -99,6 +99,7 @@ class FaqRetriever:
 
     @property
     def entries(self) -> tuple[FaqEntry, ...]:
+        """The indexed entries, in file order."""
         return self.index.entries
 
     def get(self, entry_id: str) -> FaqEntry | None:

@@ -89,6 +89,7 @@ class KnowledgeGraph(nx.MultiDiGraph):
         return [f for f in self.targets(product, relation) if self.nodes[f]["kind"] == kind]
 
     def name(self, node: str) -> str:
+        """The display name of ``node`` (what answers print)."""
         return self.nodes[node]["name"]
 
 

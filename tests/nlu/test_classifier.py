@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 
 from chatbot.errors import ServiceUnavailable
-from chatbot.nlu.classifier import LinearIntentModel, build_pipeline, features
+from chatbot.nlu.classifier import LEGACY_FEATURES, LinearIntentModel, build_pipeline, features
 from chatbot.nlu.model_store import load_model, promoted_version
+from chatbot.settings import DATA_DIR
+from training.datasets import load_intents
 from training.features import prepare
 
 SENTENCES = [
@@ -25,12 +27,16 @@ def model(model_dir) -> LinearIntentModel:
     return load_model(model_dir, promoted_version(model_dir))
 
 
-def test_compiled_probabilities_equal_predict_proba(model):
+def assert_compiled_equals_pipeline(model: LinearIntentModel) -> None:
     docs = prepare(SENTENCES)
     expected = model.pipeline.predict_proba(docs)
     order = [list(model.pipeline.classes_).index(name) for name in model.classes]
     for (text, tokens), row in zip(docs, expected):
         np.testing.assert_allclose(model.probabilities(text, tokens), row[order], rtol=0, atol=1e-9)
+
+
+def test_compiled_probabilities_equal_predict_proba(model):
+    assert_compiled_equals_pipeline(model)
 
 
 def test_ranking_is_sorted_and_confidences_sum_to_one(model):
@@ -50,13 +56,35 @@ def test_obvious_requests_get_their_intent(model):
 
 def test_features_are_words_and_bounded_character_ngrams():
     assert features(("好的", ("好的",))) == [
-        "w1:好的", "c1:^", "c1:好", "c1:的", "c1:$", "c2:^好", "c2:好的", "c2:的$",
+        "w:好的", "c1:^", "c1:好", "c1:的", "c1:#", "c2:^好", "c2:好的", "c2:的#",
     ]
 
 
-def test_a_model_with_an_unversioned_feature_function_is_refused():
-    pipeline = build_pipeline()
+def test_legacy_features_are_the_old_scheme():
+    assert LEGACY_FEATURES(("好的呀", ("好的", "呀"))) == [
+        "w:好的", "w:呀", "b:好的|呀", "c1:好", "c1:的", "c1:呀", "c2:好的", "c2:的呀", "c3:好的呀",
+    ]
+
+
+def test_a_model_pickled_with_the_old_feature_function_keeps_its_features():
+    examples = [e for e in load_intents(DATA_DIR / "intents.yaml") if e.intent in ("greet", "thanks", "cancel")]
+    pipeline = build_pipeline(extractor=LEGACY_FEATURES)
+    pipeline.fit(prepare(e.text for e in examples), [e.intent for e in examples])
     pipeline.named_steps["features"].set_params(analyzer=features)  # how older models were pickled
+    model = LinearIntentModel(pipeline)
+    assert model.extractor == LEGACY_FEATURES
+    assert_compiled_equals_pipeline(model)
+
+
+def test_a_model_with_an_unknown_feature_function_is_refused():
+    pipeline = build_pipeline()
+    pipeline.named_steps["features"].set_params(analyzer=lambda doc: list(doc[1]))
     with pytest.raises(ServiceUnavailable) as caught:
         LinearIntentModel(pipeline)
-    assert caught.value.code == "model_outdated"
+    assert caught.value.code == "model_unknown_features"
+
+
+def test_boundary_markers_never_come_from_a_normalized_message():
+    from chatbot.nlu.normalize import normalize
+
+    assert normalize("^好#").text == "好"
