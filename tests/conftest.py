@@ -10,6 +10,9 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import socket
+import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -206,3 +209,73 @@ def client(services):
 def postgres_url(postgres_templates) -> str:
     """A fresh seeded PostgreSQL database (skips without a server)."""
     return _pg_copy(postgres_templates, True)
+
+
+# --- live servers, browsers, Redis -----------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(name="free_port")
+def free_port_fixture():
+    """A callable giving a free loopback port."""
+    return free_port
+
+
+@pytest.fixture
+def live_server(services):
+    """The real app served by uvicorn on a loopback port, in a thread (like `chatbot serve`)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    port = free_port()
+    config = uvicorn.Config(create_app(services=services), host="127.0.0.1", port=port, log_level="warning",
+                            lifespan="off", timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser():
+    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Where tests leave screenshots for people to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("CHATBOT_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("Redis is not running: run the tests through `make test` "
+                    "(scripts/with-test-services.sh starts a throwaway server)")
+    return url

@@ -3,58 +3,11 @@
 request -> queue -> accept -> messages both ways -> release -> request again -> close -> rating.
 Screenshots land in test-artifacts/ (agent_console*.png, web_chat_*.png).
 """
-import shutil
-import socket
-import threading
-import time
-from pathlib import Path
-
-import pytest
-import uvicorn
 from sqlalchemy import select
 
-from api.app import create_app
 from chatbot.storage.models import ChannelBinding, ChatSession, Customer
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 WAIT_MS = 8000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def live_server(services):
-    port = _free_port()
-    config = uvicorn.Config(create_app(services=services), host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="off", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield browser
-        browser.close()
 
 
 def _customer_says(page, text):
@@ -94,8 +47,7 @@ def _bind_and_stall(database, user_id):
                          "missing_slots": ["otp"], "slots": {"payee": "李娜", "amount": "2500.00"}}
 
 
-def test_a_whole_handoff_in_two_browsers(live_server, browser, services):
-    ARTIFACTS.mkdir(exist_ok=True)
+def test_a_whole_handoff_in_two_browsers(live_server, browser, services, artifacts):
     customer = browser.new_context(viewport={"width": 390, "height": 780}).new_page()
     console = browser.new_context(viewport={"width": 1366, "height": 820}).new_page()
     customer.goto(live_server + "/")
@@ -120,8 +72,8 @@ def test_a_whole_handoff_in_two_browsers(live_server, browser, services):
     transcript = console.locator("#transcript").inner_text()
     assert "110105199003071239" not in transcript and "1101**********1239" in transcript
     assert "human.request" in console.locator("#ctx-understanding").inner_text()
-    console.screenshot(path=str(ARTIFACTS / "agent_console.png"))
-    customer.screenshot(path=str(ARTIFACTS / "web_chat_agent.png"))
+    console.screenshot(path=str(artifacts / "agent_console.png"))
+    customer.screenshot(path=str(artifacts / "web_chat_agent.png"))
 
     console.click("#release")
     _last_bubble_contains(customer, ".msg--bot .msg__bubble", "转回智能助手")
@@ -129,7 +81,7 @@ def test_a_whole_handoff_in_two_browsers(live_server, browser, services):
 
     _customer_says(customer, "我还是要人工")
     customer.wait_for_selector("#banner:not([hidden])", timeout=WAIT_MS)
-    customer.screenshot(path=str(ARTIFACTS / "web_chat_queued.png"))
+    customer.screenshot(path=str(artifacts / "web_chat_queued.png"))
     _bind_and_stall(services.database, customer.evaluate("localStorage.getItem('chatbot.userId')"))
     _accept_first(console)
     console.wait_for_selector("#slot-form", timeout=WAIT_MS)
@@ -138,12 +90,12 @@ def test_a_whole_handoff_in_two_browsers(live_server, browser, services):
     console.click("#slot-form button")
     _last_bubble_contains(console, "#notice", "转回机器人后从该步继续")
     console.wait_for_function("!document.getElementById('ctx-flow').innerText.includes('一步停住了')", timeout=WAIT_MS)
-    console.screenshot(path=str(ARTIFACTS / "agent_console_context.png"))
+    console.screenshot(path=str(artifacts / "agent_console_context.png"))
     console.click("#close")
     customer.wait_for_selector(".msg--rating .rating__star", timeout=WAIT_MS)
-    customer.screenshot(path=str(ARTIFACTS / "web_chat_rating_prompt.png"))
+    customer.screenshot(path=str(artifacts / "web_chat_rating_prompt.png"))
     customer.click(".rating__star[data-score='5']")
     _last_bubble_contains(customer, ".msg--bot .msg__bubble", "感谢您的评价（5 分）")
     assert customer.locator(".msg--rating").count() == 0
-    customer.screenshot(path=str(ARTIFACTS / "web_chat_rating.png"))
+    customer.screenshot(path=str(artifacts / "web_chat_rating.png"))
     console.wait_for_function("document.getElementById('mine-count').innerText.startsWith('0/')", timeout=WAIT_MS)

@@ -170,15 +170,6 @@ def settings(database_url, model_dir, fake_wechat) -> Settings:
 
 
 @pytest.fixture
-def redis_url() -> str:
-    url = os.environ.get("CHATBOT_TEST_REDIS_URL")
-    if not url:
-        pytest.skip("Redis is not running: run the tests through `make test` "
-                    "(scripts/with-test-services.sh starts a throwaway server)")
-    return url
-
-
-@pytest.fixture
 def redis_client(redis_url):
     import redis
 

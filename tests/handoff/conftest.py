@@ -11,7 +11,6 @@ import time
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from chatbot.channels.outbound import OutboundRegistry
@@ -102,31 +101,6 @@ def staff(database):
 
 
 # --- live servers and event streams ------------------------------------------------------------
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def live_server(services):
-    """The real app on a loopback port in a thread (uvicorn, like `chatbot serve`)."""
-    from api.app import create_app
-
-    port = _free_port()
-    config = uvicorn.Config(create_app(services=services), host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="off", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
 
 class EventReader:
     """Reads an event stream over a plain socket in a thread (closing it is a real disconnect);

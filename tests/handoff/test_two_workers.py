@@ -15,23 +15,6 @@ ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 90
 
 
-@pytest.fixture
-def redis_url() -> str:
-    url = os.environ.get("CHATBOT_TEST_REDIS_URL")
-    if not url:
-        pytest.skip("Redis is not running: run the tests through `make test` "
-                    "(scripts/with-test-services.sh starts a throwaway server)")
-    return url
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start(port: int, env: dict, log: Path) -> subprocess.Popen:
     """`uvicorn --factory api.app:create_app`, what `chatbot serve` runs in each worker."""
     command = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
@@ -55,11 +38,11 @@ def _wait_healthy(base: str, process: subprocess.Popen, log: Path) -> None:
 
 
 @pytest.fixture
-def two_servers(postgres_url, redis_url, model_dir, tmp_path):
+def two_servers(postgres_url, redis_url, model_dir, tmp_path, free_port):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")}
     env.update(CHATBOT_ENV="sandbox", CHATBOT_DATABASE_URL=postgres_url, CHATBOT_REDIS_URL=redis_url,
                CHATBOT_MODEL_DIR=str(model_dir), CHATBOT_LOG_LEVEL="WARNING")
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     logs = [tmp_path / f"server-{i}.log" for i in range(2)]
     processes = [_start(port, env, log) for port, log in zip(ports, logs)]
     try:
