@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
-from api.routes import chat, exports, faq, health, nlu, sandbox
+from api.routes import chat, exports, faq, health, nlu, sandbox, unanswered
 from api.routes import admin, agent, auth, events, metrics
 from api.routes import wechat
 from chatbot.channels.wechat.setup import build_wechat
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(nlu.router)
     app.include_router(exports.router)
     app.include_router(faq.router)
+    app.include_router(unanswered.router)
     app.include_router(wechat.router)
     for handoff_router in (auth.router, agent.router, events.router, admin.router, metrics.router):
         app.include_router(handoff_router)  # human handoff, agent console (docs/handoff.md)

@@ -90,3 +90,12 @@ def test_evaluate_refuses_a_bad_test_file_with_its_line(tmp_path, cli_env, conte
     result = run(["evaluate", "--test", str(bad), "--out", str(tmp_path / "report")], cli_env)
     assert result.returncode == 1 and message in result.stderr
     assert not (tmp_path / "report").exists()  # failed before training anything
+
+
+def test_serve_refuses_a_malformed_faq_file_naming_entry_and_field(tmp_path, cli_env):
+    assert run(["db", "upgrade"], cli_env).returncode == 0
+    bad = tmp_path / "faq.yaml"
+    bad.write_text("- id: fee-1\n  question: 年费多少\n  answer: ''\n  category: 信用卡\n", encoding="utf-8")
+    result = run(["serve", "--port", "1"], {**cli_env, "CHATBOT_FAQ_PATH": str(bad)})
+    assert result.returncode == 1
+    assert "fee-1" in result.stderr and "answer" in result.stderr

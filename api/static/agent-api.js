@@ -22,7 +22,7 @@
 
   function time(iso) {
     if (!iso) return "";
-    return new Date(iso).toLocaleTimeString("zh-CN", { hour12: false });
+    return new Date(iso).toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" });  // bank time
   }
 
   function duration(seconds) {

@@ -78,3 +78,13 @@ def current_session(db: Session, channel: str, user_id: str) -> ChatSession | No
         .order_by(ChatSession.id.desc())
         .limit(1)
     ).first()
+
+
+def unanswered(db: Session, since: datetime, limit: int = 200) -> Sequence[TurnLog]:
+    """Knowledge questions the bot could not answer (newest first), for analysts to add."""
+    return db.scalars(
+        select(TurnLog)
+        .where(TurnLog.outcome == "faq_not_found", TurnLog.created_at >= since)
+        .order_by(TurnLog.id.desc())
+        .limit(limit)
+    ).all()

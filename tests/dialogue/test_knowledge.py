@@ -41,3 +41,12 @@ def test_unanswerable_question_is_logged_with_candidates(chat, services):
     assert "人工" in reply
     not_found = next(s for s in turn.steps if s["action"] == "faq_not_found")
     assert not_found["candidates"]
+
+
+def test_analysts_list_unanswered_questions(chat, client):
+    chat().say("你们银行的外币保管箱能存放黄金饰品和比特币冷钱包吗")
+    token = client.post("/v1/auth/login", json={"username": "analyst", "password": "analyst-sandbox"}).json()["token"]
+    body = client.get("/v1/admin/unanswered", headers={"Authorization": f"Bearer {token}"}).json()
+    assert body["questions"][0]["text"].startswith("你们银行的外币保管箱")
+    assert body["questions"][0]["candidates"]
+    assert client.get("/v1/admin/unanswered").status_code == 401
