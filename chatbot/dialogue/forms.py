@@ -7,6 +7,7 @@ twice; the third offers a person.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -48,7 +49,7 @@ class Slot:
         return self.prompt(ctx) if callable(self.prompt) else self.prompt
 
 
-class Flow:
+class Flow(ABC):
     """Base class: subclasses declare `name`, `title`, `slots` and implement `execute`."""
 
     name = ""
@@ -71,8 +72,9 @@ class Flow:
         """Checks before a code is sent (limits, fraud); False stops and has said why."""
         return True
 
+    @abstractmethod
     def execute(self, ctx: FlowContext) -> None:
-        raise NotImplementedError  # pragma: no cover - every registered flow overrides it
+        """Do the business (every slot is filled, confirmed and verified as the flow requires)."""
 
     def otp_use(self, ctx: FlowContext) -> str:
         return self.title

@@ -146,7 +146,9 @@ class DialoguePolicy:
             ctx.step("switched", to=target)
             ctx.state.end_flow(keep_context=False)
             self._start(ctx, target)
-        elif steps.is_deny(ctx) or not ctx.state.active_flow:
+        elif not ctx.state.active_flow:
+            self._no_flow(ctx)
+        elif steps.is_deny(ctx):
             ctx.say("好的，我们继续。")
             get_flow(ctx.state.active_flow).next_step(ctx, filled=["(resume)"])
         else:
@@ -202,7 +204,7 @@ class DialoguePolicy:
         if name == "faq" and self.knowledge is not None:
             self.knowledge.answer(ctx)
             return
-        ctx.say(replies.aside(name, ctx))
+        ctx.say(replies.aside(name))
         ctx.outcome = "answered" if name != "out_of_scope" else "out_of_scope"
         ctx.step("answer", intent=name)
 

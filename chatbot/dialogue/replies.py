@@ -34,7 +34,7 @@ def intent_title(intent: str) -> str:
     return TITLES.get(intent, "该业务")
 
 
-def aside(intent: str, _ctx=None) -> str:
+def aside(intent: str) -> str:
     """The answer for an intent that starts no flow."""
     if intent in SMALL_TALK:
         return SMALL_TALK[intent]

@@ -75,3 +75,13 @@ def test_session_expiry_forgets_a_half_done_flow(chat, clock):
     clock.advance(minutes=31)
     reply = c.say("500")
     assert "转给谁" in reply  # the payee of the idle session is forgotten
+
+
+def test_declining_a_switch_resumes_the_current_question(chat):
+    c = chat()
+    c.bind()
+    c.say("我要给李娜转账")
+    assert "放弃" in c.say("我的卡丢了要挂失")
+    reply = c.say("不是")
+    assert "继续" in reply and "转多少" in reply
+    assert "请核对转账信息" in c.say("800")

@@ -128,3 +128,12 @@ def test_decimal_amounts_stay_exact(chat):
     c.say("确认")
     reply = c.say(c.code(ZHANG_PHONE))
     assert f"{Decimal('52380.50') - Decimal('1234.56'):,.2f} 元" in reply
+
+
+def test_sub_cent_amount_is_refused_not_rounded(chat):
+    c = chat()
+    c.bind()
+    c.say("我要给李娜转账")
+    assert "两位小数" in c.say("100.555")
+    reply = c.say("100.5")
+    assert "100.50 元（壹佰元伍角）" in reply

@@ -119,8 +119,6 @@ class TransactionsFlow(Flow):
     title = "交易明细查询"
 
     def execute(self, ctx: FlowContext) -> None:
-        show_page(ctx, query_from(ctx))
+        show_page(ctx, query_from(ctx))  # keeps the query in the context for follow-ups
         ctx.outcome = "completed"
-        active = ctx.state.context
         ctx.state.end_flow(keep_context=False)
-        ctx.state.context = active

@@ -9,10 +9,13 @@ from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.flows.cards import pick_card
 from chatbot.dialogue.forms import Flow, Slot, flow
 from chatbot.money import format_amount, to_capital
+from chatbot.nlu.entities.numbers import parse_number
 from chatbot.security.masking import mask_card
 from chatbot.tools.banking import BankingRefusal
 
 ACCOUNT_NUMBER = re.compile(r"(?<!\d)\d{12,19}(?!\d)")
+CENT = Decimal("0.01")
+BARE_AMOUNT = re.compile(r"^(转|就|给)|(元|块钱?|rmb)?(吧|吧。|。)?$")
 NAME_ANSWER = re.compile(r"^(?:收款人|户名|名字|姓名)?(?:是|叫|为|:)?\s*([\u4e00-\u9fff]{2,4})$")
 
 
@@ -76,7 +79,10 @@ def _validate_account(ctx: FlowContext, number: str) -> str | None:
 
 def _extract_amount(ctx: FlowContext):
     amount = ctx.entity("amount")
-    return f"{amount:.2f}" if amount is not None else None
+    if amount is None and ctx.state.asking == "amount":
+        # Answering "转多少钱？" with a bare "800" is an amount, whatever the extractor thinks.
+        amount = parse_number(BARE_AMOUNT.sub("", ctx.text))
+    return str(amount) if amount is not None else None
 
 
 def _validate_amount(ctx: FlowContext, value: str) -> str | None:
@@ -86,6 +92,8 @@ def _validate_amount(ctx: FlowContext, value: str) -> str | None:
         return "金额格式不正确，请重新输入。"
     if amount <= 0:
         return "转账金额须大于 0，请重新输入。"
+    if amount != amount.quantize(CENT):
+        return "转账金额最多到分（两位小数），请重新输入。"
     try:
         ctx.bank.check_transfer(ctx.customer_id, _from_tail(ctx), amount, ctx.now)
     except BankingRefusal as refusal:
