@@ -9,6 +9,7 @@ paying for it twice.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chatbot.nlu.normalize import Normalizer, default_normalizer
@@ -44,11 +45,25 @@ class TextAnalyzer:
     def __init__(self, normalizer: Normalizer | None = None, segmenter: Segmenter | None = None):
         self.normalizer = normalizer or default_normalizer()
         self.segmenter = segmenter or default_segmenter()
+        self._indexed: dict[str, Analyzed] = {}
 
     def analyze(self, text: str) -> Analyzed:
         """Normalize and segment raw ``text`` (what a customer typed)."""
         normalized = self.normalizer.normalize(text).text
         return self.from_normalized(normalized, self.segmenter.cut(normalized))
+
+    def analyze_indexed(self, texts: Sequence[str]) -> list[Analyzed]:
+        """:meth:`analyze` each text an index is built from, reusing the previous build's work.
+
+        An admin edit changes a few entries and rebuilds the whole index; normalizing and
+        segmenting thousands of unchanged phrasings again would be most of the rebuild.
+        Only the texts of the latest build are kept, so memory follows the FAQ's size. (An
+        analyzer's normalizer and segmenter never change, so a kept analysis stays right.)
+        """
+        previous = self._indexed
+        current = {text: previous.get(text) or self.analyze(text) for text in dict.fromkeys(texts)}
+        self._indexed = current  # one reference swap: a concurrent build sees old or new, whole
+        return [current[text] for text in texts]
 
     def from_normalized(self, text: str, tokens: list[str] | tuple[str, ...]) -> Analyzed:
         """Build features from text the NLU pipeline already normalized and segmented."""

@@ -1,7 +1,7 @@
 """FAQ retrieval: search, and the answer / clarify / not-found decision.
 
 ``FaqRetriever`` owns one immutable index. An admin edit never mutates it: the service
-calls :meth:`FaqRetriever.with_entries` (seconds, off the request path) and swaps the
+calls :meth:`FaqRetriever.with_entries` (well under a second, off the request path) and swaps the
 reference, so a search in flight keeps the index it started with.
 
 Decision thresholds (on the calibrated score of the top hit, see
@@ -33,8 +33,8 @@ from knowledge.faq.index import FaqIndex
 from knowledge.faq.ranking import RankingModel, rank
 from knowledge.faq.store import FaqEntry, load_faq
 
-ANSWER_THRESHOLD = 0.87
-CLARIFY_THRESHOLD = 0.27
+ANSWER_THRESHOLD = 0.75
+CLARIFY_THRESHOLD = 0.33
 # A clarification lists at most this many options, each at least this likely.
 CLARIFY_OPTIONS = 3
 CLARIFY_OPTION_MIN = 0.05

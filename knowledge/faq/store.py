@@ -171,7 +171,11 @@ class _Root:
     data: Any
 
 
-class _StrictLoader(yaml.SafeLoader):
+# libyaml's parser (when PyYAML was built with it) reads the file ~7x faster; same nodes and marks.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_SafeLoader):
     """SafeLoader that refuses a key repeated in one mapping (PyYAML keeps the last silently)."""
 
     def construct_mapping(self, node, deep=False):

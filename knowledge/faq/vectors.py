@@ -14,13 +14,19 @@ Building a scipy matrix per query would cost several times the arithmetic.
 """
 from __future__ import annotations
 
-import math
+import os
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
+
+# Threads fitting the classifier's one-vs-rest problems side by side (liblinear frees the GIL).
+SVM_THREADS = 2
 
 
 class Vocabulary:
@@ -48,27 +54,30 @@ class Vocabulary:
         return columns, 1.0 + np.log(tf)
 
 
-def inverse_document_frequency(documents: Sequence[Sequence[int]], size: int) -> np.ndarray:
+def count_matrix(documents: Sequence[Sequence[int]], size: int) -> sp.csr_matrix:
+    """Rows: how often each column occurs in each document (one sparse build, no Python loop per row)."""
+    lengths = np.fromiter((len(doc) for doc in documents), dtype=np.int64, count=len(documents))
+    columns = np.fromiter(chain.from_iterable(documents), dtype=np.int64, count=int(lengths.sum()))
+    rows = np.repeat(np.arange(len(documents)), lengths)
+    counts = sp.csr_matrix((np.ones(len(columns)), (rows, columns)), shape=(len(documents), size))
+    counts.sum_duplicates()
+    return counts
+
+
+def inverse_document_frequency(counts: sp.csr_matrix) -> np.ndarray:
     """Smoothed IDF per column (``log((1+n)/(1+df)) + 1``), 0 for columns no document has."""
-    df = np.zeros(size)
-    for doc in documents:
-        df[list(set(doc))] += 1
-    idf = np.log((1 + len(documents)) / (1 + df)) + 1.0
+    df = np.bincount(counts.indices, minlength=counts.shape[1])
+    idf = np.log((1 + counts.shape[0]) / (1 + df)) + 1.0
     return np.where(df > 0, idf, 0.0)
 
 
-def tfidf_matrix(documents: Sequence[Sequence[int]], idf: np.ndarray) -> sp.csr_matrix:
+def tfidf_matrix(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     """Rows: L2-normalized ``(1 + log tf) * idf`` of each document."""
-    indptr, indices, data = [0], [], []
-    for doc in documents:
-        counts = Counter(doc)
-        columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * idf[columns]
-        norm = math.sqrt(float(weights @ weights)) or 1.0
-        indices.extend(columns.tolist())
-        data.extend((weights / norm).tolist())
-        indptr.append(len(indices))
-    return sp.csr_matrix((data, indices, indptr), shape=(len(documents), len(idf)))
+    matrix = counts.copy()
+    matrix.data = (1.0 + np.log(matrix.data)) * idf[matrix.indices]
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    matrix.data /= np.repeat(np.where(norms > 0, norms, 1.0), np.diff(matrix.indptr))
+    return matrix
 
 
 class StackedSpaces:
@@ -76,8 +85,9 @@ class StackedSpaces:
 
     def __init__(self, spaces: dict[str, Sequence[Sequence[int]]], size: int) -> None:
         self.names = tuple(spaces)
-        self.idf = np.vstack([inverse_document_frequency(docs, size) for docs in spaces.values()])
-        blocks = [tfidf_matrix(docs, idf) @ sp.diags(idf) for docs, idf in zip(spaces.values(), self.idf)]
+        counts = [count_matrix(docs, size) for docs in spaces.values()]
+        self.idf = np.vstack([inverse_document_frequency(c) for c in counts])
+        blocks = [tfidf_matrix(c, idf) @ sp.diags(idf) for c, idf in zip(counts, self.idf)]
         sizes = [block.shape[0] for block in blocks]
         self._bounds = np.cumsum([0, *sizes])
         self._postings = sp.vstack(blocks).T.tocsr()  # feature -> rows of every space
@@ -101,9 +111,10 @@ class LinearClassifier:
 
     def __init__(self, samples: Sequence[Sequence[int]], labels: Sequence[int], weights: Sequence[float],
                  n_classes: int, size: int, c: float) -> None:
-        self.idf = inverse_document_frequency(samples, size)
-        matrix = tfidf_matrix(samples, self.idf)
-        coef, self._bias = _fit_linear_svm(matrix, np.asarray(labels), np.asarray(weights), n_classes, c)
+        counts = count_matrix(samples, size)
+        self.idf = inverse_document_frequency(counts)
+        matrix = tfidf_matrix(counts, self.idf)
+        coef, self._bias = fit_one_vs_rest(matrix, np.asarray(labels), np.asarray(weights), n_classes, c)
         self._coef = (coef * self.idf[:, None]).astype(np.float32)  # feature-major: gather query rows
 
     def scores(self, columns: np.ndarray, tf: np.ndarray) -> np.ndarray:
@@ -112,52 +123,106 @@ class LinearClassifier:
         return (tf / norm).astype(np.float32) @ self._coef[columns] + self._bias
 
 
-def _fit_linear_svm(matrix: sp.csr_matrix, labels: np.ndarray, weights: np.ndarray, n_classes: int,
-                    c: float) -> tuple[np.ndarray, np.ndarray]:
+def fit_one_vs_rest(matrix: sp.csr_matrix, labels: np.ndarray, weights: np.ndarray, n_classes: int,
+                    c: float, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One-vs-rest linear SVM: weights (features x classes) and biases.
+
+    Every class is an independent binary problem and liblinear releases the GIL, so
+    groups of classes are fitted side by side, ``threads`` groups (default: up to
+    :data:`SVM_THREADS`, one per CPU). The weights are those of one ``LinearSVC`` over
+    all classes, up to the solver's tolerance.
+    """
     coef = np.zeros((matrix.shape[1], n_classes))
     bias = np.zeros(n_classes, dtype=np.float32)
     if n_classes < 2:
         return coef, bias  # one entry: nothing to tell apart
     from sklearn.svm import LinearSVC  # heavy import, paid only when an index is built
 
-    model = LinearSVC(C=c, max_iter=20_000, random_state=0)
+    groups = [g for g in np.array_split(np.arange(n_classes), threads or _svm_threads(n_classes)) if len(g)]
+    model = partial(LinearSVC, C=c, max_iter=20_000, random_state=0)
+    fit = partial(_fit_group, model, matrix, labels, weights, coef, bias)
     with warnings.catch_warnings():
         # Classes with a handful of samples may stop short of the tolerance; the weights are fine.
         warnings.filterwarnings("ignore", message=r".*(converge|Liblinear).*")
-        model.fit(matrix, labels, sample_weight=weights)
-    if n_classes == 2:
-        # liblinear learns one vector for class 1 when there are two; class 0 is its mirror.
-        coef[:, 1], coef[:, 0] = model.coef_[0], -model.coef_[0]
-        bias[1], bias[0] = model.intercept_[0], -model.intercept_[0]
-    else:
-        coef[:, model.classes_] = model.coef_.T
-        bias[model.classes_] = model.intercept_
+        if len(groups) == 1:
+            fit(groups[0])
+        else:
+            with ThreadPoolExecutor(len(groups)) as pool:
+                list(pool.map(fit, groups))
     return coef, bias
 
 
+def _svm_threads(n_classes: int) -> int:
+    # Each group costs one extra "rest" problem: not worth it for a few dozen classes.
+    return max(1, min(SVM_THREADS, os.cpu_count() or 1, n_classes // 32))
+
+
+def _fit_group(new_model, matrix: sp.csr_matrix, labels: np.ndarray, weights: np.ndarray,
+               coef: np.ndarray, bias: np.ndarray, group: np.ndarray) -> None:
+    """Fit the classes of ``group`` into their columns of ``coef`` and ``bias``."""
+    # The group's classes keep their labels and every other class becomes one "rest"
+    # label: exactly the negatives each of the group's one-vs-rest problems needs.
+    grouped = np.where(np.isin(labels, group), labels, _REST)
+    model = new_model().fit(matrix, grouped, sample_weight=weights)
+    vectors, intercepts = model.coef_, model.intercept_
+    if len(model.classes_) == 2:  # liblinear learns one vector, for the second class; the first mirrors it
+        vectors, intercepts = np.vstack([-vectors[0], vectors[0]]), np.array([-1.0, 1.0]) * intercepts[0]
+    mine = model.classes_ != _REST
+    coef[:, model.classes_[mine]] = vectors[mine].T
+    bias[model.classes_[mine]] = intercepts[mine]
+
+
+_REST = -1
+
+
 class LatentSpace:
-    """Latent semantic analysis (truncated SVD) of documents; cosine in the latent space."""
+    """Latent semantic analysis (truncated SVD) of documents; cosine in the latent space.
+
+    The SVD is exact and cheap: with far fewer documents (entries) than features, the
+    right singular vectors follow from the eigenvectors of the small document Gram
+    matrix ``M M^T`` (documents x documents), so nothing of feature size is factorized
+    (milliseconds for hundreds of entries; the Gram matrix grows with entries squared,
+    fine up to a few thousand).
+    """
 
     def __init__(self, documents: Sequence[Sequence[int]], size: int, dimensions: int) -> None:
-        idf = inverse_document_frequency(documents, size)
-        matrix = tfidf_matrix(documents, idf)
-        dimensions = min(dimensions, matrix.shape[0] - 1, matrix.shape[1] - 1)
-        if dimensions < 1:  # a one-document index has nothing to relate
-            self._by_feature = np.zeros((size, 1), dtype=np.float32)
-            self._documents = np.zeros((matrix.shape[0], 1), dtype=np.float32)
-            return
-        from sklearn.decomposition import TruncatedSVD  # heavy import, paid only when building
-
-        svd = TruncatedSVD(dimensions, random_state=0).fit(matrix)
+        counts = count_matrix(documents, size)
+        idf = inverse_document_frequency(counts)
+        matrix = tfidf_matrix(counts, idf)
+        components, singular = _top_singular(matrix, dimensions)
         # The query's own norm cancels out after projection, so only IDF is folded in.
-        self._by_feature = (svd.components_.T * idf[:, None]).astype(np.float32)
-        self._documents = _unit_rows(svd.transform(matrix)).astype(np.float32)
+        self._by_feature = (components.T * idf[:, None]).astype(np.float32)
+        # A document's latent vector is (M V)_i = (U S)_i; rows are then scaled to unit length.
+        self._documents = _unit_rows(np.asarray(matrix @ components.T)).astype(np.float32)
+        self.singular_values = singular
 
     def scores(self, columns: np.ndarray, tf: np.ndarray) -> np.ndarray:
         """Cosine of the query's latent vector with every document's."""
         vector = tf.astype(np.float32) @ self._by_feature[columns]
         norm = np.linalg.norm(vector)
         return self._documents @ (vector / norm) if norm else np.zeros(len(self._documents))
+
+
+def _top_singular(matrix: sp.csr_matrix, dimensions: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``dimensions`` leading right singular vectors (rows) of ``matrix`` and their values.
+
+    Fewer when the matrix has lower rank; one zero vector when it has nothing to relate
+    (a one-document index).
+    """
+    from scipy.linalg import eigh
+
+    rows, size = matrix.shape
+    dimensions = min(dimensions, rows - 1, size - 1)
+    if dimensions < 1:
+        return np.zeros((1, size)), np.zeros(1)
+    gram = (matrix @ matrix.T).toarray()
+    values, vectors = eigh(gram, subset_by_index=[rows - dimensions, rows - 1])
+    values, vectors = values[::-1], vectors[:, ::-1]  # largest first
+    keep = values > values[0] * 1e-10
+    singular = np.sqrt(values[keep])
+    # V^T = S^-1 U^T M: each component is a combination of the documents' rows.
+    components = np.asarray((matrix.T @ vectors[:, keep]).T) / singular[:, None]
+    return components, singular
 
 
 def _unit_rows(matrix: np.ndarray) -> np.ndarray:

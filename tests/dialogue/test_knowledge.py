@@ -20,7 +20,7 @@ def test_how_to_question_taken_for_a_request_is_answered_from_the_faq(chat):
 
 def test_clarification_answered_by_number(chat):
     c = chat()
-    reply = c.say("ATM吞卡")
+    reply = c.say("被吞的卡怎么拿")  # from this bank's ATM, another bank's, or too late to collect?
     assert reply.startswith("您是想问：") and "1. ATM 吞卡后如何取回？" in reply
     reply = c.say("1")
     assert "吞" in reply and not reply.startswith("您是想问")

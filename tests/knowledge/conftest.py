@@ -1,4 +1,4 @@
-"""Expensive knowledge objects, built once for the whole test session (an index takes ~2 s)."""
+"""Expensive knowledge objects, built once for the whole test session (an index takes about a second)."""
 import pytest
 
 from chatbot.settings import DATA_DIR
