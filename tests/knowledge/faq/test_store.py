@@ -25,7 +25,8 @@ def write(tmp_path, text: str):
 
 def test_the_repository_faq_loads_strictly():
     entries = load_faq(DATA_DIR / "faq.yaml")
-    assert len(entries) == 341
+    assert len(entries) >= 300
+    assert all(3 <= len(e.similar) <= 8 for e in entries)
     assert len({e.id for e in entries}) == len(entries)
     first = entries[0]
     assert isinstance(first, FaqEntry) and first.id == "card-001"
