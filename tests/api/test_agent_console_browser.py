@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from chatbot.storage.models import ChannelBinding, ChatSession, Customer
 
-WAIT_MS = 8000
+WAIT_MS = 20000  # generous: a loaded 2-core CI machine, and waits end as soon as the page is ready
 
 
 def _customer_says(page, text):
