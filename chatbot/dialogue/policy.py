@@ -26,7 +26,8 @@ CONFIDENT = 0.5
 SWITCH_CONFIDENT = 0.6
 CANCEL_WORDS = re.compile(r"^(算了|不办了|取消|不要了|不转了|不挂了|退出|先不.{0,3}了|cancel|stop)[。!.！]*$")
 HUMAN_WORDS = re.compile(r"^(人工|转人工|人工客服)$")
-INTERRUPTIONS = {"faq", "greet", "thanks", "out_of_scope"}
+# Answered mid-flow, then the flow re-asks (out_of_scope is not: it may be a bad slot answer).
+INTERRUPTIONS = {"faq", "greet", "thanks"}
 HOW_TO = re.compile(r"怎么|怎样|如何|咋|什么|吗|么|多少|多久|哪里|哪些|能不能|可以.{0,6}吗|\?|？")
 DIGITS_ONLY = re.compile(r"^[\d\s.,-]+$")
 RAISE_LIMIT = re.compile(r"提|调|升|涨|增加|临时|提高")
@@ -128,7 +129,7 @@ class DialoguePolicy:
 
     def _interruption(self, ctx: FlowContext) -> bool:
         intent = ctx.parse.intent
-        return intent.name in INTERRUPTIONS and intent.confidence >= CONFIDENT and intent.name != "out_of_scope"
+        return intent.name in INTERRUPTIONS and intent.confidence >= CONFIDENT
 
     def _switch_wanted(self, ctx: FlowContext, flow) -> bool:
         intent = ctx.parse.intent

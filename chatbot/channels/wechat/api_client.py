@@ -42,7 +42,7 @@ class Retry:
 
 
 class _Retryable(Exception):
-    pass
+    """A failure worth another attempt (network error, 5xx, errcode -1)."""
 
 
 class WeChatApi:
