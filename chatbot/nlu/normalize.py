@@ -8,6 +8,8 @@ Steps, in order (each keeps track of where its characters came from):
 3. Latin letters lowercased.
 4. Emoji, symbols and decorative punctuation removed; the punctuation that
    carries meaning (``. , % ¥ $ - : ; ? ! 。 、 * + / ~ ( ) —``) is kept.
+   English banking words become the Chinese term (``mortgage rate`` -> ``房贷利率``),
+   whole words only, from the ``english`` table of ``data/synonyms.yaml``.
 5. Whitespace: runs become one space, dropped at the ends and between two
    Chinese characters (where it never carries meaning and splits words).
 6. A run of three or more of the same non-digit character becomes one
@@ -87,6 +89,8 @@ class Normalizer:
         self._variants = {self._surface(k): self._surface(v) for k, v in table.variants.items()}
         protected = {self._surface(word) for word in table.protected}
         self._synonyms = LongestMatcher([*self._variants, *self._variants.values(), *protected])
+        self._english = _english_pattern(table.english)
+        self._english_terms = table.english
         terms = load_dictionary_terms(data / BANKING_DICT_FILE)
         self._homophones = HomophoneCorrector(terms, protected)
 
@@ -113,8 +117,15 @@ class Normalizer:
 
     def _clean(self, mapped: MappedText) -> MappedText:
         mapped = mapped.apply((m.start(), m.end(), "") for m in _NOISE.finditer(mapped.text))
+        mapped = mapped.apply(self._english_edits(mapped.text))
         mapped = mapped.apply(_space_edits(mapped.text))
         return mapped.apply((m.start(), m.end(), m.group(1)) for m in _SQUEEZE.finditer(mapped.text))
+
+    def _english_edits(self, text: str) -> list[Edit]:
+        if self._english is None:
+            return []
+        return [(m.start(), m.end(), self._english_terms[" ".join(m.group().split())])
+                for m in self._english.finditer(text)]
 
     def _synonym_edits(self, text: str) -> list[Edit]:
         edits = []
@@ -123,6 +134,15 @@ class Normalizer:
             if canonical is not None and canonical != word:
                 edits.append((start, end, canonical))
         return edits
+
+
+def _english_pattern(terms: dict[str, str]) -> re.Pattern | None:
+    """One alternation of the English phrases, longest first, on whole words only."""
+    if not terms:
+        return None
+    phrases = sorted(terms, key=len, reverse=True)
+    alternatives = "|".join(r"\s+".join(map(re.escape, phrase.split())) for phrase in phrases)
+    return re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])")
 
 
 def _nfkc(mapped: MappedText) -> MappedText:

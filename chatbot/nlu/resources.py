@@ -6,7 +6,7 @@ Only paths are computed at import time; files are read when a ``Normalizer`` or
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -22,6 +22,7 @@ class SynonymTable:
 
     variants: dict[str, str]
     protected: frozenset[str]
+    english: dict[str, str] = field(default_factory=dict)   # English phrase -> Chinese term
 
 
 def resolve_data_dir(data_dir: str | Path | None) -> Path:
@@ -30,7 +31,8 @@ def resolve_data_dir(data_dir: str | Path | None) -> Path:
 
 
 def load_synonyms(path: Path) -> SynonymTable:
-    """Read ``synonyms.yaml``: ``{synonyms: {canonical: [variants]}, protected: [words]}``."""
+    """Read ``synonyms.yaml``: ``{synonyms: {canonical: [variants]}, protected: [words],
+    english: {chinese: [english phrases]}}``."""
     with path.open(encoding="utf-8") as handle:
         raw = yaml.safe_load(handle) or {}
     variants: dict[str, str] = {}
@@ -38,7 +40,11 @@ def load_synonyms(path: Path) -> SynonymTable:
         for form in forms or ():
             variants[str(form)] = str(canonical)
     protected = frozenset(str(word) for word in raw.get("protected") or ())
-    return SynonymTable(variants, protected)
+    english: dict[str, str] = {}
+    for chinese, phrases in (raw.get("english") or {}).items():
+        for phrase in phrases or ():
+            english[" ".join(str(phrase).lower().split())] = str(chinese)
+    return SynonymTable(variants, protected, english)
 
 
 def load_dictionary_terms(path: Path) -> tuple[str, ...]:

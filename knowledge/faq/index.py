@@ -1,5 +1,8 @@
 """The FAQ search index: what every query is scored against, built once per entry list.
 
+Tags are the editor's keywords for an entry (aliases, colloquial words, the aspect it
+answers: 收费 / 多久 / 材料); each is normalized and segmented like any phrasing.
+
 Built at start and after an admin edit (under a second for ~350 entries once the
 analyzer has seen the texts: a rebuild re-analyzes only new or edited phrasings), never
 per query:
@@ -11,9 +14,10 @@ per query:
 * **answer space**: the answer text, a weak signal (the answer often names the thing a
   colloquial question only hints at).
 * **classifier**: a linear SVM with one class per entry, trained on the phrasings and
-  (down-weighted) the answer; it learns which words tell neighbouring entries apart.
-* **semantic space**: latent semantic analysis (truncated SVD) of the pooled entries and
-  their answers, so words the FAQ uses interchangeably (吞卡 / 取款机 / 吃卡) count as
+  (down-weighted) the answer and the tags; it learns which words tell neighbouring
+  entries apart.
+* **semantic space**: latent semantic analysis (truncated SVD) of the pooled entries,
+  their answers and tags, so words the FAQ uses interchangeably (吞卡 / 取款机 / 吃卡) count as
   related even when the query shares none of them with the right phrasing.
 
 The arithmetic lives in :mod:`knowledge.faq.vectors`; a query is encoded once and every
@@ -34,6 +38,8 @@ from knowledge.faq.vectors import LatentSpace, LinearClassifier, StackedSpaces, 
 # The answer is a paragraph, not a question: it teaches the classifier vocabulary
 # but must not outvote the phrasings.
 ANSWER_SAMPLE_WEIGHT = 0.5
+# An entry's tags (keywords and aliases an editor attached) form one more sample.
+TAG_SAMPLE_WEIGHT = 0.5
 CLASSIFIER_C = 1.0
 # Latent dimensions: 64-256 scored alike on the development split; 128 is the middle.
 SEMANTIC_DIMENSIONS = 128
@@ -61,37 +67,53 @@ class FaqIndex:
             raise InvalidInput("the FAQ needs at least one entry", code="faq_empty")
         self.entries = tuple(entries)
         texts = [text for entry in self.entries for text in entry.phrasings]
-        analyzed = analyzer.analyze_indexed([*texts, *(entry.answer for entry in self.entries)])
+        tags = [tag for entry in self.entries for tag in entry.tags]
+        analyzed = analyzer.analyze_indexed([*texts, *(entry.answer for entry in self.entries), *tags])
         self.phrasings: list[Analyzed] = analyzed[:len(texts)]
         self.owner = np.repeat(np.arange(len(self.entries)), [len(e.phrasings) for e in self.entries])
         self._starts = np.r_[0, np.flatnonzero(np.diff(self.owner)) + 1]
         self._stops = np.r_[self._starts[1:], len(self.owner)]
         self.compacts = [p.compact for p in self.phrasings]
         self.joined_words = [" ".join(p.words) for p in self.phrasings]
-        self._build(analyzed[len(texts):])
+        answers = analyzed[len(texts):len(texts) + len(self.entries)]
+        self._build(answers, self._tags_per_entry(analyzed[len(texts) + len(self.entries):]))
 
-    def _build(self, answers: list[Analyzed]) -> None:
+    def _tags_per_entry(self, analyzed_tags: list[Analyzed]) -> list[list[Analyzed]]:
+        per_entry, start = [], 0
+        for entry in self.entries:
+            per_entry.append(analyzed_tags[start:start + len(entry.tags)])
+            start += len(entry.tags)
+        return per_entry
+
+    def _build(self, answers: list[Analyzed], tags: list[list[Analyzed]]) -> None:
         vocabulary = self.vocabulary = Vocabulary()
         words = [vocabulary.add(_words(p.words)) for p in self.phrasings]
         chars = [vocabulary.add(_chars(p.chars)) for p in self.phrasings]
         answer_words = [vocabulary.add(_words(a.words)) for a in answers]
         answer_chars = [vocabulary.add(_chars(a.chars)) for a in answers]
-        tags = [vocabulary.add(_words(t.lower() for t in e.tags)) for e in self.entries]
+        # Each tag is analyzed on its own, so no character bigram spans two tags.
+        tag_words = [vocabulary.add(_words(w for t in entry_tags for w in t.words)) for entry_tags in tags]
+        tag_chars = [vocabulary.add(_chars(c for t in entry_tags for c in t.chars)) for entry_tags in tags]
         entry_words, entry_chars = self._pool(words), self._pool(chars)
-        for position, tag_columns in enumerate(tags):
-            entry_words[position].extend(tag_columns)
+        for position in range(len(self.entries)):
+            entry_words[position].extend(tag_words[position])
+            entry_chars[position].extend(tag_chars[position])
         size = len(vocabulary)
         self._spaces = StackedSpaces({"phrase_words": words, "phrase_chars": chars,
                                       "entry_words": entry_words, "entry_chars": entry_chars,
                                       "answer_words": answer_words}, size)
         joint = [w + c for w, c in zip(words, chars)]
         answer_joint = [w + c for w, c in zip(answer_words, answer_chars)]
-        self._semantic = LatentSpace([pooled + answer for pooled, answer in zip(self._pool(joint), answer_joint)],
+        tag_joint = [w + c for w, c in zip(tag_words, tag_chars)]
+        self._semantic = LatentSpace([pooled + answer + tag for pooled, answer, tag
+                                      in zip(self._pool(joint), answer_joint, tag_joint)],
                                      size, SEMANTIC_DIMENSIONS)
-        labels = [*self.owner.tolist(), *range(len(self.entries))]
-        weights = [1.0] * len(joint) + [ANSWER_SAMPLE_WEIGHT] * len(answer_joint)
-        self._classifier = LinearClassifier(joint + answer_joint, labels, weights, len(self.entries),
-                                            size, CLASSIFIER_C)
+        entry_labels = list(range(len(self.entries)))
+        labels = [*self.owner.tolist(), *entry_labels, *entry_labels]
+        weights = ([1.0] * len(joint) + [ANSWER_SAMPLE_WEIGHT] * len(answer_joint)
+                   + [TAG_SAMPLE_WEIGHT] * len(tag_joint))
+        self._classifier = LinearClassifier(joint + answer_joint + tag_joint, labels, weights,
+                                            len(self.entries), size, CLASSIFIER_C)
         self._phrase_word_idf = self._spaces.idf[0]
 
     def _pool(self, per_phrasing: list[list[int]]) -> list[list[int]]:

@@ -80,6 +80,34 @@ def test_synonyms_are_mapped(raw, expected):
     assert normalize(raw).text == expected
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("mortgage rate 多少", "房贷利率多少"),
+        ("app转账limit多少", "手机银行转账限额多少"),
+        ("Min  Payment是啥", "最低还款是什么"),       # any case, any spacing inside a phrase
+        ("CD利率", "大额存单利率"),
+        ("gold card年费", "金卡年费"),                # the longest phrase wins over "gold"
+        ("abcd", "abcd"),                             # whole words only
+        ("转100 rmb", "转100 rmb"),                   # the amount extractor reads rmb itself
+        ("转5k给张三", "转5k给张三"),
+    ],
+)
+def test_english_banking_words_become_chinese(raw, expected):
+    assert normalize(raw).text == expected
+
+
+def test_english_rewrite_keeps_spans_in_the_original():
+    text = normalize("查balance 8888")
+    start = text.text.index("余额")
+    assert text.original_text(start, start + 2) == "balance"
+
+
+def test_colloquial_question_words():
+    assert normalize("年费咋收的").text == "年费怎么收的"
+    assert normalize("U盾是啥").text == "u盾是什么"
+
+
 def test_protected_brand_words_are_left_alone():
     assert normalize("余额宝收益").text == "余额宝收益"
     assert normalize("花呗还款").text == "花呗还款"
