@@ -17,7 +17,8 @@ from knowledge.desk import KnowledgeDesk
 from knowledge.faq.store import FaqEntry, validate_entry
 
 HEADER = ("# 示例银行 FAQ（由管理后台维护）。文中的费用、利率、限额等数字均为示例数据。\n"
-          "# 格式：列表，每项 {id, question, similar: [...], answer, category, tags?}\n")
+          "# 格式：列表，每项 {id, question, similar: [...], answer, category, tags?}\n"
+          "# tags 是编辑维护的检索关键词：别名、口语说法、所问的方面（收费/多久/材料…），与问法一起参与检索。\n")
 
 
 class FaqEditor:

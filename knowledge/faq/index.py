@@ -16,6 +16,9 @@ per query:
 * **classifier**: a linear SVM with one class per entry, trained on the phrasings and
   (down-weighted) the answer and the tags; it learns which words tell neighbouring
   entries apart.
+* **category classifier**: the same samples labelled by ``category``; an entry's score is
+  how far its category trails the query's most likely one, which keeps a question that
+  names a product (信用卡, 房贷) away from look-alike entries about another product.
 * **semantic space**: latent semantic analysis (truncated SVD) of the pooled entries,
   their answers and tags, so words the FAQ uses interchangeably (吞卡 / 取款机 / 吃卡) count as
   related even when the query shares none of them with the right phrasing.
@@ -57,6 +60,7 @@ class QueryScores:
     entry_chars: np.ndarray
     answer_words: np.ndarray
     classifier: np.ndarray
+    category: np.ndarray          # entry's category decision value minus the best category's (<= 0)
     semantic: np.ndarray
 
 
@@ -113,8 +117,16 @@ class FaqIndex:
         labels = [*self.owner.tolist(), *entry_labels, *entry_labels]
         weights = ([1.0] * len(joint) + [ANSWER_SAMPLE_WEIGHT] * len(answer_joint)
                    + [TAG_SAMPLE_WEIGHT] * len(tag_joint))
-        self._classifier = LinearClassifier(joint + answer_joint + tag_joint, labels, weights,
-                                            len(self.entries), size, CLASSIFIER_C)
+        samples = joint + answer_joint + tag_joint
+        self._classifier = LinearClassifier(samples, labels, weights, len(self.entries), size, CLASSIFIER_C)
+        # The same samples labelled by category (信用卡 / 贷款 / 外汇 ...): hundreds of samples a
+        # class, so it knows which product a question is about even when no entry-level
+        # phrasing shares its words ("信用卡晚还一天" is not about a loan's grace period).
+        categories = sorted({entry.category for entry in self.entries})
+        self._category_of_entry = np.array([categories.index(e.category) for e in self.entries])
+        category_labels = self._category_of_entry[np.asarray(labels)]
+        self._category_classifier = LinearClassifier(samples, category_labels, weights, len(categories),
+                                                     size, CLASSIFIER_C)
         self._phrase_word_idf = self._spaces.idf[0]
 
     def _pool(self, per_phrasing: list[list[int]]) -> list[list[int]]:
@@ -135,7 +147,13 @@ class FaqIndex:
             entry_words=spaces["entry_words"], entry_chars=spaces["entry_chars"],
             answer_words=spaces["answer_words"],
             classifier=self._classifier.scores(columns, tf),
+            category=self._category_gap(columns, tf),
             semantic=self._semantic.scores(columns, tf))
+
+    def _category_gap(self, columns: np.ndarray, tf: np.ndarray) -> np.ndarray:
+        """Per entry: how far its category's decision value is below the best category's (0 = best)."""
+        decisions = self._category_classifier.scores(columns, tf)
+        return (decisions - decisions.max())[self._category_of_entry]
 
     def coverage(self, query: Analyzed) -> float:
         """IDF-weighted share of the query's words that the FAQ phrasings ever use.

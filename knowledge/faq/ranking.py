@@ -4,7 +4,7 @@ Two stages:
 
 1. **Preselect**: every entry gets a linear score over the index signals (TF-IDF cosines
    of the best phrasing, of the pooled entry and of the answer, the classifier's decision
-   value and the latent-semantic cosine); the best ``CANDIDATES`` go on.
+   value, the category gap and the latent-semantic cosine); the best ``CANDIDATES`` go on.
 2. **Rerank**: rapidfuzz adds surface similarity (edit-distance ratio against the best
    phrasing and against every phrasing of the entry, token-set ratio of the words, and
    whether the query *is* one of the phrasings once normalized), and a logistic model
@@ -42,16 +42,16 @@ from knowledge.faq.index import FaqIndex, QueryScores
 
 CANDIDATES = 20
 INDEX_FEATURES = ("phrase_words", "phrase_chars", "entry_words", "entry_chars",
-                  "answer_words", "classifier", "semantic")
+                  "answer_words", "classifier", "category", "semantic")
 FUZZY_FEATURES = ("fuzz_best", "fuzz_max", "token_set", "exact")
 FEATURES = INDEX_FEATURES + FUZZY_FEATURES
 # A lone candidate (a one-entry index) has no rival; treat it as winning by a wide margin.
 _LONE_MARGIN = 10.0
 
 # --- fitted by `bench/faq.py --fit` -------------------------------------------------------
-WEIGHTS = np.array([-4.464, -6.965, 2.222, 1.437, -2.359, 6.099, 11.241, 2.046, 1.774, 1.037, 3.702])
-BIAS = -4.375
-CAL_Z, CAL_MARGIN, CAL_COVERAGE, CAL_BIAS = 0.230, 0.561, 2.085, -2.228
+WEIGHTS = np.array([-3.729, -7.813, 2.881, 1.155, -2.298, 6.052, 1.202, 10.820, 2.100, 1.201, 1.119, 4.043])
+BIAS = -3.821
+CAL_Z, CAL_MARGIN, CAL_COVERAGE, CAL_BIAS = 0.223, 0.560, 2.165, -2.331
 # -------------------------------------------------------------------------------------------
 
 

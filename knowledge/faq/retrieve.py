@@ -33,8 +33,8 @@ from knowledge.faq.index import FaqIndex
 from knowledge.faq.ranking import RankingModel, rank
 from knowledge.faq.store import FaqEntry, load_faq
 
-ANSWER_THRESHOLD = 0.61
-CLARIFY_THRESHOLD = 0.44
+ANSWER_THRESHOLD = 0.75
+CLARIFY_THRESHOLD = 0.43
 # A clarification lists at most this many options, each at least this likely.
 CLARIFY_OPTIONS = 3
 CLARIFY_OPTION_MIN = 0.05

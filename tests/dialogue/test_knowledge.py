@@ -1,4 +1,6 @@
 """Knowledge questions through the chat: FAQ answers, clarification by number, the graph."""
+import re
+
 from sqlalchemy import select
 
 from chatbot.storage.models import TurnLog
@@ -20,10 +22,11 @@ def test_how_to_question_taken_for_a_request_is_answered_from_the_faq(chat):
 
 def test_clarification_answered_by_number(chat):
     c = chat()
-    reply = c.say("被吞的卡怎么拿")  # from this bank's ATM, another bank's, or too late to collect?
-    assert reply.startswith("您是想问：") and "1. ATM 吞卡后如何取回？" in reply
-    reply = c.say("1")
-    assert "吞" in reply and not reply.startswith("您是想问")
+    reply = c.say("年费")  # a topic, not a question: credit or debit card, how much or how to waive?
+    assert reply.startswith("您是想问：") and "信用卡年费是多少？" in reply
+    number = re.search(r"(\d)\. 借记卡有年费吗？", reply).group(1)
+    reply = c.say(number)
+    assert "借记卡" in reply and not reply.startswith("您是想问")
 
 
 def test_graph_answers_a_rate_question(chat):
