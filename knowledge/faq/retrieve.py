@@ -9,7 +9,7 @@ Decision thresholds (on the calibrated score of the top hit, see
 ``bench/faq.py --fit``:
 
 * ``ANSWER_THRESHOLD``: the lowest score at which answered questions were right at
-  least ~90 % of the time; below it the bot asks instead of guessing.
+  least ~93 % of the time; below it the bot asks instead of guessing.
 * ``CLARIFY_THRESHOLD``: the score 90 % of in-domain development questions reach; most
   out-of-domain questions (weather, food, coding) fall under it: say so and offer a
   person rather than offering three wrong options.
