@@ -6,7 +6,9 @@
 Protocol (see knowledge/faq/calibrate.py): every entry with >= 4 ``similar`` phrasings
 has its *last* one removed from the index; those removed phrasings are the test queries.
 The fit (``--fit``) only ever sees the 1st-3rd phrasings held out and DEV_OOD, never the
-last phrasings nor TEST_OOD, so the numbers printed here are out-of-sample.
+last phrasings nor TEST_OOD, so the numbers printed here are out-of-sample. The training
+phrasings beside the FAQ file are indexed too, minus any that equals a held-out query
+once normalized (their writers never saw the ``similar`` phrasings; short ones can coincide).
 
 Printed: top-1 / top-3 accuracy, p50 / p99 latency of one ``search`` (normalize + segment
 + score + rerank, single thread, after warm-up), its ratio to a bare ``jieba.lcut`` of
@@ -28,6 +30,7 @@ from knowledge.faq import calibrate
 from knowledge.faq.analyze import TextAnalyzer
 from knowledge.faq.retrieve import FaqRetriever
 from knowledge.faq.store import load_faq
+from knowledge.faq.training import load_training_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,9 +60,11 @@ TEST_OOD = [
 ]
 
 
-def load_split(faq_path: Path) -> tuple[list, list]:
-    entries = load_faq(faq_path)
-    return calibrate.holdout_split(entries, calibrate.TEST_POSITION)
+def load_split(faq_path: Path, analyzer: TextAnalyzer) -> tuple[list, list, dict, int]:
+    """Indexed entries, held-out queries, training phrasings (minus any equal to a query), drops."""
+    indexed, queries = calibrate.holdout_split(load_faq(faq_path), calibrate.TEST_POSITION)
+    training, dropped = calibrate.without_queries(load_training_for(faq_path), queries, analyzer)
+    return indexed, queries, training, dropped
 
 
 def accuracy(retriever: FaqRetriever, queries) -> tuple[float, float, list]:
@@ -140,11 +145,14 @@ def calibration_table(retriever: FaqRetriever, queries) -> list[tuple[str, int, 
 
 
 def report(faq_path: Path, repeat: int, show_misses: bool) -> None:
-    indexed, queries = load_split(faq_path)
+    analyzer = TextAnalyzer()
+    indexed, queries, training, dropped = load_split(faq_path, analyzer)
     started = time.perf_counter()
-    retriever = FaqRetriever(indexed)
-    print(f"index: {len(indexed)} entries, {len(retriever.index.phrasings)} phrasings, "
-          f"built in {time.perf_counter() - started:.2f} s; held-out queries: {len(queries)}")
+    retriever = FaqRetriever(indexed, analyzer=analyzer, training=training)
+    print(f"index: {len(indexed)} entries, {len(retriever.index.phrasings)} phrasings "
+          f"({sum(map(len, training.values()))} of them training phrasings; {dropped} dropped as equal "
+          f"to a held-out query), built in {time.perf_counter() - started:.2f} s; "
+          f"held-out queries: {len(queries)}")
     top1, top3, misses = accuracy(retriever, queries)
     print(f"top-1 {top1:.3f} (target 0.92)   top-3 {top3:.3f} (target 0.98)")
     texts = [q.text for q in queries]
@@ -169,9 +177,9 @@ def report(faq_path: Path, repeat: int, show_misses: bool) -> None:
 
 
 def fit(faq_path: Path) -> None:
-    entries = load_faq(faq_path)
+    entries, training = load_faq(faq_path), load_training_for(faq_path)
     analyzer = TextAnalyzer()
-    model = calibrate.fit_model(entries, DEV_OOD, analyzer)
+    model = calibrate.fit_model(entries, DEV_OOD, analyzer, training)
     print("WEIGHTS = np.array([" + ", ".join(f"{w:.3f}" for w in model.weights) + "])")
     print(f"BIAS = {model.bias:.3f}")
     print(f"CAL_Z, CAL_MARGIN, CAL_COVERAGE, CAL_BIAS = {model.cal_z:.3f}, {model.cal_margin:.3f}, "
@@ -179,7 +187,8 @@ def fit(faq_path: Path) -> None:
     tops, right, ood_tops = [], [], []
     for position in calibrate.DEV_POSITIONS:
         indexed, queries = calibrate.holdout_split(entries, position)
-        retriever = FaqRetriever(indexed, model=model, analyzer=analyzer)
+        kept, _ = calibrate.without_queries(training, queries, analyzer)
+        retriever = FaqRetriever(indexed, model=model, analyzer=analyzer, training=kept)
         for query in queries:
             hit = retriever.search(query.text, top_k=1)[0]
             tops.append(hit.score)
@@ -188,17 +197,16 @@ def fit(faq_path: Path) -> None:
     tops, right, ood_tops = np.array(tops), np.array(right), np.array(ood_tops)
     all_tops = np.concatenate([tops, ood_tops])
     all_right = np.concatenate([right, np.zeros(len(ood_tops), dtype=bool)])
-    print(f"ANSWER_THRESHOLD = {calibrate.answer_threshold(all_tops, all_right):.2f}"
-          f"  (answers right >= {calibrate.TARGET_ANSWER_PRECISION:.0%} on dev)")
-    print(f"CLARIFY_THRESHOLD = {calibrate.clarify_threshold(tops):.2f}  "
-          f"({calibrate.CLARIFY_KEEP:.0%} of dev questions above; dev OOD above: "
-          f"{np.mean(ood_tops >= calibrate.clarify_threshold(tops)):.2f})")
-    for threshold in (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
-        answered = all_tops >= threshold
+    answer = calibrate.ANSWER_PROBABILITY
+    clarify = calibrate.clarify_threshold(ood_tops)
+    print(f"ANSWER_THRESHOLD = {answer:.2f}  (policy; dev precision there "
+          f"{calibrate.precision_at(answer, all_tops, all_right):.2f})")
+    print(f"CLARIFY_THRESHOLD = {clarify:.2f}  (dev OOD above: {np.mean(ood_tops >= clarify):.2f}; "
+          f"dev questions above: {np.mean(tops >= clarify):.2f})")
+    for threshold in (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
         print(f"  t={threshold:.2f}: in-domain above {np.mean(tops >= threshold):.2f}, "
-              f"precision {all_right[answered].mean() if answered.any() else 0:.2f}, "
+              f"precision {calibrate.precision_at(threshold, all_tops, all_right):.2f}, "
               f"dev OOD above {np.mean(ood_tops >= threshold):.2f}")
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

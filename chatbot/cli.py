@@ -51,12 +51,14 @@ def serve(
     from chatbot.service import ensure_schema_current
     from chatbot.storage.db import Database
     from knowledge.faq.store import load_faq
+    from knowledge.faq.training import load_training_for
 
     settings = _settings()
     database = Database(settings.database_url)
     ensure_schema_current(database)  # fail here with one line, not inside every worker
     database.dispose()
     load_faq(settings.faq_path)  # a malformed FAQ file fails here, naming entry and field
+    load_training_for(settings.faq_path)  # and so does its training file, naming id and line
     _ensure_model(settings)
     console.print(f"示例银行智能客服：http://{host}:{port}/  （接口文档 /docs，环境 {settings.env}）")
     # Open event streams (agent consoles, chat pages) never finish on their own: give them

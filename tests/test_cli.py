@@ -99,3 +99,13 @@ def test_serve_refuses_a_malformed_faq_file_naming_entry_and_field(tmp_path, cli
     result = run(["serve", "--port", "1"], {**cli_env, "CHATBOT_FAQ_PATH": str(bad)})
     assert result.returncode == 1
     assert "fee-1" in result.stderr and "answer" in result.stderr
+
+
+def test_serve_refuses_a_malformed_training_file_naming_the_id(tmp_path, cli_env):
+    assert run(["db", "upgrade"], cli_env).returncode == 0
+    faq = tmp_path / "faq.yaml"
+    faq.write_text("- id: fee-1\n  question: 年费多少\n  answer: 100 元\n  category: 信用卡\n", encoding="utf-8")
+    (tmp_path / "faq.training.yaml").write_text("fee-1: 年费贵不贵\n", encoding="utf-8")
+    result = run(["serve", "--port", "1"], {**cli_env, "CHATBOT_FAQ_PATH": str(faq)})
+    assert result.returncode == 1
+    assert "fee-1" in result.stderr and "list of phrasings" in result.stderr

@@ -21,6 +21,11 @@ CHAR_NGRAM_MAX = 2
 # Sentence-final particles and filler carry no meaning for matching; question words
 # (怎么, 多少, 吗 aside) stay, since they separate "how much" from "how to".
 PARTICLES = frozenset("吗 嘛 呢 啊 吧 了 的 呀 么 哦 哈 啦 呗 哇 咯 嗯 噢".split())
+# Greetings, politeness and "the matter of" words wrap a question without saying what it
+# is about ("你好，我想咨询一下吞卡的事情"); as content words they would count as part of
+# the question that no entry covers.
+FILLER_WORDS = frozenset("""你好 您好 请问 问下 问一下 想问 想问问 我想 咨询 咨询一下 一下 麻烦 麻烦你 谢谢
+    谢啦 多谢 那个 这个 就是 事情 事儿 的事 相关""".split())
 _PUNCT = re.compile(r"[\s\W_]+")
 
 
@@ -79,4 +84,4 @@ def char_ngrams(compact: str, longest: int = CHAR_NGRAM_MAX) -> tuple[str, ...]:
 
 def _content(token: str) -> str:
     word = _PUNCT.sub("", token).lower()
-    return "" if word in PARTICLES else word
+    return "" if word in PARTICLES or word in FILLER_WORDS else word

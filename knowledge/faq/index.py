@@ -2,12 +2,14 @@
 
 Tags are the editor's keywords for an entry (aliases, colloquial words, the aspect it
 answers: 收费 / 多久 / 材料); each is normalized and segmented like any phrasing.
+Training phrasings (:mod:`knowledge.faq.training`) are indexed as more phrasings of
+their entry.
 
-Built at start and after an admin edit (under a second for ~350 entries once the
-analyzer has seen the texts: a rebuild re-analyzes only new or edited phrasings), never
-per query:
+Built at start and after an admin edit (about 1.5 s for ~350 entries and ~10,000
+phrasings once the analyzer has seen the texts: a rebuild re-analyzes only new or edited
+phrasings), never per query:
 
-* **phrasing spaces**: one row per phrasing (question and each ``similar``), words and
+* **phrasing spaces**: one row per phrasing (question, each ``similar``, each training one), words and
   character n-grams separately; a query's best phrasing per entry is its nearest neighbour.
 * **entry spaces**: one row per entry with all its phrasings and tags pooled, so a query
   that borrows one word from each of two paraphrases still lands on the entry.
@@ -22,6 +24,8 @@ per query:
 * **semantic space**: latent semantic analysis (truncated SVD) of the pooled entries,
   their answers and tags, so words the FAQ uses interchangeably (吞卡 / 取款机 / 吃卡) count as
   related even when the query shares none of them with the right phrasing.
+* **word coverage**: how much of the query (IDF-weighted) an entry uses at all; an entry
+  that matches one rare word well but ignores the rest of the question falls back.
 
 The arithmetic lives in :mod:`knowledge.faq.vectors`; a query is encoded once and every
 space reuses the encoding.
@@ -36,7 +40,8 @@ import numpy as np
 from chatbot.errors import InvalidInput
 from knowledge.faq.analyze import Analyzed, TextAnalyzer
 from knowledge.faq.store import FaqEntry
-from knowledge.faq.vectors import LatentSpace, LinearClassifier, StackedSpaces, Vocabulary
+from knowledge.faq.training import NO_TRAINING, TrainingPhrasings
+from knowledge.faq.vectors import LatentSpace, LinearClassifier, StackedSpaces, Vocabulary, count_matrix
 
 # The answer is a paragraph, not a question: it teaches the classifier vocabulary
 # but must not outvote the phrasings.
@@ -62,20 +67,25 @@ class QueryScores:
     classifier: np.ndarray
     category: np.ndarray          # entry's category decision value minus the best category's (<= 0)
     semantic: np.ndarray
+    word_coverage: np.ndarray     # IDF-weighted share of the query's words the entry ever uses
 
 
 class FaqIndex:
     """Everything about a list of entries that a query is scored against; immutable."""
 
-    def __init__(self, entries: Sequence[FaqEntry], analyzer: TextAnalyzer) -> None:
+    def __init__(self, entries: Sequence[FaqEntry], analyzer: TextAnalyzer,
+                 training: TrainingPhrasings = NO_TRAINING) -> None:
         if not entries:
             raise InvalidInput("the FAQ needs at least one entry", code="faq_empty")
         self.entries = tuple(entries)
-        texts = [text for entry in self.entries for text in entry.phrasings]
+        per_entry = [(*entry.phrasings, *training.get(entry.id, ())) for entry in self.entries]
+        # The text of every indexed phrasing, entry by entry: question, ``similar``, training.
+        self.texts: list[str] = [text for phrasings in per_entry for text in phrasings]
+        texts = self.texts
         tags = [tag for entry in self.entries for tag in entry.tags]
         analyzed = analyzer.analyze_indexed([*texts, *(entry.answer for entry in self.entries), *tags])
         self.phrasings: list[Analyzed] = analyzed[:len(texts)]
-        self.owner = np.repeat(np.arange(len(self.entries)), [len(e.phrasings) for e in self.entries])
+        self.owner = np.repeat(np.arange(len(self.entries)), [len(p) for p in per_entry])
         self._starts = np.r_[0, np.flatnonzero(np.diff(self.owner)) + 1]
         self._stops = np.r_[self._starts[1:], len(self.owner)]
         self.compacts = [p.compact for p in self.phrasings]
@@ -128,6 +138,15 @@ class FaqIndex:
         self._category_classifier = LinearClassifier(samples, category_labels, weights, len(categories),
                                                      size, CLASSIFIER_C)
         self._phrase_word_idf = self._spaces.idf[0]
+        self._build_word_incidence(words, tag_words)
+
+    def _build_word_incidence(self, words: list[list[int]], tag_words: list[list[int]]) -> None:
+        """Word -> entries that use it (in a phrasing or a tag), for :meth:`_word_coverage`."""
+        used = [sorted(set(pooled + tags)) for pooled, tags in zip(self._pool(words), tag_words)]
+        incidence = count_matrix(used, len(self.vocabulary))
+        incidence.data[:] = 1.0
+        self._word_incidence = incidence.T.tocsr()
+        self._entry_word_idf = self._spaces.idf[2]
 
     def _pool(self, per_phrasing: list[list[int]]) -> list[list[int]]:
         pooled: list[list[int]] = [[] for _ in self.entries]
@@ -148,7 +167,28 @@ class FaqIndex:
             answer_words=spaces["answer_words"],
             classifier=self._classifier.scores(columns, tf),
             category=self._category_gap(columns, tf),
-            semantic=self._semantic.scores(columns, tf))
+            semantic=self._semantic.scores(columns, tf),
+            word_coverage=self._word_coverage(query))
+
+    def _word_coverage(self, query: Analyzed) -> np.ndarray:
+        """Per entry: the IDF-weighted share of the query's words that the entry uses.
+
+        A word no entry uses weighs as much as the rarest known word: "有没有活人" shares
+        only 有没有 with most entries, and that should not look like most of the question.
+        """
+        idf = self._entry_word_idf
+        unseen = float(idf.max())
+        known, missing = [], 0
+        for feature in set(_words(query.words)):
+            column = self.vocabulary.get(feature)
+            if column is not None and idf[column] > 0:
+                known.append(column)
+            else:
+                missing += 1
+        total = float(idf[known].sum()) + missing * unseen
+        if not known or total <= 0:
+            return np.zeros(len(self.entries))
+        return (self._word_incidence[known].T @ idf[known]) / total
 
     def _category_gap(self, columns: np.ndarray, tf: np.ndarray) -> np.ndarray:
         """Per entry: how far its category's decision value is below the best category's (0 = best)."""

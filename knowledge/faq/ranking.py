@@ -4,7 +4,8 @@ Two stages:
 
 1. **Preselect**: every entry gets a linear score over the index signals (TF-IDF cosines
    of the best phrasing, of the pooled entry and of the answer, the classifier's decision
-   value, the category gap and the latent-semantic cosine); the best ``CANDIDATES`` go on.
+   value, the category gap, the latent-semantic cosine and the entry's coverage of the
+   query's words); the best ``CANDIDATES`` go on.
 2. **Rerank**: rapidfuzz adds surface similarity (edit-distance ratio against the best
    phrasing and against every phrasing of the entry, token-set ratio of the words, and
    whether the query *is* one of the phrasings once normalized), and a logistic model
@@ -42,16 +43,16 @@ from knowledge.faq.index import FaqIndex, QueryScores
 
 CANDIDATES = 20
 INDEX_FEATURES = ("phrase_words", "phrase_chars", "entry_words", "entry_chars",
-                  "answer_words", "classifier", "category", "semantic")
+                  "answer_words", "classifier", "category", "semantic", "word_coverage")
 FUZZY_FEATURES = ("fuzz_best", "fuzz_max", "token_set", "exact")
 FEATURES = INDEX_FEATURES + FUZZY_FEATURES
 # A lone candidate (a one-entry index) has no rival; treat it as winning by a wide margin.
 _LONE_MARGIN = 10.0
 
 # --- fitted by `bench/faq.py --fit` -------------------------------------------------------
-WEIGHTS = np.array([-3.729, -7.813, 2.881, 1.155, -2.298, 6.052, 1.202, 10.820, 2.100, 1.201, 1.119, 4.043])
-BIAS = -3.821
-CAL_Z, CAL_MARGIN, CAL_COVERAGE, CAL_BIAS = 0.223, 0.560, 2.165, -2.331
+WEIGHTS = np.array([-2.007, -5.117, -6.228, -2.835, 0.411, 6.301, 0.844, 8.404, 5.310, 2.519, 2.772, -0.324, 2.285])
+BIAS = -5.711
+CAL_Z, CAL_MARGIN, CAL_COVERAGE, CAL_BIAS = 0.321, 0.412, 2.864, -3.051
 # -------------------------------------------------------------------------------------------
 
 

@@ -94,7 +94,7 @@ def validate_entry(raw: Any) -> FaqEntry:
 def load_faq(path: str | Path) -> list[FaqEntry]:
     """Read and validate a FAQ file; raise :class:`FaqFileError` naming file, entry and field."""
     path = Path(path)
-    root = _parse_yaml(path)
+    root = parse_yaml(path)
     if root is None or root.tag != _SEQUENCE_TAG:
         raise FaqFileError(f"{path}: expected a list of FAQ entries at the top level", path)
     entries: list[FaqEntry] = []
@@ -163,12 +163,20 @@ def _kind(value: Any) -> str:
 # --- YAML with positions ------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class _Root:
+class YamlRoot:
     """The top-level node (for line numbers) beside its constructed Python value."""
 
-    tag: str
-    value: list
+    node: yaml.Node
     data: Any
+
+    @property
+    def tag(self) -> str:
+        return self.node.tag
+
+    @property
+    def value(self) -> list:
+        """Child nodes of a list or (key, value) node pairs of a mapping; empty for a scalar."""
+        return self.node.value if isinstance(self.node.value, list) else []
 
 
 # libyaml's parser (when PyYAML was built with it) reads the file ~7x faster; same nodes and marks.
@@ -190,11 +198,12 @@ class _StrictLoader(_SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def _parse_yaml(path: Path) -> _Root | None:
+def parse_yaml(path: Path, what: str = "FAQ file") -> YamlRoot | None:
+    """Parse ``path`` strictly (no repeated keys); errors name the file and the line."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise FaqFileError(f"{path}: cannot read the FAQ file ({error})", path) from None
+        raise FaqFileError(f"{path}: cannot read the {what} ({error})", path) from None
     loader = _StrictLoader(text)
     try:
         node = loader.get_single_node()
@@ -206,7 +215,7 @@ def _parse_yaml(path: Path) -> _Root | None:
         loader.dispose()
     if node is None:
         return None
-    return _Root(node.tag, node.value if isinstance(node.value, list) else [], data)
+    return YamlRoot(node, data)
 
 
 def _yaml_line(error: yaml.YAMLError) -> int | None:

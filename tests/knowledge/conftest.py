@@ -14,8 +14,9 @@ def faq_entries():
 
 
 @pytest.fixture(scope="session")
-def retriever(faq_entries):
-    return FaqRetriever(faq_entries)
+def retriever():
+    """The FAQ as the service indexes it: entries and their training phrasings."""
+    return FaqRetriever.from_file(DATA_DIR / "faq.yaml")
 
 
 @pytest.fixture(scope="session")

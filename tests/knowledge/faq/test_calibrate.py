@@ -2,6 +2,7 @@
 import numpy as np
 
 from knowledge.faq import calibrate
+from knowledge.faq.analyze import TextAnalyzer
 
 
 def test_holdout_split_removes_one_phrasing_per_entry(faq_entries):
@@ -21,13 +22,27 @@ def test_dev_and_test_queries_never_overlap(faq_entries):
         assert not dev & test
 
 
-def test_answer_threshold_reaches_the_precision():
+def test_precision_at_counts_only_answered_questions():
     scores = np.array([0.95, 0.9, 0.8, 0.7, 0.6])
     right = np.array([True, True, True, False, True])
-    assert calibrate.answer_threshold(scores, right, precision=1.0) == 0.8
-    assert calibrate.answer_threshold(scores, right, precision=0.75) == 0.6
+    assert calibrate.precision_at(0.8, scores, right) == 1.0
+    assert calibrate.precision_at(0.6, scores, right) == 0.8
+    assert calibrate.precision_at(0.99, scores, right) == 0.0
 
 
-def test_clarify_threshold_keeps_the_share_of_in_domain_questions():
+def test_clarify_threshold_leaves_the_share_of_out_of_domain_questions_above():
     scores = np.linspace(0.0, 1.0, 11)
-    assert abs(calibrate.clarify_threshold(scores, keep=0.9) - 0.1) < 1e-9
+    threshold = calibrate.clarify_threshold(scores, share=0.2)
+    assert abs(threshold - 0.8) < 1e-9
+    assert np.mean(scores >= threshold) <= 0.2 + 1 / len(scores)
+
+
+def test_training_phrasings_equal_to_a_held_out_query_are_dropped(faq_entries):
+    analyzer = TextAnalyzer()
+    _, queries = calibrate.holdout_split(faq_entries[:2], calibrate.TEST_POSITION)
+    held = queries[0].text
+    training = {faq_entries[0].id: (held, "完全无关的另一句"), faq_entries[1].id: (held + "！",)}
+    kept, dropped = calibrate.without_queries(training, queries, analyzer)
+    # Punctuation does not make it a different question: both copies go, the rest stays.
+    assert dropped == 2
+    assert kept == {faq_entries[0].id: ("完全无关的另一句",), faq_entries[1].id: ()}

@@ -14,7 +14,7 @@ def test_clarification_lists_numbered_questions(faq_entries):
 
 
 def test_clarification_accepts_hits(retriever):
-    hits = retriever.decide("我的卡被吞了好几天").options
+    hits = retriever.decide("吞卡的事情").options
     assert hits
     assert format_clarification(hits).splitlines()[1] == f"1. {hits[0].entry.question}"
 
