@@ -134,21 +134,40 @@ def without_queries(training: TrainingPhrasings, queries: Sequence[Query],
 
 def fit_model(entries: Sequence[FaqEntry], ood: Sequence[str], analyzer: TextAnalyzer,
               training: TrainingPhrasings = NO_TRAINING, rounds: int = 2) -> RankingModel:
-    """Fit weights and calibration on the development splits (see module docs)."""
+    """Fit weights and calibration on the development splits (see module docs).
+
+    With training phrasings, the weights are fitted on every split indexed both with and
+    without them, so that one model ranks well for a FAQ with a training file and for one
+    without (a bank's own FAQ under ``CHATBOT_FAQ_PATH``); that also ranked better on the
+    development positions 3-6 than either alone. The calibration is fitted on the splits
+    with them: it is what the shipped FAQ runs with.
+    """
     model = RankingModel(tuple([1.0] * len(FEATURES)), 0.0)
     splits = [holdout_split(entries, position) for position in DEV_POSITIONS]
-    splits = [(indexed, queries, without_queries(training, queries, analyzer)[0])
-              for indexed, queries in splits]
+    variants = [without_queries(training, queries, analyzer)[0] for _, queries in splits]
+    if training:
+        variants += [NO_TRAINING] * len(splits)
+        splits += splits
     for _ in range(rounds):  # candidates depend on the preselect weights: refit once on better ones
-        rows = Rows()
-        for indexed, queries, kept in splits:
+        rows = [Rows() for _ in splits]
+        for (indexed, queries), kept, split_rows in zip(splits, variants, rows):
             retriever = FaqRetriever(indexed, model=model, analyzer=analyzer, training=kept)
             # Customers also type a known phrasing word for word; the model must trust that.
             repeated = [Query(entry.question, entry.id) for entry in indexed]
-            collect(retriever, [*queries, *repeated, *(Query(text, None) for text in ood)], rows)
-        weights, bias = fit_weights(rows)
+            collect(retriever, [*queries, *repeated, *(Query(text, None) for text in ood)], split_rows)
+        weights, bias = fit_weights(_joined(rows))
         model = RankingModel(tuple(weights), bias)
-    return RankingModel(tuple(weights), bias, *fit_calibration(rows, weights, bias))
+    calibration_rows = _joined(rows[:len(DEV_POSITIONS)])
+    return RankingModel(tuple(weights), bias, *fit_calibration(calibration_rows, weights, bias))
+
+
+def _joined(parts: Sequence[Rows]) -> Rows:
+    joined = Rows()
+    for part in parts:
+        joined.features += part.features
+        joined.labels += part.labels
+        joined.coverage += part.coverage
+    return joined
 
 
 def precision_at(threshold: float, top_scores: np.ndarray, correct: np.ndarray) -> float:
