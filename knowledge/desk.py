@@ -4,6 +4,8 @@ Graph first (attribute, comparison and list questions are composed from `data/kg
 then the FAQ: answer, clarify ("您是想问：1. … 2. …", answered by number or words on the
 next turn), or not found (said kindly, a person offered, the question and its top
 candidates kept in the turn log with outcome `faq_not_found` for analysts).
+A message the intent model could not place is offered to the desk too; there "not found"
+stays silent and the policy says it did not understand (it was maybe not a question).
 
 The FAQ can change while the service runs (admin edits): `replace` swaps in a new
 retriever atomically; readers always see a complete index.
@@ -16,7 +18,7 @@ import time
 from pathlib import Path
 
 from knowledge.faq.clarify import format_clarification, format_not_found, resolve_choice
-from knowledge.faq.retrieve import FaqRetriever
+from knowledge.faq.retrieve import FaqDecision, FaqRetriever
 from knowledge.faq.store import FaqEntry, FaqFileError, load_faq
 from knowledge.kg.answer import KgAnswerer
 from knowledge.kg.load import KnowledgeGraph
@@ -80,13 +82,32 @@ class KnowledgeDesk:
     # --- the dialogue side -----------------------------------------------------------------------
     def answer(self, ctx) -> None:
         """Answer the knowledge question in `ctx` (a dialogue FlowContext)."""
+        decision = self._answer_known(ctx)
+        if decision is not None and decision.kind == "not_found":
+            ctx.say(format_not_found())
+            ctx.outcome = "faq_not_found"
+            ctx.step("faq_not_found", **decision.to_dict())
+
+    def answer_if_known(self, ctx) -> bool:
+        """For a message the intent model could not place ("吞卡的事情"): answer or ask which
+        question was meant when the graph or the FAQ knows the topic; True when something was
+        said. Nothing is said or logged as unanswered otherwise: it was maybe not a question."""
+        decision = self._answer_known(ctx)
+        return decision is None or decision.kind != "not_found"
+
+    def _answer_known(self, ctx) -> FaqDecision | None:
+        """Graph first, then the FAQ: say the answer or the clarification.
+
+        Returns the FAQ decision (``None`` when the graph answered); on "not found" nothing
+        has been said yet, the caller decides what to say.
+        """
         self.refresh()
         graph_answer = self.graph.answer(ctx.parse.normalized, normalized=True) if self.graph else None
         if graph_answer is not None:
             ctx.say(graph_answer.text)
             ctx.outcome = "answered"
             ctx.step("kg_answer", kind=graph_answer.kind, nodes=list(graph_answer.nodes))
-            return
+            return None
         decision = self._retriever.decide(ctx.parse.normalized, ctx.parse.tokens)
         if decision.kind == "answer":
             self._say_entry(ctx, decision.entry, decision.hits[0].score)
@@ -95,10 +116,7 @@ class KnowledgeDesk:
             ctx.say(format_clarification(decision.options))
             ctx.outcome = "faq_clarify"
             ctx.step("faq_clarify", options=ctx.state.offered_faq)
-        else:
-            ctx.say(format_not_found())
-            ctx.outcome = "faq_not_found"
-            ctx.step("faq_not_found", **decision.to_dict())
+        return decision
 
     def answer_if_sure(self, ctx, threshold: float = SURE) -> bool:
         """Answer from the FAQ only when one entry clearly matches; True when answered."""

@@ -172,7 +172,9 @@ class DialoguePolicy:
         elif bind.UNBIND.search(ctx.text):
             self._start(ctx, "account.bind")
         elif intent.confidence < CONFIDENT:
-            self._not_understood(ctx)
+            # Unplaced by the intent model, but perhaps a topic the FAQ knows ("吞卡的事情").
+            if self.knowledge is None or not self.knowledge.answer_if_known(ctx):
+                self._not_understood(ctx)
         elif flow_for(intent.name, ctx.text) and not self._how_to_answered(ctx):
             self._start(ctx, flow_for(intent.name, ctx.text))
         else:
