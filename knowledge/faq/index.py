@@ -5,7 +5,7 @@ answers: 收费 / 多久 / 材料); each is normalized and segmented like any ph
 Training phrasings (:mod:`knowledge.faq.training`) are indexed as more phrasings of
 their entry.
 
-Built at start and after an admin edit (about 1.5 s for ~350 entries and ~10,000
+Built at start and after an admin edit (about 2 s for ~350 entries and ~15,000
 phrasings once the analyzer has seen the texts: a rebuild re-analyzes only new or edited
 phrasings), never per query:
 
