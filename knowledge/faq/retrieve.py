@@ -35,7 +35,7 @@ from knowledge.faq.store import FaqEntry, load_faq
 from knowledge.faq.training import NO_TRAINING, TrainingPhrasings, load_training_for
 
 ANSWER_THRESHOLD = 0.75
-CLARIFY_THRESHOLD = 0.35
+CLARIFY_THRESHOLD = 0.36
 # A clarification lists at most this many options, each at least this likely.
 CLARIFY_OPTIONS = 3
 CLARIFY_OPTION_MIN = 0.05
