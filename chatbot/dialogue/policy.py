@@ -175,8 +175,9 @@ class DialoguePolicy:
             # Unplaced by the intent model, but perhaps a topic the FAQ knows ("吞卡的事情").
             if self.knowledge is None or not self.knowledge.answer_if_known(ctx):
                 self._not_understood(ctx)
-        elif flow_for(intent.name, ctx.text) and not self._how_to_answered(ctx):
-            self._start(ctx, flow_for(intent.name, ctx.text))
+        elif flow_for(intent.name, ctx.text):
+            if not self._how_to_answered(ctx):
+                self._start(ctx, flow_for(intent.name, ctx.text))
         else:
             self._answer_aside(ctx)
 

@@ -20,6 +20,18 @@ def test_how_to_question_taken_for_a_request_is_answered_from_the_faq(chat):
     assert c.flow is None
 
 
+def test_a_how_to_answer_offers_the_flow_without_denying_it(chat):
+    c = chat()
+    c.bind()
+    c.say("钱包被偷了银行卡也在里面咋办")
+    replies = [r["text"] for r in c.last["replies"]]
+    assert "挂失" in replies[0] and replies[-1] == "如需我直接帮您挂失，请告诉我。"
+    assert not any("暂不支持" in text for text in replies)  # the flow exists: never say it does not
+    assert c.flow is None
+    c.say("帮我挂失")
+    assert c.flow == "account.report_loss"
+
+
 def test_clarification_answered_by_number(chat):
     c = chat()
     reply = c.say("年费")  # a topic, not a question: credit or debit card, how much or how to waive?
