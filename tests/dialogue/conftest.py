@@ -45,3 +45,17 @@ class Chat:
 def chat(client):
     counter = iter(range(1000))
     return lambda user=None: Chat(client, user or f"user-{next(counter)}")
+
+
+@pytest.fixture
+def low_confidence_parse():
+    """Build the parse of a message the intent model cannot place (confidence 0.2)."""
+    from chatbot.nlu.intents import IntentScore
+    from chatbot.nlu.parser import ParseResult
+    from chatbot.nlu.segment import default_segmenter
+
+    def parse(text: str, intent: str = "out_of_scope") -> ParseResult:
+        score = IntentScore(intent, 0.2)
+        return ParseResult(text=text, normalized=text, intent=score, ranking=(score,), entities=(),
+                           tokens=tuple(default_segmenter().cut(text)))
+    return parse

@@ -41,36 +41,25 @@ def test_clarification_answered_by_number(chat):
     assert "借记卡" in reply and not reply.startswith("您是想问")
 
 
-def _unplaced(text: str):
-    """``text`` as the intent model sees a message it cannot place (low confidence)."""
-    from chatbot.nlu.intents import IntentScore
-    from chatbot.nlu.parser import ParseResult
-    from chatbot.nlu.segment import default_segmenter
-
-    score = IntentScore("goodbye", 0.2)
-    return ParseResult(text=text, normalized=text, intent=score, ranking=(score,), entities=(),
-                       tokens=tuple(default_segmenter().cut(text)))
-
-
-def _respond(services, clock, text: str, state=None):
+def _respond(services, clock, parse):
     from chatbot.dialogue.policy import DialoguePolicy
     from chatbot.dialogue.state import DialogueState
     from chatbot.dialogue.turn import TurnContext
 
     policy = DialoguePolicy("secret", "http://testserver", services.knowledge)
     with services.database.write() as db:
-        return policy.respond(TurnContext(_unplaced(text), state or DialogueState(), None, clock.now(), db))
+        return policy.respond(TurnContext(parse, DialogueState(), None, clock.now(), db))
 
 
-def test_a_topic_the_intent_model_cannot_place_is_clarified_from_the_faq(services, clock):
-    result = _respond(services, clock, "吞卡的事情")
+def test_a_topic_the_intent_model_cannot_place_is_clarified_from_the_faq(services, clock, low_confidence_parse):
+    result = _respond(services, clock, low_confidence_parse("吞卡的事情", "goodbye"))
     assert result.outcome == "faq_clarify" and result.replies[0].startswith("您是想问：")
     assert "ATM 吞卡后如何取回？" in result.replies[0] and "card-006" in result.state.offered_faq
     assert result.state.not_understood == 0
 
 
-def test_an_unplaced_message_the_faq_does_not_know_is_still_not_understood(services, clock):
-    result = _respond(services, clock, "嗷呜嗷呜")
+def test_an_unplaced_message_the_faq_does_not_know_is_still_not_understood(services, clock, low_confidence_parse):
+    result = _respond(services, clock, low_confidence_parse("嗷呜嗷呜"))
     assert result.outcome == "not_understood" and "没太明白" in result.replies[0]
     assert not any(step["action"] == "faq_not_found" for step in result.steps)
 

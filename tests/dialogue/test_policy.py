@@ -15,15 +15,7 @@ def test_invalid_answers_are_reasked_twice_then_a_person_is_offered(chat):
     assert c.flow is None
 
 
-def _low_confidence_parse(text: str):
-    from chatbot.nlu.intents import IntentScore
-    from chatbot.nlu.parser import ParseResult
-
-    score = IntentScore("out_of_scope", 0.2)
-    return ParseResult(text=text, normalized=text, intent=score, ranking=(score,), entities=(), tokens=(text,))
-
-
-def test_two_not_understood_turns_hand_off(services, clock):
+def test_two_not_understood_turns_hand_off(services, clock, low_confidence_parse):
     from chatbot.dialogue.policy import DialoguePolicy
     from chatbot.dialogue.state import DialogueState
     from chatbot.dialogue.turn import TurnContext
@@ -31,8 +23,8 @@ def test_two_not_understood_turns_hand_off(services, clock):
     policy = DialoguePolicy("secret", "http://testserver")
     state = DialogueState()
     with services.database.write() as db:
-        first = policy.respond(TurnContext(_low_confidence_parse("阿巴阿巴"), state, None, clock.now(), db))
-        second = policy.respond(TurnContext(_low_confidence_parse("嗷呜嗷呜"), first.state, None, clock.now(), db))
+        first = policy.respond(TurnContext(low_confidence_parse("阿巴阿巴"), state, None, clock.now(), db))
+        second = policy.respond(TurnContext(low_confidence_parse("嗷呜嗷呜"), first.state, None, clock.now(), db))
     assert first.outcome == "not_understood" and first.handoff is None and "没太明白" in first.replies[0]
     assert second.handoff is not None and second.handoff.reason == "not_understood"
 
