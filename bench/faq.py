@@ -28,7 +28,7 @@ import numpy as np
 
 from knowledge.faq import calibrate
 from knowledge.faq.analyze import TextAnalyzer
-from knowledge.faq.retrieve import FaqRetriever
+from knowledge.faq.retrieve import ANSWER_THRESHOLD, FaqRetriever
 from knowledge.faq.store import load_faq
 from knowledge.faq.training import load_training_for
 
@@ -197,7 +197,7 @@ def fit(faq_path: Path) -> None:
     tops, right, ood_tops = np.array(tops), np.array(right), np.array(ood_tops)
     all_tops = np.concatenate([tops, ood_tops])
     all_right = np.concatenate([right, np.zeros(len(ood_tops), dtype=bool)])
-    answer = calibrate.ANSWER_PROBABILITY
+    answer = ANSWER_THRESHOLD
     clarify = calibrate.clarify_threshold(ood_tops)
     print(f"ANSWER_THRESHOLD = {answer:.2f}  (policy; dev precision there "
           f"{calibrate.precision_at(answer, all_tops, all_right):.2f})")

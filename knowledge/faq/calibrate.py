@@ -30,11 +30,6 @@ from knowledge.faq.training import NO_TRAINING, TrainingPhrasings
 MIN_SIMILAR = 4
 DEV_POSITIONS = (0, 1, 2)
 TEST_POSITION = -1
-# Answer outright only when the calibrated score says the top hit is right at least this
-# often. A policy, not a fit: the development paraphrases are easier than real traffic, so a
-# threshold fitted to hit a precision on them answers too eagerly (bench/faq.py's reliability
-# table checks that scores stay calibrated on the held-out test split).
-ANSWER_PROBABILITY = 0.75
 # Share of development out-of-domain questions allowed above "not found" (they would get a
 # clarification listing unrelated entries). Generous: the intent model sends most off-topic
 # messages elsewhere before the FAQ is asked, and a needless clarification costs a customer

@@ -80,8 +80,8 @@ class FaqIndex:
         self.entries = tuple(entries)
         per_entry = [(*entry.phrasings, *training.get(entry.id, ())) for entry in self.entries]
         # The text of every indexed phrasing, entry by entry: question, ``similar``, training.
-        self.texts: list[str] = [text for phrasings in per_entry for text in phrasings]
-        texts = self.texts
+        texts = [text for phrasings in per_entry for text in phrasings]
+        self.texts: list[str] = texts
         tags = [tag for entry in self.entries for tag in entry.tags]
         analyzed = analyzer.analyze_indexed([*texts, *(entry.answer for entry in self.entries), *tags])
         self.phrasings: list[Analyzed] = analyzed[:len(texts)]
@@ -138,12 +138,11 @@ class FaqIndex:
         self._category_classifier = LinearClassifier(samples, category_labels, weights, len(categories),
                                                      size, CLASSIFIER_C)
         self._phrase_word_idf = self._spaces.idf[0]
-        self._build_word_incidence(words, tag_words)
+        self._build_word_incidence(entry_words)
 
-    def _build_word_incidence(self, words: list[list[int]], tag_words: list[list[int]]) -> None:
+    def _build_word_incidence(self, entry_words: list[list[int]]) -> None:
         """Word -> entries that use it (in a phrasing or a tag), for :meth:`_word_coverage`."""
-        used = [sorted(set(pooled + tags)) for pooled, tags in zip(self._pool(words), tag_words)]
-        incidence = count_matrix(used, len(self.vocabulary))
+        incidence = count_matrix([sorted(set(words)) for words in entry_words], len(self.vocabulary))
         incidence.data[:] = 1.0
         self._word_incidence = incidence.T.tocsr()
         self._entry_word_idf = self._spaces.idf[2]
