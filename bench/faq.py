@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/faq.py [--faq data/faq.yaml] [--repeat 5]
     .venv/bin/python bench/faq.py --fit      # refit ranking weights, calibration, thresholds
+    .venv/bin/python bench/faq.py --overlaps # look-alike entry pairs for editors to merge or tell apart
 
 Protocol (see knowledge/faq/calibrate.py): every entry with >= 4 ``similar`` phrasings
 has its *last* one removed from the index; those removed phrasings are the test queries.
@@ -28,6 +29,7 @@ import numpy as np
 
 from knowledge.faq import calibrate
 from knowledge.faq.analyze import TextAnalyzer
+from knowledge.faq.overlaps import find_overlaps
 from knowledge.faq.retrieve import ANSWER_THRESHOLD, FaqRetriever
 from knowledge.faq.store import load_faq
 from knowledge.faq.training import load_training_for
@@ -208,15 +210,28 @@ def fit(faq_path: Path) -> None:
               f"precision {calibrate.precision_at(threshold, all_tops, all_right):.2f}, "
               f"dev OOD above {np.mean(ood_tops >= threshold):.2f}")
 
+def overlaps(faq_path: Path, shown: int = 30) -> None:
+    """Print the entry pairs that cross-validation over their own phrasings mixes up most."""
+    found = find_overlaps(load_faq(faq_path), TextAnalyzer(), load_training_for(faq_path))
+    print(f"{len(found)} entry pairs confused at least twice (4-fold cross-validation over the "
+          f"similar and training phrasings); the {min(shown, len(found))} most confused:")
+    for overlap in found[:shown]:
+        print(f"  {overlap.confusions:3d}  {overlap.first.id} {overlap.first.question}  <->  "
+              f"{overlap.second.id} {overlap.second.question}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faq", type=Path, default=ROOT / "data" / "faq.yaml")
     parser.add_argument("--repeat", type=int, default=5, help="timed passes over the queries")
     parser.add_argument("--fit", action="store_true", help="refit weights and thresholds (dev splits)")
     parser.add_argument("--misses", action="store_true", help="list held-out queries ranked wrong")
+    parser.add_argument("--overlaps", action="store_true", help="list look-alike entry pairs")
     args = parser.parse_args()
     if args.fit:
         fit(args.faq)
+    elif args.overlaps:
+        overlaps(args.faq)
     else:
         report(args.faq, args.repeat, args.misses)
 
