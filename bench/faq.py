@@ -210,6 +210,7 @@ def fit(faq_path: Path) -> None:
               f"precision {calibrate.precision_at(threshold, all_tops, all_right):.2f}, "
               f"dev OOD above {np.mean(ood_tops >= threshold):.2f}")
 
+
 def overlaps(faq_path: Path, shown: int = 30) -> None:
     """Print the entry pairs that cross-validation over their own phrasings mixes up most."""
     found = find_overlaps(load_faq(faq_path), TextAnalyzer(), load_training_for(faq_path))

@@ -57,10 +57,10 @@ def find_overlaps(entries: Sequence[FaqEntry], analyzer: TextAnalyzer,
         kept = {entry_id: tuple(t for t in texts if (entry_id, "training", t) not in held)
                 for entry_id, texts in training.items()}
         retriever = FaqRetriever(indexed, analyzer=analyzer, training=kept)
-        for expected, _, text in held:
+        for expected, _, text in sorted(held):
             hits = retriever.search(text, top_k=1)
             if hits and hits[0].entry.id != expected:
                 pairs[tuple(sorted((expected, hits[0].entry.id)))] += 1
     by_id = {entry.id: entry for entry in entries}
-    return [Overlap(by_id[a], by_id[b], count) for (a, b), count in pairs.most_common()
-            if count >= min_confusions]
+    ranked = sorted(pairs.items(), key=lambda item: (-item[1], item[0]))  # ties by id: stable output
+    return [Overlap(by_id[a], by_id[b], count) for (a, b), count in ranked if count >= min_confusions]
