@@ -63,9 +63,10 @@ class Engine:
         self.events = events or LocalBus()
         self._locks = KeyedLocks()
 
-    def handle(self, channel: str, user_id: str, text: str, message_id: str | None = None) -> Reply:
+    def handle(self, channel: str, user_id: str, text: str, message_id: str | None = None,
+               address: str | None = None) -> Reply:
         """Process one message and return the bot's replies (or the stored ones for a retry)."""
-        message = self.validate(InboundMessage(channel, user_id, text, message_id))
+        message = self.validate(InboundMessage(channel, user_id, text, message_id, address))
         started = time.perf_counter()
         parse = self.parser.parse(message.text.strip(), bank_today(self.clock))
         with self._locks.hold(f"{channel}\x00{user_id}"):
@@ -128,7 +129,8 @@ class Engine:
             desk = intake.take_rating(db, session, said.text, now)
         if desk is not None:
             return PolicyResult(desk.replies, state, desk.outcome, [{"action": desk.outcome}]), desk.events
-        ctx = TurnContext(parse, state, session.customer_id, now, db, message.channel, message.user_id, session.id)
+        ctx = TurnContext(parse, state, session.customer_id, now, db, message.channel, message.user_id,
+                          session.id, message.address)
         result = self.policy.respond(ctx)
         session.state = result.state.to_json()
         if result.handoff is None:

@@ -16,6 +16,7 @@ class InboundMessage:
     user_id: str
     text: str
     message_id: str | None = None
+    address: str | None = None  # the client's network address, where the channel knows it
 
 
 @dataclass(frozen=True)

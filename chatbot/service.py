@@ -14,6 +14,7 @@ from chatbot.handoff.wiring import HandoffServices, build_handoff, make_bus
 from chatbot.nlu.intents import IntentClassifier
 from chatbot.nlu.model_store import PromotedModel
 from chatbot.nlu.parser import Parser
+from chatbot.security.rate_limit import make_rate_limiter
 from chatbot.security.staff_auth import StaffAuth
 from chatbot.settings import Settings
 from chatbot.storage import migrate
@@ -51,7 +52,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
     parser = Parser(classifier or PromotedModel(settings.model_dir))
     events = make_bus(settings.redis_url)
     knowledge = knowledge or KnowledgeDesk.load(settings.faq_path, settings.data_dir / "kg.yaml")
-    policy = DialoguePolicy(settings.secret_key, settings.public_base_url, knowledge)
+    limiter = make_rate_limiter(settings.secret_key, settings.redis_url)
+    policy = DialoguePolicy(settings.secret_key, settings.public_base_url, knowledge, limiter)
     engine = Engine(
         database, parser, policy, clock=clock,
         max_text_length=settings.max_text_length,

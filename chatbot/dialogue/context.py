@@ -10,6 +10,7 @@ from chatbot.dialogue.turn import HandoffRequest
 from chatbot.dialogue.state import DialogueState
 from chatbot.nlu.parser import ParseResult
 from chatbot.security.otp import OtpService
+from chatbot.security.rate_limit import RateLimiter
 from chatbot.tools.banking import CoreBanking
 
 
@@ -27,6 +28,8 @@ class FlowContext:
     user_id: str
     session_id: int | None
     secret_key: str
+    limiter: RateLimiter
+    address: str | None = None
     replies: list[str] = field(default_factory=list)
     steps: list[dict] = field(default_factory=list)
     handoff: HandoffRequest | None = None

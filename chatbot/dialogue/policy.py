@@ -19,6 +19,7 @@ from chatbot.dialogue.flows import bind, transactions
 from chatbot.dialogue.forms import FLOWS, get_flow
 from chatbot.dialogue.turn import HandoffRequest, PolicyResult, TurnContext  # noqa: F401 (re-exported)
 from chatbot.security.otp import OtpService
+from chatbot.security.rate_limit import RateLimiter, SqlRateLimiter
 from chatbot.tools.sms import SandboxSms
 from chatbot.tools.sql_bank import SqlBank
 
@@ -43,8 +44,10 @@ def flow_for(intent: str, text: str) -> str | None:
 class DialoguePolicy:
     """Routes each understood message; flows do the business (see `forms.Flow`)."""
 
-    def __init__(self, secret_key: str, public_base_url: str, knowledge=None) -> None:
+    def __init__(self, secret_key: str, public_base_url: str, knowledge=None,
+                 limiter: RateLimiter | None = None) -> None:
         self.secret_key = secret_key
+        self.limiter = limiter or SqlRateLimiter(secret_key)
         self.public_base_url = public_base_url.rstrip("/")
         self.knowledge = knowledge  # answers `faq` questions; None until the knowledge base loads
 
@@ -61,7 +64,8 @@ class DialoguePolicy:
         return FlowContext(
             db=turn.db, parse=turn.parse, state=turn.state, bank=SqlBank(turn.db), otp=otp,
             customer_id=turn.customer_id, now=turn.now, today=turn.now.astimezone(BANK_TZ).date(),
-            channel=turn.channel, user_id=turn.user_id, session_id=turn.session_id, secret_key=self.secret_key)
+            channel=turn.channel, user_id=turn.user_id, session_id=turn.session_id, secret_key=self.secret_key,
+            limiter=self.limiter, address=turn.address)
 
     def _route(self, ctx: FlowContext) -> None:
         state = ctx.state

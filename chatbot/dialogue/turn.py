@@ -23,6 +23,7 @@ class TurnContext:
     channel: str = "web"
     user_id: str = ""
     session_id: int | None = None
+    address: str | None = None  # client address (web), for per-address limits
 
 
 @dataclass(frozen=True)

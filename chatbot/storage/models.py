@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.sql import false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -79,6 +80,8 @@ class ChannelBinding(Base):
     user_id: Mapped[str] = mapped_column(String(128))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     bound_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Web bindings lapse after inactivity (settings.web_binding_idle_minutes); WeChat's do not.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Account(Base):
@@ -218,6 +221,9 @@ class OneTimeCode(Base):
     code_hash: Mapped[str] = mapped_column(String(128))
     phone: Mapped[str] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Keyed digest of the exact operation the code was sent for (flow run + its summary):
+    # a code confirms that operation only, not another of the same kind.
+    operation: Mapped[str | None] = mapped_column(String(64))
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -242,6 +248,8 @@ class StaffUser(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(16))  # agent | analyst | admin
     active: Mapped[bool] = mapped_column(default=True)
+    # Demo logins of the sandbox: refused whenever the service runs outside the sandbox.
+    sandbox: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -323,3 +331,34 @@ class LoginAttempt(Base):
     client_ip: Mapped[str] = mapped_column(String(64))
     succeeded: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- Trust (migration 0003) ----------------------------------------------------------------
+
+
+class WebIdentity(Base):
+    """A web chat user id that has been claimed: later calls must carry its `user_token`."""
+
+    __tablename__ = "web_identities"
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RateEvent(Base):
+    """One counted action (a code sent, an identity check) under a hashed key, for rate limits
+    that every worker sees without Redis."""
+
+    __tablename__ = "rate_events"
+    __table_args__ = (Index("ix_rate_events_key", "key", "created_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UsedToken(Base):
+    """Single-use tokens (export links) already spent; kept until they would have expired."""
+
+    __tablename__ = "used_tokens"
+    token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime)

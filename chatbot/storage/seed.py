@@ -144,7 +144,7 @@ def _ensure_staff(db: Session, spec: dict, now: datetime) -> int:
         if db.scalar(select(StaffUser.id).where(StaffUser.username == person["username"])) is None:
             db.add(StaffUser(username=person["username"], display_name=person["display_name"],
                              password_hash=hash_password(person["password"]), role=person["role"],
-                             active=True, created_at=now))
+                             active=True, sandbox=True, created_at=now))
             created += 1
     return created
 

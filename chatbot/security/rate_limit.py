@@ -1,0 +1,121 @@
+"""Sliding-window rate limits shared by every worker: SQL by default, Redis when configured.
+
+A limit counts events of one kind for one subject (a phone, a customer, a client address)
+within a window. Subjects are keyed with an HMAC of the service secret, so no phone number
+or address is stored in the clear. `SqlRateLimiter` counts rows of `rate_events` inside the
+caller's transaction (a turn that rolls back counts nothing); `RedisRateLimiter` keeps a
+sorted set per key, for deployments with several hosts and a busy database.
+
+    limiter.retry_after(db, CODES_PER_PHONE, phone, now)  -> None, or seconds until allowed
+    limiter.record(db, CODES_PER_PHONE, phone, now)        -> counts one event
+    limiter.take(db, CODES_PER_PHONE, phone, now)          -> both: None when taken
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from chatbot.storage.models import RateEvent
+
+_KEY_LABEL = b"chatbot.rate-limit.v1"
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most `count` events named `name` per subject within `window`."""
+
+    name: str
+    count: int
+    window: timedelta
+
+
+class RateLimiter(ABC):
+    def __init__(self, secret_key: str) -> None:
+        self._key = hmac.new(secret_key.encode(), _KEY_LABEL, hashlib.sha256).digest()
+
+    def key(self, limit: Limit, subject: str) -> str:
+        digest = hmac.new(self._key, f"{limit.name}\x00{subject}".encode(), hashlib.sha256).hexdigest()
+        return f"{limit.name[:40]}:{digest[:40]}"
+
+    @abstractmethod
+    def retry_after(self, db: Session | None, limit: Limit, subject: str, now: datetime) -> int | None:
+        """None while under the limit, else whole seconds until the oldest counted event leaves."""
+
+    @abstractmethod
+    def record(self, db: Session | None, limit: Limit, subject: str, now: datetime) -> None:
+        """Count one event now."""
+
+    def take(self, db: Session | None, limit: Limit, subject: str, now: datetime) -> int | None:
+        """Count one event if under the limit; otherwise the seconds to wait (nothing counted)."""
+        wait = self.retry_after(db, limit, subject, now)
+        if wait is None:
+            self.record(db, limit, subject, now)
+        return wait
+
+
+def _seconds(delta: timedelta) -> int:
+    return max(1, math.ceil(delta.total_seconds()))
+
+
+class SqlRateLimiter(RateLimiter):
+    """Counts rows of `rate_events` in the caller's transaction."""
+
+    def retry_after(self, db: Session, limit: Limit, subject: str, now: datetime) -> int | None:
+        key, since = self.key(limit, subject), now - limit.window
+        count, oldest = db.execute(
+            select(func.count(), func.min(RateEvent.created_at))
+            .where(RateEvent.key == key, RateEvent.created_at > since)
+        ).one()
+        if count < limit.count:
+            return None
+        return _seconds(oldest + limit.window - now)
+
+    def record(self, db: Session, limit: Limit, subject: str, now: datetime) -> None:
+        db.add(RateEvent(key=self.key(limit, subject), created_at=now))
+        db.flush()
+
+    @staticmethod
+    def purge(db: Session, before: datetime) -> int:
+        """Forget events older than every window (housekeeping)."""
+        return db.execute(delete(RateEvent).where(RateEvent.created_at < before)).rowcount
+
+
+class RedisRateLimiter(RateLimiter):
+    """A sorted set of event times per key; keys expire with their window."""
+
+    def __init__(self, secret_key: str, url: str) -> None:
+        super().__init__(secret_key)
+        import redis
+
+        self.redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+    def retry_after(self, db, limit: Limit, subject: str, now: datetime) -> int | None:
+        key, stamp = "chatbot:rl:" + self.key(limit, subject), now.timestamp()
+        pipe = self.redis.pipeline()
+        pipe.zremrangebyscore(key, 0, stamp - limit.window.total_seconds())
+        pipe.zrange(key, 0, 0, withscores=True)
+        pipe.zcard(key)
+        _, oldest, count = pipe.execute()
+        if count < limit.count:
+            return None
+        return _seconds(timedelta(seconds=oldest[0][1] + limit.window.total_seconds() - stamp))
+
+    def record(self, db, limit: Limit, subject: str, now: datetime) -> None:
+        key = "chatbot:rl:" + self.key(limit, subject)
+        pipe = self.redis.pipeline()
+        pipe.zadd(key, {uuid.uuid4().hex: now.timestamp()})
+        pipe.expire(key, _seconds(limit.window) + 1)
+        pipe.execute()
+
+
+def make_rate_limiter(secret_key: str, redis_url: str | None) -> RateLimiter:
+    """Redis when `CHATBOT_REDIS_URL` is set, else the shared database."""
+    return RedisRateLimiter(secret_key, redis_url) if redis_url else SqlRateLimiter(secret_key)
