@@ -31,7 +31,20 @@ def _settings() -> Settings:
     try:
         return Settings()
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        raise InvalidInput(f"配置有误：{_first_line(exc)}", "invalid_settings") from exc
+        raise InvalidInput(f"配置有误：{_settings_problems(exc)}", "invalid_settings") from exc
+
+
+def _settings_problems(exc: ValueError) -> str:
+    """Which setting is wrong and why, on one line; never the values (they may be secrets)."""
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return _first_line(exc)
+    parts = []
+    for error in errors(include_input=False, include_url=False):
+        message = str(error.get("msg", "")).removeprefix("Value error, ")
+        names = [str(part) for part in error.get("loc", ())]
+        parts.append(f"CHATBOT_{names[0].upper()}: {message}" if names else message)
+    return "; ".join(parts) or type(exc).__name__
 
 
 def _first_line(exc: BaseException) -> str:

@@ -7,14 +7,20 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "data"
-# Clearly marked sandbox default: refused outside the sandbox (see `_refuse_default_secret`).
+# Clearly marked sandbox default: refused outside the sandbox (see `_refuse_sandbox_parts`).
 SANDBOX_SECRET_KEY = "sandbox-only-secret-key-change-me"
+# Outside the sandbox the secret signs staff tokens and seals personal data: at least this
+# long, with some variety (e.g. `python -c "import secrets; print(secrets.token_urlsafe(32))"`).
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT = 8
+_LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 
 def _default_database_url() -> str:
@@ -65,17 +71,56 @@ class Settings(BaseSettings):
     agent_capacity: int = Field(default=3, ge=1, le=50)
     staff_token_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60)
 
+    # Where one-time codes go: `sandbox` (the inbox of GET /v1/sandbox/sms; sandbox only) or
+    # `webhook` (POST to the bank's SMS service after the turn commits; chatbot/tools/sms_webhook.py).
+    # Unset means `sandbox` in the sandbox; outside it `webhook` must be chosen.
+    sms_gateway: Literal["sandbox", "webhook"] | None = None
+    sms_webhook_url: str | None = None
+    sms_webhook_token: str | None = None
+    sms_webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     @property
     def is_sandbox(self) -> bool:
         return self.env == "sandbox"
 
     @model_validator(mode="after")
-    def _refuse_default_secret(self) -> "Settings":
-        if self.env == "production" and self.secret_key == SANDBOX_SECRET_KEY:
-            raise ValueError("CHATBOT_SECRET_KEY must be set to a real secret outside the sandbox")
+    def _refuse_sandbox_parts(self) -> "Settings":
+        """Outside the sandbox: a strong secret and a real SMS gateway (one-line errors)."""
+        if self.sms_gateway is None and self.is_sandbox:
+            self.sms_gateway = "sandbox"
+        problems = [] if self.is_sandbox else [p for p in (secret_problem(self.secret_key),) if p]
+        if self.sms_gateway is None:
+            problems.append("CHATBOT_SMS_GATEWAY must be `webhook` outside the sandbox")
+        elif self.sms_gateway == "sandbox" and not self.is_sandbox:
+            problems.append("CHATBOT_SMS_GATEWAY=sandbox is refused outside the sandbox; use `webhook`")
+        elif self.sms_gateway == "webhook":
+            problems.extend(self._webhook_problems())
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 
 def load_settings(**overrides) -> Settings:
     """Read settings from the environment, with explicit overrides winning."""
+    def _webhook_problems(self) -> list[str]:
+        url = urlsplit(self.sms_webhook_url or "")
+        if url.scheme not in ("http", "https") or not url.hostname:
+            return ["CHATBOT_SMS_WEBHOOK_URL must be an http(s) URL when CHATBOT_SMS_GATEWAY=webhook"]
+        problems = []
+        if url.scheme != "https" and not self.is_sandbox and url.hostname not in _LOOPBACK_HOSTS:
+            problems.append("CHATBOT_SMS_WEBHOOK_URL must use https outside the sandbox")
+        if not self.sms_webhook_token:
+            problems.append("CHATBOT_SMS_WEBHOOK_TOKEN must be set when CHATBOT_SMS_GATEWAY=webhook")
+        return problems
+
+
+def secret_problem(secret: str) -> str | None:
+    """Why `secret` is not good enough outside the sandbox, or None."""
+    if secret == SANDBOX_SECRET_KEY:
+        return "CHATBOT_SECRET_KEY must be set to a real secret outside the sandbox (the sandbox default is public)"
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"CHATBOT_SECRET_KEY is too short: at least {MIN_SECRET_LENGTH} characters outside the sandbox"
+    if len(set(secret)) < MIN_SECRET_DISTINCT or secret in (secret + secret)[1:-1]:
+        return "CHATBOT_SECRET_KEY has too little variety (repeated characters or a repeated pattern)"
+    return None
+
     return Settings(**overrides)

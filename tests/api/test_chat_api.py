@@ -97,7 +97,8 @@ def test_sandbox_sms_inbox_is_absent_in_production(database_url, clock, model_di
     from chatbot.settings import Settings
 
     settings = Settings(env="production", database_url=database_url, model_dir=model_dir,
-                        secret_key="a-real-secret-for-this-test")
+                        secret_key="a-real-secret-for-this-test-0123456789", sms_gateway="webhook",
+                        sms_webhook_url="https://sms.bank.example/send", sms_webhook_token="t")
     services = build_services(settings, clock=clock, classifier=intent_model, knowledge=knowledge_desk)
     with TestClient(create_app(services=services)) as client:
         _assert_error(client.get("/v1/sandbox/sms", params={"phone": "13800138000"}), 404, "not_found")
