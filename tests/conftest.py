@@ -195,13 +195,47 @@ def services(settings, clock, intent_model, knowledge_desk):
     built.close()
 
 
-@pytest.fixture
-def client(services):
+def web_client_class():
+    """A TestClient that behaves like the chat page: it keeps each web user's `user_token`
+    from the first answer and sends it (Bearer) on that user's later chat calls, unless
+    the test sets an Authorization header itself."""
     from fastapi.testclient import TestClient
 
+    class WebClient(TestClient):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.user_tokens: dict[str, str] = {}
+
+        def request(self, method, url, **kwargs):
+            path = str(url)
+            user = _chat_user(path, kwargs)
+            headers = dict(kwargs.pop("headers", None) or {})
+            if user in self.user_tokens and not any(k.lower() == "authorization" for k in headers):
+                headers["Authorization"] = f"Bearer {self.user_tokens[user]}"
+            response = super().request(method, url, headers=headers, **kwargs)
+            if path.startswith("/v1/chat") and response.headers.get("content-type", "").startswith("application/json"):
+                token = response.json().get("user_token") if isinstance(response.json(), dict) else None
+                if token and user:
+                    self.user_tokens[user] = token
+            return response
+
+    return WebClient
+
+
+def _chat_user(path: str, kwargs: dict) -> str | None:
+    if not path.startswith("/v1/chat"):
+        return None
+    body, params = kwargs.get("json"), kwargs.get("params") or {}
+    if isinstance(body, dict) and isinstance(body.get("user_id"), str):
+        return body["user_id"]
+    return params.get("user_id") if isinstance(params, dict) else None
+
+
+@pytest.fixture
+def client(services):
     from api.app import create_app
 
-    with TestClient(create_app(services=services)) as test_client:
+    with web_client_class()(create_app(services=services)) as test_client:
         yield test_client
 
 

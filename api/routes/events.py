@@ -1,8 +1,12 @@
 """Live updates as server-sent events, for the agent console and the customer's chat page.
 
     GET /v1/agent/events                      (Bearer token; the console reads it with fetch)
-    GET /v1/chat/events?user_id=U&channel=web (the chat page's EventSource)
-    GET /v1/chat/status?user_id=U             (queue place / agent / rating after a reload)
+    GET /v1/chat/events                       (the chat page, with its user token as Bearer)
+    GET /v1/chat/status                       (queue place / agent / rating after a reload)
+
+The customer routes take the web user from `Authorization: Bearer <user_token>` (a
+`user_id` query parameter is optional and must match): never a credential in a URL that
+access logs keep. The page reads the stream with fetch, since EventSource sends no header.
 
 Each stream starts with a `ready` event, then sends `queue`, `message`, `mode`, `position`
 and `rating` events as JSON, and a comment every 15 s so that proxies keep it open and a
@@ -16,13 +20,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import AgentDep, ServicesDep
+from api.deps import AgentDep, ServicesDep, WebUserDep
 from chatbot.handoff.events import AGENTS, Event, EventBus, agent_key, customer_key
 from chatbot.handoff.status import customer_status
 
@@ -84,27 +87,19 @@ async def agent_events(agent: AgentDep, services: ServicesDep) -> StreamingRespo
 
 
 @router.get("/v1/chat/events")
-async def customer_events(
-    services: ServicesDep,
-    user_id: str = Query(min_length=1, max_length=128),
-    channel: Literal["web", "wechat", "terminal"] = "web",
-) -> StreamingResponse:
-    """Agent replies, queue place and mode changes of one chat user."""
-    keys = {customer_key(channel, user_id)}
-    return StreamingResponse(stream(services.handoff.events, keys, {"user_id": user_id}),
+async def customer_events(user_id: WebUserDep, services: ServicesDep) -> StreamingResponse:
+    """Agent replies, queue place and mode changes of the token's web user."""
+    keys = {customer_key("web", user_id)}
+    return StreamingResponse(stream(services.handoff.events, keys, {}),
                              media_type="text/event-stream", headers=SSE_HEADERS)
 
 
 @router.get("/v1/chat/status")
-async def chat_status(
-    services: ServicesDep,
-    user_id: str = Query(min_length=1, max_length=128),
-    channel: Literal["web", "wechat", "terminal"] = "web",
-) -> dict:
+async def chat_status(user_id: WebUserDep, services: ServicesDep) -> dict:
     """Mode of the open session, queue place and wait, the serving agent, a pending rating."""
 
     def load() -> dict:
         with services.database.read() as db:
-            return customer_status(db, channel, user_id)
+            return customer_status(db, "web", user_id)
 
     return await run_in_threadpool(load)

@@ -59,63 +59,9 @@
     return data;
   }
 
-  // Reads `text/event-stream` from fetch and calls onEvent(type, data) per event; reconnects
-  // with a back-off until stop() is called. onState("live" | "retrying" | "off").
+  // The live stream (api/static/sse.js) with this console's staff token.
   function openStream(path, onEvent, onState) {
-    let stopped = false;
-    let controller = null;
-    let delay = 1000;
-
-    async function once() {
-      controller = new AbortController();
-      const response = await fetch(path, {
-        headers: { "Authorization": "Bearer " + auth.token, "Accept": "text/event-stream" },
-        signal: controller.signal,
-      });
-      if (response.status === 401) throw new ApiError(401, "unauthorized", "登录已失效");
-      if (!response.ok || !response.body) throw new Error("stream " + response.status);
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffer += value;
-        let cut;
-        while ((cut = buffer.indexOf("\n\n")) >= 0) {
-          dispatch(buffer.slice(0, cut));
-          buffer = buffer.slice(cut + 2);
-        }
-      }
-    }
-
-    function dispatch(block) {
-      let type = "message";
-      const data = [];
-      for (const line of block.split("\n")) {
-        if (line.startsWith("event:")) type = line.slice(6).trim();
-        else if (line.startsWith("data:")) data.push(line.slice(5).trim());
-      }
-      if (!data.length) return;  // a comment (keep-alive) or a retry hint
-      if (type === "ready") { delay = 1000; onState("live"); }
-      onEvent(type, JSON.parse(data.join("\n")));
-    }
-
-    async function loop() {
-      while (!stopped) {
-        try {
-          await once();
-        } catch (error) {
-          if (error.status === 401) { onState("off"); onEvent("unauthorized", {}); return; }
-        }
-        if (stopped) break;
-        onState("retrying");
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(delay * 2, 15000);
-      }
-    }
-
-    loop();
-    return { stop() { stopped = true; if (controller) controller.abort(); onState("off"); } };
+    return window.SseStream.open(path, () => auth.token, onEvent, onState);
   }
 
   function el(tag, className, text) {

@@ -1,7 +1,9 @@
 // Web chat page: sends with Enter, renders the transcript from /v1/chat/history so bot and
-// agent replies (which can arrive later) appear the same way, and keeps the user id.
-// Live: an EventSource on /v1/chat/events announces agent messages, queue place and mode
-// changes; the history endpoint stays the record (polled as a fallback when the stream is down).
+// agent replies (which can arrive later) appear the same way, and keeps the identity: a
+// random user id and the user token its first message earned (sent as a Bearer header,
+// never in a URL). A 401 means the identity is gone: the page starts a fresh one.
+// Live: /v1/chat/events (read with fetch, see sse.js) announces agent messages, queue place
+// and mode changes; the history endpoint stays the record (polled when the stream is down).
 (function () {
   "use strict";
   const log = document.getElementById("log");
@@ -16,7 +18,9 @@
   const LIVE_POLL_MS = 15000;    // with one: only a safety net
   const MODE_LABEL = { bot: "在线", queued: "排队等待人工客服", agent: "人工客服服务中" };
 
-  const userId = loadUserId();
+  const IDENTITY_KEY = "chatbot.identity";
+  let identity = loadIdentity();
+  let stream = null;
   let lastId = 0;
   let lastSync = 0;
   let syncing = null;
@@ -25,14 +29,41 @@
   let ratingItem = null;
   const pending = [];  // user bubbles shown before the server confirmed them
 
-  function loadUserId() {
-    let id = localStorage.getItem("chatbot.userId");
-    if (!id) {
-      const random = crypto.getRandomValues(new Uint32Array(2));
-      id = "web-" + Array.from(random, (n) => n.toString(36)).join("");
-      localStorage.setItem("chatbot.userId", id);
-    }
-    return id;
+  function loadIdentity() {
+    try {
+      const saved = JSON.parse(localStorage.getItem(IDENTITY_KEY) || "null");
+      if (saved && saved.userId) return saved;
+    } catch (_) { /* unreadable: start afresh */ }
+    return freshIdentity();
+  }
+
+  function freshIdentity() {
+    localStorage.removeItem("chatbot.userId");  // the tokenless id of earlier versions
+    const random = crypto.getRandomValues(new Uint32Array(4));
+    const fresh = { userId: "web-" + Array.from(random, (n) => n.toString(36)).join(""), token: null };
+    localStorage.setItem(IDENTITY_KEY, JSON.stringify(fresh));
+    return fresh;
+  }
+
+  function keepToken(token) {
+    identity.token = token;
+    localStorage.setItem(IDENTITY_KEY, JSON.stringify(identity));
+    listen();
+  }
+
+  function authHeaders() {
+    return identity.token ? { "Authorization": "Bearer " + identity.token } : {};
+  }
+
+  // The identity was refused (a token of another service secret, a cleared database):
+  // forget it and the transcript shown; the next message claims a new one.
+  function identityLost() {
+    if (stream) stream.stop();
+    stream = null;
+    identity = freshIdentity();
+    lastId = 0;
+    log.textContent = "";
+    pending.length = 0;
   }
 
   function bubble(sender, text, extraClass) {
@@ -67,8 +98,9 @@
     if (syncing) return syncing;
     syncing = (async () => {
       try {
-        const url = "/v1/chat/history?user_id=" + encodeURIComponent(userId) + "&after=" + lastId;
-        const response = await fetch(url);
+        if (!identity.token) return;
+        const response = await fetch("/v1/chat/history?after=" + lastId, { headers: authHeaders() });
+        if (response.status === 401) { identityLost(); return; }
         if (!response.ok) return;
         const data = await response.json();
         for (const message of data.messages) {
@@ -137,7 +169,8 @@
 
   async function loadStatus() {
     try {
-      const response = await fetch("/v1/chat/status?user_id=" + encodeURIComponent(userId));
+      if (!identity.token) return;
+      const response = await fetch("/v1/chat/status", { headers: authHeaders() });
       if (!response.ok) return;
       const status = await response.json();
       setMode(status.mode, status);
@@ -146,17 +179,20 @@
   }
 
   function listen() {
-    if (!window.EventSource) return;
-    const source = new EventSource("/v1/chat/events?user_id=" + encodeURIComponent(userId));
-    source.addEventListener("ready", () => { live = true; sync(); loadStatus(); });
-    source.addEventListener("message", () => sync());
-    source.addEventListener("position", (e) => setMode("queued", JSON.parse(e.data)));
-    source.addEventListener("mode", (e) => {
-      const data = JSON.parse(e.data);
+    if (stream || !identity.token || !window.ReadableStream) return;
+    stream = window.SseStream.open("/v1/chat/events", () => identity.token, onEvent, (state) => {
+      live = state === "live";
+    });
+  }
+
+  function onEvent(type, data) {
+    if (type === "ready") { sync(); loadStatus(); }
+    else if (type === "message") sync();
+    else if (type === "position") setMode("queued", data);
+    else if (type === "mode") {
       setMode(data.mode, data);
       sync().then(() => { if (data.rating_requested) showRating(); });
-    });
-    source.onerror = () => { live = false; };  // EventSource reconnects by itself
+    } else if (type === "unauthorized") { stream = null; identityLost(); }
   }
 
   // --- sending -----------------------------------------------------------------------------
@@ -166,13 +202,15 @@
     const typing = bubble("bot", "正在输入…", "typing");
     sendButton.disabled = true;
     try {
-      const response = await fetch("/v1/chat", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ user_id: userId, text: text, channel: "web", message_id: newMessageId() }),
-      });
+      let response = await post(text);
+      if (response.status === 401 && identity.token) {
+        identityLost();  // then send it again as a new visitor
+        pending.push(bubble("user", text, "msg--pending"));
+        response = await post(text);
+      }
       const data = await response.json();
       if (!response.ok) throw new Error(data.error ? data.error.message : "发送失败");
+      if (data.user_token) keepToken(data.user_token);
       if (data.state.mode !== mode) setMode(data.state.mode);
       if (data.state.mode === "queued") loadStatus();  // place and wait for the banner
     } catch (error) {
@@ -184,6 +222,14 @@
       sendButton.disabled = false;
       await sync();
     }
+  }
+
+  function post(text) {
+    return fetch("/v1/chat", {
+      method: "POST",
+      headers: Object.assign({ "Content-Type": "application/json" }, authHeaders()),
+      body: JSON.stringify({ user_id: identity.userId, text: text, channel: "web", message_id: newMessageId() }),
+    });
   }
 
   function newMessageId() {

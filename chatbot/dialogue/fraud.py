@@ -81,5 +81,7 @@ def cooling_over(ctx: FlowContext) -> bool:
 
 def _log(ctx: FlowContext, action: str, **detail) -> None:
     ctx.step(action, **detail)
-    audit.record(ctx.db, f"{ctx.channel}:{ctx.user_id}", action, f"session:{ctx.session_id}", ctx.now,
+    # The actor is the customer or the session, never the channel user id (a web credential's anchor).
+    actor = f"customer:{ctx.customer_id}" if ctx.customer_id is not None else f"{ctx.channel}-session:{ctx.session_id}"
+    audit.record(ctx.db, actor, action, f"session:{ctx.session_id}", ctx.now,
                  flow_id=ctx.state.flow_id, **detail)

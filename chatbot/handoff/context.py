@@ -27,7 +27,8 @@ def session_view(db: Session, session: ChatSession, ticket: Handoff | None,
     """The full console view of a session (masked)."""
     customer_id = conversations.bound_customer_id(db, session.channel, session.user_id)
     view = {
-        "session": {"id": session.id, "channel": session.channel, "user_id": session.user_id,
+        # No channel user id: on the web it is the customer's credential's anchor, not for agents.
+        "session": {"id": session.id, "channel": session.channel,
                     "mode": session.mode, "created_at": session.created_at.isoformat()},
         "handoff": ticket_view(ticket, owner),
         "can_write": can_write,

@@ -4,10 +4,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from chatbot.storage.models import ChannelBinding, ChatMessage, ChatSession, TurnLog
+from chatbot.storage.models import ChannelBinding, ChatMessage, ChatSession, TurnLog, WebIdentity
 
 
 def open_session(db: Session, channel: str, user_id: str, now: datetime, idle: timedelta) -> ChatSession:
@@ -41,6 +41,32 @@ def bound_customer_id(db: Session, channel: str, user_id: str) -> int | None:
             ChannelBinding.channel == channel, ChannelBinding.user_id == user_id
         )
     )
+
+
+def active_binding(db: Session, channel: str, user_id: str, now: datetime,
+                   idle: timedelta | None) -> tuple[int | None, bool]:
+    """The bound customer, touched as used now; with `idle`, a binding unused for longer
+    lapses (it is deleted and `(None, True)` returned, so the customer must bind again)."""
+    binding = db.scalars(select(ChannelBinding).where(
+        ChannelBinding.channel == channel, ChannelBinding.user_id == user_id)).first()
+    if binding is None:
+        return None, False
+    last_used = binding.last_used_at or binding.bound_at
+    if idle is not None and now - last_used > idle:
+        db.execute(delete(ChannelBinding).where(ChannelBinding.id == binding.id))
+        return None, True
+    binding.last_used_at = now
+    return binding.customer_id, False
+
+
+def claim_identity(db: Session, user_id: str, now: datetime) -> bool:
+    """Record a web user id as taken; False when it was taken already (the caller holds
+    the conversation's lock, so two first messages of one id cannot both claim it)."""
+    if db.get(WebIdentity, user_id) is not None:
+        return False
+    db.add(WebIdentity(user_id=user_id, created_at=now))
+    db.flush()
+    return True
 
 
 def find_turn(db: Session, channel: str, user_id: str, message_id: str) -> TurnLog | None:

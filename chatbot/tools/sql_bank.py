@@ -84,7 +84,7 @@ class SqlBank:
         try:
             with self.db.begin_nested():
                 self.db.add(ChannelBinding(channel=channel, user_id=user_id,
-                                           customer_id=customer_id, bound_at=now))
+                                           customer_id=customer_id, bound_at=now, last_used_at=now))
                 self.db.flush()
         except IntegrityError:
             # A concurrent bind of the same channel user committed first; judge by its row.

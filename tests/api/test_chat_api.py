@@ -6,7 +6,7 @@ def test_chat_answers_a_greeting(client):
     response = client.post("/v1/chat", json={"user_id": "web-1", "text": "你好"})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"session_id", "replies", "state"}
+    assert set(body) == {"session_id", "replies", "state", "user_token"}  # the first message
     assert body["replies"][0]["type"] == "text" and "您好" in body["replies"][0]["text"]
     assert body["state"] == {"mode": "bot", "intent": "greet", "active_flow": None}
 
@@ -19,7 +19,7 @@ def test_history_returns_both_sides_after_an_id(client):
     assert messages[2]["text"] == "谢谢"
     later = client.get("/v1/chat/history", params={"user_id": "web-2", "after": messages[1]["id"]}).json()
     assert [m["id"] for m in later["messages"]] == [m["id"] for m in messages[2:]]
-    assert client.get("/v1/chat/history", params={"user_id": "nobody"}).json() == {"messages": []}
+    assert client.get("/v1/chat/history", params={"user_id": "nobody"}).status_code == 401
 
 
 def test_repeated_message_id_returns_the_first_answer(client):
@@ -53,7 +53,10 @@ def _assert_error(response, status, code):
 ])
 def test_bad_chat_requests_get_json_errors(client, payload, status, code):
     _assert_error(client.post("/v1/chat", json=payload), status, code)
-    assert client.get("/v1/chat/history", params={"user_id": "u"}).json() == {"messages": []}
+    # Nothing was kept, not even the claim on the user id: its first real message earns a token.
+    first = client.post("/v1/chat", json={"user_id": "u", "text": "你好"}).json()
+    assert "user_token" in first
+    assert len(client.get("/v1/chat/history", params={"user_id": "u"}).json()["messages"]) == 2
 
 
 def test_malformed_json(client):
@@ -68,7 +71,9 @@ def test_unknown_route_and_wrong_method(client):
 
 
 def test_history_validation(client):
-    _assert_error(client.get("/v1/chat/history"), 422, "validation_error")
+    _assert_error(client.get("/v1/chat/history"), 401, "missing_user_token")
+    client.post("/v1/chat", json={"user_id": "u", "text": "你好"})
+    _assert_error(client.get("/v1/chat/history", params={"user_id": "u", "after": 2 ** 63}), 422, "validation_error")
     _assert_error(client.get("/v1/chat/history", params={"user_id": "u", "after": -1}), 422, "validation_error")
     _assert_error(client.get("/v1/chat/history", params={"user_id": "u", "after": "x"}), 422, "validation_error")
 

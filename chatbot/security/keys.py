@@ -1,0 +1,13 @@
+"""Purpose keys derived from the one service secret (`CHATBOT_SECRET_KEY`).
+
+Each use of the secret (token signatures, digests, sealing) gets its own key, so a value
+made for one use means nothing to another.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+
+def derive_key(secret_key: str, purpose: str) -> bytes:
+    return hmac.new(secret_key.encode(), f"chatbot.key.v1:{purpose}".encode(), hashlib.sha256).digest()
