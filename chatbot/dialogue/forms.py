@@ -4,15 +4,22 @@ A flow runs in steps: collect slots (several may arrive in one message; a slot a
 filled can be corrected by a later message), optionally confirm, optionally verify a
 fresh SMS code (high-risk operations), then execute. Invalid answers are re-asked at most
 twice; the third offers a person.
+
+Slot values live in `chat_sessions.state`. A full ID or card number is kept there only
+sealed (`sealed_value`: AES-GCM under a key for that use, beside its masked form, which is
+all the agent console shows); flows read it back with `opened`.
 """
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.turn import HandoffRequest
+from chatbot.security.masking import mask_phone
+from chatbot.security.sealing import seal, unseal
 
 MAX_REASKS = 2
 FLOWS: dict[str, "Flow"] = {}
@@ -22,6 +29,18 @@ def flow(cls: type["Flow"]) -> type["Flow"]:
     """Register a flow class under its `name` (one instance serves every session)."""
     FLOWS[cls.name] = cls()
     return cls
+
+
+def sealed_value(ctx: FlowContext, label: str, text: str, masked: str) -> dict:
+    """A number kept in the dialogue state: sealed, with the masked form for display."""
+    return {"sealed": seal(ctx.secret_key, f"slot:{label}", text), "masked": masked}
+
+
+def opened(ctx: FlowContext, label: str, value) -> str | None:
+    """The clear text of a `sealed_value` (a plain string, from older state, as it is)."""
+    if isinstance(value, dict) and "sealed" in value:
+        return unseal(ctx.secret_key, f"slot:{label}", value["sealed"])
+    return value
 
 
 def get_flow(name: str) -> "Flow":
@@ -36,7 +55,10 @@ class Slot:
     """One piece of information a flow needs.
 
     `extract` reads the current message (entities or text) and returns a JSON-safe value
-    or None; `validate` returns an error to tell the customer, or None when acceptable.
+    or None; `validate` returns an error to tell the customer, or None when acceptable;
+    `keep` turns an accepted value into what the state stores (e.g. sealed); `depends_on`
+    names slots whose change makes this one stale (an agent's edit drops it); `phrase` is
+    how a customer would word a bare value for this slot (an agent's edit is read so).
     """
 
     name: str
@@ -44,6 +66,9 @@ class Slot:
     extract: Callable[[FlowContext], object]
     validate: Callable[[FlowContext, object], str | None] = lambda ctx, value: None
     needed: Callable[[FlowContext], bool] = lambda ctx: True
+    keep: Callable[[FlowContext, object], object] = lambda ctx, value: value
+    depends_on: tuple[str, ...] = ()
+    phrase: str = "{}"
 
     def ask(self, ctx: FlowContext) -> str:
         return self.prompt(ctx) if callable(self.prompt) else self.prompt
@@ -79,8 +104,21 @@ class Flow(ABC):
     def otp_use(self, ctx: FlowContext) -> str:
         return self.title
 
-    def otp_phone(self, ctx: FlowContext) -> str:
+    def otp_phone(self, ctx: FlowContext) -> str | None:
+        """Where the code goes; None: a decoy nobody receives (see OtpService.issue)."""
         return ctx.bank.customer(ctx.customer_id).phone
+
+    def otp_subject(self, ctx: FlowContext) -> str:
+        """Whose code it is (its wrong tries and lock): the customer, else the chat user."""
+        return ctx.subject
+
+    def operation(self, ctx: FlowContext) -> str:
+        """Exactly what a code confirms (with the flow run): a change needs a new code."""
+        slots = {k: v for k, v in ctx.state.slots.items() if not k.startswith("_")}
+        return json.dumps(slots, ensure_ascii=False, sort_keys=True, default=str)
+
+    def code_sent(self, ctx: FlowContext, phone: str | None) -> str:
+        return f"验证码已发送至 {mask_phone(phone)}，请在 5 分钟内回复 6 位验证码。"
 
     def cancelled(self, ctx: FlowContext) -> str:
         return f"好的，{self.title}先不办理了。还有什么可以帮您？"
@@ -105,7 +143,7 @@ class Flow(ABC):
                 ctx.say(error)
                 ctx.step("slot_invalid", slot=slot.name)
                 continue
-            ctx.state.slots[slot.name] = value
+            ctx.state.slots[slot.name] = slot.keep(ctx, value)
             filled.append(slot.name)
             ctx.step("slot_filled", slot=slot.name)
         return filled

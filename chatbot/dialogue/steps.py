@@ -1,16 +1,29 @@
-"""The confirmation and one-time-code steps every high-risk flow shares."""
+"""The confirmation and one-time-code steps every high-risk flow shares.
+
+Sending codes is rate-limited (chatbot/security/rate_limit.py, Redis-backed when
+configured): one per phone and kind of operation a minute, ten per phone a day, ten per
+chat user an hour. A code is bound to the flow run and the exact details it was sent for
+(`Flow.operation`); a reply when no usable code exists sends nothing by itself: the
+customer asks for one with “重新发送”.
+"""
 from __future__ import annotations
 
+import math
 import re
+from datetime import timedelta
 
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.forms import MAX_REASKS, Flow
-from chatbot.security.masking import mask_phone
+from chatbot.security.rate_limit import Limit
 
 AFFIRM_WORDS = re.compile(r"^(确认|确定|是|是的|对|对的|好|好的|可以|行|没问题|ok|yes|嗯+|确认转账|确认挂失|确认办理)[。!.！]*$")
 DENY_WORDS = re.compile(r"^(不|不是|不对|错了|不要|no|否)[。!.！]*$")
 RESEND_WORDS = re.compile(r"重新发送|重发|再发|没收到|收不到")
 CODE = re.compile(r"(?<!\d)\d{6}(?!\d)")
+
+RESEND_EVERY = Limit("otp.send.kind", 1, timedelta(seconds=60))  # per phone + operation kind
+CODES_PER_PHONE = Limit("otp.send.phone", 10, timedelta(days=1))
+CODES_PER_USER = Limit("otp.send.user", 10, timedelta(hours=1))  # per chat identity
 
 
 def is_affirm(ctx: FlowContext) -> bool:
@@ -42,29 +55,65 @@ def handle_confirm(flow: Flow, ctx: FlowContext) -> None:
     ctx.say("请回复“确认”继续办理，或直接告诉我要修改的内容；不办了请回复“取消”。")
 
 
-def send_code(flow: Flow, ctx: FlowContext) -> None:
-    """Send a fresh one-time code to the phone on file and wait for it."""
-    phone = flow.otp_phone(ctx)
-    issued = ctx.otp.issue(ctx.db, ctx.subject, flow.name, phone, ctx.now, flow.otp_use(ctx))
-    if issued.status == "locked":
-        ctx.say(f"验证码错误次数过多，{flow.title}已暂时锁定，请 15 分钟后再试。")
-        flow.give_up(ctx, "otp_locked")
+def send_code(flow: Flow, ctx: FlowContext, resend: bool = False) -> None:
+    """Send a fresh one-time code to the phone on file and wait for it (limits permitting)."""
+    subject = flow.otp_subject(ctx)
+    if ctx.otp.locked_until(ctx.db, subject, flow.name, ctx.now) is not None:
+        _locked(flow, ctx)
         return
+    phone = flow.otp_phone(ctx)
+    limits = _send_limits(flow, ctx, phone or subject)
+    waits = [w for limit, key in limits if (w := ctx.limiter.retry_after(ctx.db, limit, key, ctx.now))]
+    if waits:
+        ctx.state.step, ctx.state.retries = "otp", 0  # “重新发送” later asks again
+        ctx.say(_throttled(max(waits), resend))
+        ctx.step("otp_throttled", flow=flow.name, retry_after=max(waits))
+        return
+    issued = ctx.otp.issue(ctx.db, subject, flow.name, phone, ctx.now, flow.otp_use(ctx), operation(flow, ctx))
+    if issued.status == "locked":
+        _locked(flow, ctx)
+        return
+    for limit, key in limits:
+        ctx.limiter.record(ctx.db, limit, key, ctx.now)
     ctx.state.step, ctx.state.retries = "otp", 0
-    ctx.say(f"验证码已发送至 {mask_phone(phone)}，请在 5 分钟内回复 6 位验证码。")
+    ctx.say(flow.code_sent(ctx, phone))
     ctx.step("otp_sent", flow=flow.name)
+
+
+def operation(flow: Flow, ctx: FlowContext) -> str:
+    """What a code of this flow run confirms (kept as a keyed digest with the code)."""
+    return f"{flow.name}\x00{ctx.state.flow_id}\x00{flow.operation(ctx)}"
+
+
+def _send_limits(flow: Flow, ctx: FlowContext, target: str) -> list[tuple[Limit, str]]:
+    return [(RESEND_EVERY, f"{target}\x00{flow.name}"), (CODES_PER_PHONE, target),
+            (CODES_PER_USER, f"{ctx.channel}:{ctx.user_id}")]
+
+
+def _throttled(seconds: int, resend: bool) -> str:
+    if seconds <= 60:
+        if resend:
+            return f"验证码已发送，请 {seconds} 秒后再试。"
+        return f"验证码发送过于频繁，请 {seconds} 秒后回复“重新发送”获取验证码。"
+    wait = f"{math.ceil(seconds / 60)} 分钟" if seconds < 2 * 3600 else f"{math.ceil(seconds / 3600)} 小时"
+    return f"验证码发送次数已达上限，请 {wait}后再试。"
+
+
+def _locked(flow: Flow, ctx: FlowContext) -> None:
+    ctx.say(f"验证码错误次数过多，{flow.title}已暂时锁定，请 15 分钟后再试。")
+    flow.give_up(ctx, "otp_locked")
 
 
 def handle_code(flow: Flow, ctx: FlowContext) -> None:
     """At the code step: verify, resend on request, explain what went wrong."""
     if RESEND_WORDS.search(ctx.text):
-        send_code(flow, ctx)
+        send_code(flow, ctx, resend=True)
         return
     code = ctx.entity("otp") or _bare_code(ctx.text)
     if code is None:
         ctx.say("请回复短信中的 6 位验证码；没收到可回复“重新发送”。")
         return
-    check = ctx.otp.verify(ctx.db, ctx.subject, flow.name, code, ctx.now)
+    check = ctx.otp.verify(ctx.db, flow.otp_subject(ctx), flow.name, code, ctx.now, operation(flow, ctx))
     ctx.step("otp_checked", flow=flow.name, status=check.status)
     if check.status == "ok":
         flow.execute(ctx)
@@ -75,8 +124,8 @@ def handle_code(flow: Flow, ctx: FlowContext) -> None:
     elif check.status == "locked":
         ctx.say(f"验证码错误次数过多，{flow.title}已锁定 15 分钟，期间无法办理。")
         flow.give_up(ctx, "otp_locked")
-    else:
-        send_code(flow, ctx)
+    else:  # no usable code for this operation: never send one unasked
+        ctx.say("当前没有可用的验证码，请回复“重新发送”获取新的验证码。")
 
 
 def is_code_reply(ctx: FlowContext) -> bool:

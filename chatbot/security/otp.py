@@ -7,6 +7,12 @@ nor a new code is possible. The wrong-try count is carried over to a replacement
 (while the last wrong try is younger than the lock period), so asking for a new code does
 not buy an attacker five more guesses.
 
+Each code is bound to the operation it was sent for: `operation` (the flow run and the
+exact details read back to the customer) is kept as a keyed digest, and a check for any
+other operation finds no usable code ("missing"), so a code sent for one transfer cannot
+complete another. A decoy (`phone=None`) stores a code nobody can know and sends nothing:
+a flow that must not reveal whether a customer exists answers the same way both times.
+
 The service works in the caller's transaction: a code is issued, and a wrong try counted,
 when the turn commits.
 """
@@ -67,9 +73,13 @@ class OtpService:
         self.lock_for = lock_for
         self.bank_name = bank_name
 
-    def issue(self, db: Session, subject: str, purpose: str, phone: str, now: datetime,
-              what: str) -> IssuedCode:
-        """Send a new code for `what` (e.g. "转账") to `phone`, retiring earlier ones."""
+    def issue(self, db: Session, subject: str, purpose: str, phone: str | None, now: datetime,
+              what: str, operation: str | None = None) -> IssuedCode:
+        """Send a new code for `what` (e.g. "转账") to `phone`, retiring earlier ones.
+
+        `operation` names exactly what the code confirms (see the module docstring);
+        `phone=None` issues a decoy: counted and locked like a code, sent nowhere, never right.
+        """
         _check_names(subject, purpose)
         latest = self._latest(db, subject, purpose)
         locked_until = self._locked_until(latest, now)
@@ -80,15 +90,35 @@ class OtpService:
             OneTimeCode.subject == subject, OneTimeCode.purpose == purpose, OneTimeCode.consumed_at.is_(None)
         ).values(consumed_at=now))
         code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
-        row = OneTimeCode(subject=subject, purpose=purpose, code_hash=self._hash(subject, purpose, code),
-                          phone=phone, attempts=carried, expires_at=now + self.ttl, created_at=now)
+        code_hash = self._hash(subject, purpose, code) if phone else "decoy:" + secrets.token_hex(16)
+        row = OneTimeCode(subject=subject, purpose=purpose, code_hash=code_hash, phone=phone or "",
+                          attempts=carried, operation=self._operation(subject, purpose, operation),
+                          expires_at=now + self.ttl, created_at=now)
         db.add(row)
         db.flush()
-        self.sms.send(phone, self._text(code, what), now)
+        if phone:
+            self.sms.send(phone, self._text(code, what), now)
         return IssuedCode("sent", expires_at=row.expires_at)
 
-    def verify(self, db: Session, subject: str, purpose: str, code: str, now: datetime) -> OtpCheck:
-        """Check `code` against the newest code; a success consumes it, a failure counts."""
+    def retire(self, db: Session, subject: str, purpose: str, now: datetime) -> None:
+        """Expire every outstanding code of a subject + purpose now (its wrong tries still carry over)."""
+        _check_names(subject, purpose)
+        db.execute(update(OneTimeCode).where(
+            OneTimeCode.subject == subject, OneTimeCode.purpose == purpose, OneTimeCode.consumed_at.is_(None),
+            OneTimeCode.expires_at > now,
+        ).values(expires_at=now))
+
+    def locked_until(self, db: Session, subject: str, purpose: str, now: datetime) -> datetime | None:
+        """When the lock of a subject + purpose ends, or None when codes may be sent and checked."""
+        _check_names(subject, purpose)
+        return self._locked_until(self._latest(db, subject, purpose), now)
+
+    def verify(self, db: Session, subject: str, purpose: str, code: str, now: datetime,
+               operation: str | None = None) -> OtpCheck:
+        """Check `code` against the newest code; a success consumes it, a failure counts.
+
+        A code sent for another `operation` is no usable code ("missing", nothing counted).
+        """
         _check_names(subject, purpose)
         row = self._latest(db, subject, purpose, lock=True)
         locked_until = self._locked_until(row, now)
@@ -96,6 +126,9 @@ class OtpService:
             return OtpCheck("locked", 0, locked_until)
         if row is None or row.consumed_at is not None:
             return OtpCheck("missing", self.max_attempts)
+        expected = self._operation(subject, purpose, operation)
+        if not hmac.compare_digest(row.operation or "", expected or ""):
+            return OtpCheck("missing", self.max_attempts - row.attempts)
         remaining = self.max_attempts - row.attempts
         if now >= row.expires_at:
             return OtpCheck("expired", remaining)
@@ -129,6 +162,12 @@ class OtpService:
         if latest.attempts >= self.max_attempts or now - latest.last_attempt_at >= self.lock_for:
             return 0  # a lock that has run out, or old failures: start afresh
         return latest.attempts
+
+    def _operation(self, subject: str, purpose: str, operation: str | None) -> str | None:
+        """Keyed digest (64 hex) of what a code confirms; None when the caller names nothing."""
+        if operation is None:
+            return None
+        return hash_code(self.secret_key, f"otp-operation:{subject}:{purpose}", operation)
 
     def _hash(self, subject: str, purpose: str, code: str) -> str:
         return hash_code(self.secret_key, f"{subject}:{purpose}", code)

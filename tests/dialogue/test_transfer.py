@@ -14,7 +14,7 @@ def test_happy_path_reads_back_and_posts_once(chat):
     c = chat()
     c.bind()
     reply = _to_confirmation(c)
-    assert "收款人：李娜（尾号8888）" in reply
+    assert "收款人：李娜（账号 **** 8888）" in reply
     assert "付款卡：储蓄卡 **** 1234" in reply
     assert "金额：2,500.00 元（贰仟伍佰元整）" in reply
     assert "138****8000" in c.say("确认")
@@ -85,7 +85,7 @@ def test_unknown_payee_needs_account_and_name_must_match(chat):
     assert "没有王芳" in reply and "卡号" in reply
     assert "不一致" in c.say("6222021000708888")  # that is 李娜's card
     reply = c.say("6222021000584321")
-    assert "收款人：王芳（尾号4321）" in reply
+    assert "收款人：王芳（账号 **** 4321）" in reply
 
 
 def test_scam_wording_stops_before_any_code(chat):

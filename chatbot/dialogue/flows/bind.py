@@ -1,16 +1,33 @@
-"""account.bind: link this chat user to a bank customer (name + ID number + SMS code); unbind."""
+"""account.bind: link this chat user to a bank customer (name + ID number + SMS code); unbind.
+
+Name + ID number must not tell a stranger whether they belong together: a match and a
+mismatch get the same answer ("若信息与我行预留一致，验证码已发送…"); a mismatch issues a
+decoy code (sent nowhere, never right), so the wrong code that follows fails like any
+other. Identity checks are limited per chat user, per client address and per claimed ID
+number; once identified, the code belongs to the customer (its wrong tries and lock follow
+the customer, whatever chat user asks), and codes per phone are capped (steps.send_code).
+The ID number is kept in the dialogue state only sealed.
+"""
 from __future__ import annotations
 
+import hashlib
+import hmac
+import math
 import re
+from datetime import timedelta
 
 from chatbot.dialogue.context import FlowContext
-from chatbot.dialogue.forms import Flow, Slot, flow
+from chatbot.dialogue.forms import Flow, Slot, flow, opened, sealed_value
 from chatbot.security.masking import mask_id_number
+from chatbot.security.rate_limit import Limit
 
 UNBIND = re.compile(r"解绑|解除绑定|取消绑定|解除关联")
 NAME = re.compile(r"(?:我叫|我是|本人|姓名(?:是|为|:)?|名字(?:是|叫)?)\s*([\u4e00-\u9fff]{2,4})")
 BARE_NAME = re.compile(r"^([\u4e00-\u9fff]{2,4})$")
-MAX_IDENTITY_FAILURES = 3
+ID_LABEL = "account.bind/id_number"
+CHECKS_PER_USER = Limit("bind.identity.user", 5, timedelta(hours=1))
+CHECKS_PER_ADDRESS = Limit("bind.identity.address", 20, timedelta(hours=1))
+CHECKS_PER_TARGET = Limit("bind.identity.target", 5, timedelta(hours=1))
 
 
 def _extract_name(ctx: FlowContext):
@@ -23,6 +40,16 @@ def _extract_name(ctx: FlowContext):
 
 def _extract_id(ctx: FlowContext):
     return ctx.entity("id_number")
+
+
+def _keep_id(ctx: FlowContext, id_number: str) -> dict:
+    return sealed_value(ctx, ID_LABEL, id_number, mask_id_number(id_number))
+
+
+def _target(ctx: FlowContext, id_number: str) -> str:
+    """A keyed stand-in for an ID number (limits, decoy codes): never the number itself."""
+    key = hmac.new(ctx.secret_key.encode(), b"chatbot.bind.target.v1", hashlib.sha256).digest()
+    return hmac.new(key, id_number.strip().upper().encode(), hashlib.sha256).hexdigest()[:40]
 
 
 def _id_prompt(ctx: FlowContext) -> str:
@@ -39,7 +66,7 @@ class BindFlow(Flow):
     needs_code = True
     slots = (
         Slot("name", "为了保护您的账户安全，需要先验证身份。请告诉我您的姓名。", _extract_name),
-        Slot("id_number", _id_prompt, _extract_id),
+        Slot("id_number", _id_prompt, _extract_id, keep=_keep_id),
     )
 
     def on_start(self, ctx: FlowContext) -> bool:
@@ -54,30 +81,53 @@ class BindFlow(Flow):
         return True
 
     def before_code(self, ctx: FlowContext) -> bool:
-        """The name and ID number must match a customer before a code goes to their phone."""
-        customer = ctx.bank.find_customer(ctx.state.slots["name"], ctx.state.slots["id_number"])
-        if customer is None:
-            failures = ctx.state.slots.get("_identity_failures", 0) + 1
-            ctx.state.slots = {"_identity_failures": failures}
-            ctx.step("identity_mismatch", failures=failures)
-            if failures >= MAX_IDENTITY_FAILURES:
-                ctx.say("身份信息多次核验未通过。")
-                self.give_up(ctx, "identity_check")
-            else:
-                ctx.say("身份信息核验未通过，请核对后重新告诉我您的姓名。")
-                ctx.state.asking = "name"
+        """Check name + ID number (within limits); the answer never says whether they matched."""
+        id_number = opened(ctx, ID_LABEL, ctx.state.slots["id_number"])
+        target = _target(ctx, id_number)
+        limits = [(CHECKS_PER_USER, f"{ctx.channel}:{ctx.user_id}"), (CHECKS_PER_TARGET, target)]
+        if ctx.address:
+            limits.append((CHECKS_PER_ADDRESS, ctx.address))
+        waits = [w for limit, key in limits if (w := ctx.limiter.retry_after(ctx.db, limit, key, ctx.now))]
+        if waits:
+            ctx.say(f"身份核验尝试次数过多，请 {math.ceil(max(waits) / 60)} 分钟后再试。")
+            ctx.step("identity_throttled", retry_after=max(waits))
+            ctx.outcome = "refused"
+            ctx.state.end_flow(keep_context=False)
             return False
-        ctx.state.slots["_customer_id"] = customer.id
+        for limit, key in limits:
+            ctx.limiter.record(ctx.db, limit, key, ctx.now)
+        customer = ctx.bank.find_customer(ctx.state.slots["name"], id_number)
+        ctx.step("identity_checked")  # matched or not is not logged either
+        ctx.state.slots.pop("_customer_id", None)
+        if customer is None:
+            ctx.state.slots["_otp_subject"] = f"bind:{target}"
+        else:
+            ctx.state.slots["_customer_id"] = customer.id
+            ctx.state.slots["_otp_subject"] = f"customer:{customer.id}"
         return True
 
-    def otp_phone(self, ctx: FlowContext) -> str:
-        return ctx.bank.customer(ctx.state.slots["_customer_id"]).phone
+    def otp_subject(self, ctx: FlowContext) -> str:
+        return ctx.state.slots["_otp_subject"]
+
+    def otp_phone(self, ctx: FlowContext) -> str | None:
+        customer_id = ctx.state.slots.get("_customer_id")
+        return ctx.bank.customer(customer_id).phone if customer_id is not None else None
+
+    def operation(self, ctx: FlowContext) -> str:
+        return ctx.state.slots["_otp_subject"]
+
+    def code_sent(self, ctx: FlowContext, phone: str | None) -> str:
+        return ("若姓名和身份证号与我行预留信息一致，验证码已发送至您的预留手机，请在 5 分钟内回复 6 位验证码。\n"
+                "如未收到，可回复“重新发送”；信息有误请回复“取消”后重新绑定。")
 
     def otp_use(self, ctx: FlowContext) -> str:
         return "绑定账户"
 
     def execute(self, ctx: FlowContext) -> None:
-        customer_id = ctx.state.slots["_customer_id"]
+        customer_id = ctx.state.slots.get("_customer_id")
+        if customer_id is None:  # a decoy code cannot be right; refuse like a wrong code anyway
+            ctx.say("验证码不正确，请核对后重试。")
+            return
         ctx.bank.bind(ctx.channel, ctx.user_id, customer_id, ctx.now)
         ctx.customer_id = customer_id
         name = ctx.bank.customer(customer_id).name

@@ -1,13 +1,19 @@
-"""transfer.create: payee (payee book or a new account), amount, confirmation, code, posting."""
+"""transfer.create: payee (payee book or a new account), amount, confirmation, code, posting.
+
+Account numbers are kept in the dialogue state only sealed (with their masked form); the
+read-back and the code's SMS name the payee's masked account, and a code confirms exactly
+the payee, account, card and amount it was sent for (`operation`).
+"""
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal, InvalidOperation
 
 from chatbot.dialogue import fraud
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.flows.cards import pick_card
-from chatbot.dialogue.forms import Flow, Slot, flow
+from chatbot.dialogue.forms import Flow, Slot, flow, opened, sealed_value
 from chatbot.money import format_amount, to_capital
 from chatbot.nlu.entities.numbers import parse_number
 from chatbot.security.masking import mask_card
@@ -17,6 +23,22 @@ ACCOUNT_NUMBER = re.compile(r"(?<!\d)\d{12,19}(?!\d)")
 CENT = Decimal("0.01")
 BARE_AMOUNT = re.compile(r"^(转|就|给)|(元|块钱?|rmb)?(吧|吧。|。)?$")
 NAME_ANSWER = re.compile(r"^(?:收款人|户名|名字|姓名)?(?:是|叫|为|:)?\s*([\u4e00-\u9fff]{2,4})$")
+ACCOUNT_LABEL = "transfer.create/account"
+
+
+def seal_account(ctx: FlowContext, number: str) -> dict:
+    return sealed_value(ctx, ACCOUNT_LABEL, number, mask_card(number))
+
+
+def open_account(ctx: FlowContext, value) -> str | None:
+    return opened(ctx, ACCOUNT_LABEL, value)
+
+
+def _keep_payee(ctx: FlowContext, payee: dict) -> dict:
+    kept = dict(payee)
+    if isinstance(kept.get("account_no"), str):
+        kept["account_no"] = seal_account(ctx, kept["account_no"])
+    return kept
 
 
 def _book(ctx: FlowContext):
@@ -88,12 +110,17 @@ def _extract_amount(ctx: FlowContext):
 def _validate_amount(ctx: FlowContext, value: str) -> str | None:
     try:
         amount = Decimal(value)
-    except InvalidOperation:
+    except (InvalidOperation, TypeError, ValueError):
+        return "金额格式不正确，请重新输入。"
+    if not amount.is_finite():
         return "金额格式不正确，请重新输入。"
     if amount <= 0:
         return "转账金额须大于 0，请重新输入。"
-    if amount != amount.quantize(CENT):
-        return "转账金额最多到分（两位小数），请重新输入。"
+    try:
+        if amount != amount.quantize(CENT):
+            return "转账金额最多到分（两位小数），请重新输入。"
+    except InvalidOperation:  # more digits than any account holds
+        return "转账金额超出单笔限额，请重新输入金额。"
     try:
         ctx.bank.check_transfer(ctx.customer_id, _from_tail(ctx), amount, ctx.now)
     except BankingRefusal as refusal:
@@ -118,10 +145,12 @@ class TransferFlow(Flow):
     title = "转账"
     confirm = needs_code = high_risk = True
     slots = (
-        Slot("payee", "请问转给谁？可以说收款人姓名（如“李娜”），或提供对方卡号。", extract_payee),
+        Slot("payee", "请问转给谁？可以说收款人姓名（如“李娜”），或提供对方卡号。", extract_payee,
+             keep=_keep_payee, phrase="转给{}"),
         Slot("payee_account", lambda ctx: f"您的收款人名单里没有{ctx.state.slots['payee']['name']}，"
-             "请提供对方的银行卡号。", _extract_account, _validate_account, _needs_account),
-        Slot("payee_name", "请提供收款人的姓名。", _extract_name, needed=_needs_name),
+             "请提供对方的银行卡号。", _extract_account, _validate_account, _needs_account,
+             keep=seal_account, depends_on=("payee",)),
+        Slot("payee_name", "请提供收款人的姓名。", _extract_name, needed=_needs_name, depends_on=("payee",)),
         Slot("from_tail", "请问用哪张储蓄卡付款？请说卡号尾号。",
              lambda ctx: pick_card(ctx, [a for a in ctx.bank.accounts(ctx.customer_id) if a.kind == "savings"]),
              needed=_needs_from),
@@ -129,21 +158,28 @@ class TransferFlow(Flow):
     )
 
     def payee(self, ctx: FlowContext) -> tuple[str, str, bool]:
+        """(name, full account number, in the payee book)."""
         payee, slots = ctx.state.slots["payee"], ctx.state.slots
-        return (payee.get("name") or slots["payee_name"], payee.get("account_no") or slots["payee_account"],
-                payee.get("in_book", False))
+        account = open_account(ctx, payee.get("account_no") or slots["payee_account"])
+        return payee.get("name") or slots["payee_name"], account, payee.get("in_book", False)
 
     def summary(self, ctx: FlowContext) -> str:
         name, account, _ = self.payee(ctx)
         amount = Decimal(ctx.state.slots["amount"])
         return ("好的，请核对转账信息：\n"
-                f"收款人：{name}（尾号{account[-4:]}）\n"
+                f"收款人：{name}（账号 {mask_card(account)}）\n"
                 f"付款卡：储蓄卡 {mask_card(_from_tail(ctx))}\n"
                 f"金额：{format_amount(amount)}（{to_capital(amount)}）\n"
                 "确认转账请回复“确认”，如需修改请直接告诉我。")
 
     def otp_use(self, ctx: FlowContext) -> str:
-        return f"向{self.payee(ctx)[0]}转账 {format_amount(Decimal(ctx.state.slots['amount']))}"
+        name, account, _ = self.payee(ctx)
+        return f"向{name}（账号 {mask_card(account)}）转账 {format_amount(Decimal(ctx.state.slots['amount']))}"
+
+    def operation(self, ctx: FlowContext) -> str:
+        name, account, _ = self.payee(ctx)
+        return json.dumps([name, account, _from_tail(ctx), str(Decimal(ctx.state.slots["amount"]))],
+                          ensure_ascii=False)
 
     def before_code(self, ctx: FlowContext) -> bool:
         amount = Decimal(ctx.state.slots["amount"])
