@@ -19,6 +19,8 @@ from chatbot.security.staff_auth import StaffAuth
 from chatbot.settings import Settings
 from chatbot.storage import migrate
 from chatbot.storage.db import Database
+from chatbot.tools.sms import SmsGateways
+from chatbot.tools.sms_webhook import make_sms_gateways
 from knowledge.desk import KnowledgeDesk
 
 
@@ -33,8 +35,11 @@ class Services:
     handoff: HandoffServices  # queue, agent desk and console, live events, metrics
     auth: StaffAuth  # staff logins and bearer tokens
     knowledge: KnowledgeDesk  # FAQ retrieval and the knowledge graph
+    sms: SmsGateways | None = None  # where one-time codes go (its delivery thread stops on close)
 
     def close(self) -> None:
+        if self.sms is not None:
+            self.sms.close()
         self.handoff.close()
         self.database.dispose()
 
@@ -53,7 +58,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
     events = make_bus(settings.redis_url)
     knowledge = knowledge or KnowledgeDesk.load(settings.faq_path, settings.data_dir / "kg.yaml")
     limiter = make_rate_limiter(settings.secret_key, settings.redis_url)
-    policy = DialoguePolicy(settings.secret_key, settings.public_base_url, knowledge, limiter)
+    sms = make_sms_gateways(settings, database, clock)  # CHATBOT_SMS_GATEWAY: sandbox inbox or webhook
+    policy = DialoguePolicy(settings.secret_key, settings.public_base_url, knowledge, limiter, sms)
     engine = Engine(
         database, parser, policy, clock=clock,
         max_text_length=settings.max_text_length,
@@ -62,7 +68,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
     outbound = OutboundRegistry()
     handoff = build_handoff(settings, database, clock, outbound, events)
     auth = StaffAuth(database, settings.secret_key, clock, timedelta(minutes=settings.staff_token_minutes))
-    return Services(settings, database, parser, engine, clock, outbound, handoff, auth, knowledge)
+    return Services(settings, database, parser, engine, clock, outbound, handoff, auth, knowledge, sms)
 
 
 def ensure_schema_current(database: Database) -> None:

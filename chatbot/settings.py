@@ -66,11 +66,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Mounts POST /bench/echo, the bare-framework baseline of bench/chat_roundtrip.py.
     bench_echo: bool = False
+    # Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed
+    # (comma-separated IPs or networks, `*` for any); empty: none, the peer address counts.
+    trusted_proxies: str = ""
     # Human handoff (docs/handoff.md): sessions an agent serves at once unless an admin
     # set another number for that agent, and how long a staff login token lives.
-    agent_capacity: int = Field(default=3, ge=1, le=50)
-    staff_token_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60)
-
     # Where one-time codes go: `sandbox` (the inbox of GET /v1/sandbox/sms; sandbox only) or
     # `webhook` (POST to the bank's SMS service after the turn commits; chatbot/tools/sms_webhook.py).
     # Unset means `sandbox` in the sandbox; outside it `webhook` must be chosen.
@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     sms_webhook_url: str | None = None
     sms_webhook_token: str | None = None
     sms_webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    agent_capacity: int = Field(default=3, ge=1, le=50)
+    staff_token_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60)
+
     @property
     def is_sandbox(self) -> bool:
         return self.env == "sandbox"
@@ -98,9 +101,6 @@ class Settings(BaseSettings):
             raise ValueError("; ".join(problems))
         return self
 
-
-def load_settings(**overrides) -> Settings:
-    """Read settings from the environment, with explicit overrides winning."""
     def _webhook_problems(self) -> list[str]:
         url = urlsplit(self.sms_webhook_url or "")
         if url.scheme not in ("http", "https") or not url.hostname:
@@ -123,4 +123,7 @@ def secret_problem(secret: str) -> str | None:
         return "CHATBOT_SECRET_KEY has too little variety (repeated characters or a repeated pattern)"
     return None
 
+
+def load_settings(**overrides) -> Settings:
+    """Read settings from the environment, with explicit overrides winning."""
     return Settings(**overrides)

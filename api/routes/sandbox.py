@@ -12,10 +12,11 @@ router = APIRouter(prefix="/v1/sandbox", tags=["sandbox"])
 
 @router.get("/sms")
 async def sms_inbox(services: ServicesDep, phone: str = Query(pattern=r"^1[3-9]\d{9}$")) -> dict:
-    """Text messages the bank sent to `phone`, newest first."""
+    """Text messages the bank sent to `phone`, newest first (kept only while a code may serve)."""
 
     def load() -> list[dict]:
         with services.database.read() as db:
-            return [{"text": m.text, "sent_at": m.sent_at.isoformat()} for m in sms.inbox(db, phone)]
+            messages = sms.read_inbox(db, phone, services.settings.secret_key, services.clock.now())
+            return [{"text": m.text, "sent_at": m.sent_at.isoformat()} for m in messages]
 
     return {"messages": await run_in_threadpool(load)}

@@ -20,7 +20,7 @@ from chatbot.dialogue.forms import FLOWS, get_flow
 from chatbot.dialogue.turn import HandoffRequest, PolicyResult, TurnContext  # noqa: F401 (re-exported)
 from chatbot.security.otp import OtpService
 from chatbot.security.rate_limit import RateLimiter, SqlRateLimiter
-from chatbot.tools.sms import SandboxSms
+from chatbot.tools.sms import SandboxGateways, SmsGateways
 from chatbot.tools.sql_bank import SqlBank
 
 CONFIDENT = 0.5
@@ -45,8 +45,10 @@ class DialoguePolicy:
     """Routes each understood message; flows do the business (see `forms.Flow`)."""
 
     def __init__(self, secret_key: str, public_base_url: str, knowledge=None,
-                 limiter: RateLimiter | None = None) -> None:
+                 limiter: RateLimiter | None = None, sms: SmsGateways | None = None) -> None:
         self.secret_key = secret_key
+        # Where codes go (CHATBOT_SMS_GATEWAY); the sandbox inbox unless the service says otherwise.
+        self.sms = sms or SandboxGateways(secret_key)
         self.limiter = limiter or SqlRateLimiter(secret_key)
         self.public_base_url = public_base_url.rstrip("/")
         self.knowledge = knowledge  # answers `faq` questions; None until the knowledge base loads
@@ -60,7 +62,7 @@ class DialoguePolicy:
         return PolicyResult(ctx.replies, ctx.state, ctx.outcome, ctx.steps, ctx.handoff)
 
     def _context(self, turn: TurnContext) -> FlowContext:
-        otp = OtpService(self.secret_key, SandboxSms(turn.db))
+        otp = OtpService(self.secret_key, self.sms.gateway(turn.db))
         return FlowContext(
             db=turn.db, parse=turn.parse, state=turn.state, bank=SqlBank(turn.db), otp=otp,
             customer_id=turn.customer_id, now=turn.now, today=turn.now.astimezone(BANK_TZ).date(),

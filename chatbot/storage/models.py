@@ -362,3 +362,16 @@ class UsedToken(Base):
     token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     used_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SmsOutbox(Base):
+    """A text message for the webhook SMS gateway: written in the turn's transaction, posted
+    after the commit, deleted once delivered or too old to matter. Phone and text are sealed."""
+
+    __tablename__ = "sms_outbox"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When a delivery may next be tried; claiming a row moves it ahead (a lease).
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -128,9 +128,9 @@ def test_codes_are_six_digits_and_vary(database, otp, outbox, clock):
 
 def test_sandbox_gateway_writes_the_inbox(backend, database, clock):
     with database.write() as db:
-        OtpService("test-secret", SandboxSms(db)).issue(db, SUBJECT, PURPOSE, PHONE, clock.now(), "挂失")
+        OtpService("test-secret", SandboxSms(db, "test-secret")).issue(db, SUBJECT, PURPOSE, PHONE, clock.now(), "挂失")
     with database.read() as db:
-        (message,) = sms.inbox(db, PHONE)
+        (message,) = sms.read_inbox(db, PHONE, "test-secret")
     assert message.text.startswith("【示例银行】验证码 ") and "用于挂失" in message.text
     assert message.sent_at == clock.now()
 

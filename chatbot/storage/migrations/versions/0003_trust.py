@@ -43,6 +43,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('used_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_used_tokens_expires_at'), ['expires_at'], unique=False)
+    op.create_table('sms_outbox',
+    sa.Column('id', BigId, nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sms_outbox'))
+    )
+    with op.batch_alter_table('sms_outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sms_outbox_next_attempt_at'), ['next_attempt_at'], unique=False)
     with op.batch_alter_table('channel_bindings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table('one_time_codes', schema=None) as batch_op:
@@ -72,5 +82,6 @@ def downgrade() -> None:
     with op.batch_alter_table('channel_bindings', schema=None) as batch_op:
         batch_op.drop_column('last_used_at')
     op.drop_table('used_tokens')
+    op.drop_table('sms_outbox')
     op.drop_table('rate_events')
     op.drop_table('web_identities')
