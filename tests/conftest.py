@@ -295,6 +295,11 @@ def browser():
         launched = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--no-first-run"])
+        # Playwright's string predicates (wait_for_function) are eval'd in the page, which our
+        # Content-Security-Policy forbids; pages open with the policy bypassed unless a test
+        # asks for it (`new_page(bypass_csp=False)`, as the CSP test does).
+        plain_new_page = launched.new_page
+        launched.new_page = lambda **options: plain_new_page(**{"bypass_csp": True, **options})
         yield launched
         launched.close()
 

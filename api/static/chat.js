@@ -96,9 +96,9 @@
 
   async function sync() {
     if (syncing) return syncing;
+    if (!identity.token) return Promise.resolve();  // nothing to read before the first message
     syncing = (async () => {
       try {
-        if (!identity.token) return;
         const response = await fetch("/v1/chat/history?after=" + lastId, { headers: authHeaders() });
         if (response.status === 401) { identityLost(); return; }
         if (!response.ok) return;

@@ -3,6 +3,8 @@
 
 def test_type_a_message_and_see_the_reply(live_server, browser, artifacts):
     page = browser.new_page(viewport={"width": 390, "height": 780})
+    urls = []
+    page.on("request", lambda request: urls.append(request.url))
     page.goto(live_server + "/")
     page.wait_for_selector(".msg--bot")  # the welcome line
     page.fill("#input", "你好")
@@ -14,12 +16,32 @@ def test_type_a_message_and_see_the_reply(live_server, browser, artifacts):
     assert page.locator(".msg--pending").count() == 0
     page.screenshot(path=str(artifacts / "web_chat.png"))
 
-    user_id = page.evaluate("localStorage.getItem('chatbot.userId')")
-    assert user_id and user_id.startswith("web-")
+    identity = page.evaluate("JSON.parse(localStorage.getItem('chatbot.identity'))")
+    assert identity["userId"].startswith("web-") and identity["token"].startswith("w1.")
     page.reload()
     page.wait_for_selector(".msg--user")
-    assert page.evaluate("localStorage.getItem('chatbot.userId')") == user_id
+    assert page.evaluate("JSON.parse(localStorage.getItem('chatbot.identity'))") == identity
     assert "你好" in page.locator(".msg--user").all_inner_texts()  # transcript restored
+    # Neither the user id nor its token ever travels in a URL (access logs keep URLs).
+    assert urls and not any(identity["userId"] in url or "w1." in url or "user_id=" in url for url in urls)
+
+
+def test_a_refused_identity_starts_a_fresh_one(live_server, browser):
+    page = browser.new_page()
+    page.goto(live_server + "/")
+    page.wait_for_selector(".msg--bot")
+    # A token the service does not know (another secret, say): the page starts over.
+    page.evaluate("""localStorage.setItem('chatbot.identity',
+        JSON.stringify({userId: 'web-stale', token: 'w1.d2ViLXN0YWxl.forged'}))""")
+    page.reload()
+    page.wait_for_selector(".msg--bot")
+    page.fill("#input", "你好")
+    page.press("#input", "Enter")
+    page.wait_for_function("document.querySelectorAll('.msg--bot:not(.typing)').length >= 1 && "
+                           "!document.querySelector('.msg--pending')")
+    page.wait_for_function("JSON.parse(localStorage.getItem('chatbot.identity')).userId !== 'web-stale'")
+    assert page.locator(".msg--error").count() == 0
+    assert "您好" in page.locator(".msg--bot").all_inner_texts()[-1]
 
 
 def test_over_long_text_shows_an_error_and_loses_nothing_else(live_server, browser):

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from chatbot.channels.outbound import OutboundRegistry
+from chatbot.dialogue.agent_edits import SlotEditor
 from chatbot.dialogue.state import DialogueState
 from chatbot.dialogue.turn import HandoffRequest, PolicyResult
 from chatbot.engine import Engine
@@ -47,7 +48,8 @@ class ScriptedPolicy:
 
 def _stall_transfer(state: DialogueState) -> None:
     state.active_flow, state.step = "transfer.create", "otp"
-    state.slots = {"payee": "李娜", "amount": "2500.00", "from_tail": "1234", "_risk": []}
+    state.slots = {"payee": {"name": "李娜", "account_no": "6222021000708888", "in_book": True},
+                   "amount": "2500.00", "from_tail": "1234", "_risk": []}
     state.missing_slots, state.failed_step = ["otp"], "otp"
 
 
@@ -84,8 +86,9 @@ def engine(database, parser, clock, policy, bus) -> Engine:
 
 
 @pytest.fixture
-def desk(database, clock, bus) -> HandoffDesk:
-    return HandoffDesk(database, bus, clock, OutboundRegistry(), default_capacity=3)
+def desk(database, clock, bus, parser) -> HandoffDesk:
+    return HandoffDesk(database, bus, clock, OutboundRegistry(), default_capacity=3,
+                       slot_editor=SlotEditor(parser, "test-secret"))
 
 
 @pytest.fixture
@@ -173,3 +176,16 @@ def bearer():
         return {"Authorization": f"Bearer {response.json()['token']}"}
 
     return login
+
+
+@pytest.fixture
+def web_user():
+    """`web_user(base_url, user_id)` -> the Authorization header of a web chat user, earned
+    with a first message (as the chat page does) before its event stream is opened."""
+
+    def claim(base: str, user_id: str) -> dict:
+        response = httpx.post(f"{base}/v1/chat", json={"user_id": user_id, "text": "你好"}, timeout=10)
+        response.raise_for_status()
+        return {"Authorization": f"Bearer {response.json()['user_token']}"}
+
+    return claim

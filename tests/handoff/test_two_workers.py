@@ -61,15 +61,17 @@ def two_servers(postgres_url, redis_url, model_dir, tmp_path, free_port):
                 process.wait()
 
 
-def test_a_handoff_on_one_worker_reaches_a_console_on_the_other(two_servers, event_reader, bearer):
+def test_a_handoff_on_one_worker_reaches_a_console_on_the_other(two_servers, event_reader, bearer, web_user):
     a, b = two_servers
     agent = bearer(b, "agent1")
+    customer = web_user(a, "two-workers")
     console = event_reader(f"{b}/v1/agent/events", agent)
     assert console.hello["transport"] == "redis"
-    page = event_reader(f"{a}/v1/chat/events?user_id=two-workers")
+    page = event_reader(f"{a}/v1/chat/events", customer)
 
     started = time.monotonic()
-    session_id = httpx.post(f"{a}/v1/chat", json={"user_id": "two-workers", "text": "转人工"}).json()["session_id"]
+    session_id = httpx.post(f"{a}/v1/chat", json={"user_id": "two-workers", "text": "转人工"},
+                            headers=customer).json()["session_id"]
     queued = console.next("mode", timeout=1.0, session_id=session_id)
     assert queued["mode"] == "queued" and time.monotonic() - started < 1.0
     assert httpx.get(f"{b}/v1/agent/queue", headers=agent).json()["queue"][0]["session_id"] == session_id
@@ -77,5 +79,5 @@ def test_a_handoff_on_one_worker_reaches_a_console_on_the_other(two_servers, eve
     assert httpx.post(f"{b}/v1/agent/sessions/{session_id}/accept", headers=agent).status_code == 200
     httpx.post(f"{b}/v1/agent/sessions/{session_id}/messages", headers=agent, json={"text": "您好，我是小王"})
     assert page.next("message", timeout=1.0, sender="agent")["text"] == "您好，我是小王"
-    httpx.post(f"{a}/v1/chat", json={"user_id": "two-workers", "text": "我的转账失败了"})
+    httpx.post(f"{a}/v1/chat", json={"user_id": "two-workers", "text": "我的转账失败了"}, headers=customer)
     assert console.next("message", timeout=1.0, sender="user")["text"] == "我的转账失败了"
