@@ -1,13 +1,15 @@
-"""Transaction statements as files (XLSX or CSV) and the signed link that fetches one.
+"""Transaction statements as files (XLSX or CSV) and the sealed link that fetches one.
 
 The bot hands the customer a link carrying an `ExportRequest` (who, which filters, which
-format, until when), signed with the service secret; the HTTP layer turns a genuine link
-back into the request and runs it against the books again, so the file is always current
-and no statement is stored anywhere.
+format, until when), sealed with the service secret (`chatbot.security.signing.seal_token`,
+label `export`): whoever sees the link learns nothing from it, and cannot alter it. The HTTP
+layer turns a genuine link back into the request and runs it against the books again, so
+the file is always current and no statement is stored anywhere. A link serves one download:
+its random token id is recorded in `used_tokens` (`chatbot.storage.used_tokens`).
 
-The link's signed payload (`chatbot.security.signing`): `customer_id`, `format` (xlsx | csv),
-`start` / `end` (ISO dates, bank days, inclusive), `card_tail`, `kinds` (ledger kinds) and
-`direction` (income | expense); a `txn_type` NLU value may stand in for kinds + direction.
+The sealed payload: `customer_id`, `format` (xlsx | csv), `start` / `end` (ISO dates, bank
+days, inclusive), `card_tail`, `kinds` (ledger kinds) and `direction` (income | expense);
+a `txn_type` NLU value may stand in for kinds + direction.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from openpyxl.styles import Font
 from chatbot.clock import BANK_TZ
 from chatbot.errors import InvalidInput
 from chatbot.security.masking import mask_card, mask_text
-from chatbot.security.signing import InvalidToken, sign, unsign
+from chatbot.security.signing import InvalidToken, OpenedToken, open_token, seal_token
 from chatbot.tools.banking import CoreBanking, TransactionInfo
 
 HEADERS = ("时间", "卡号尾号", "类型", "摘要", "对方", "金额", "余额")
@@ -34,6 +36,7 @@ MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadshee
                "csv": "text/csv; charset=utf-8"}
 MAX_EXPORT_ROWS = 5000
 CENT = Decimal("0.01")
+TOKEN_LABEL = "export"
 # A spreadsheet treats text starting with these as a formula (CSV injection).
 _FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -105,20 +108,25 @@ class ExportRequest:
     direction: str | None = None
 
     def to_token(self, secret_key: str, expires_at: datetime) -> str:
-        """A signed token for the download link, valid until `expires_at`."""
+        """A sealed token for the download link, valid until `expires_at` (opaque to its holder)."""
         if self.fmt not in MEDIA_TYPES:
             raise InvalidInput(f"不支持的导出格式：{self.fmt}", "invalid_format")
         payload = {"customer_id": self.customer_id, "format": self.fmt, "start": _iso(self.start),
                    "end": _iso(self.end), "card_tail": self.card_tail, "kinds": list(self.kinds),
                    "direction": self.direction}
-        return sign(payload, secret_key, expires_at)
+        return seal_token(payload, secret_key, expires_at, TOKEN_LABEL)
 
     @classmethod
     def from_token(cls, token: str, secret_key: str, now: datetime) -> ExportRequest:
         """The request inside a genuine, unexpired token (InvalidToken / ExpiredToken otherwise)."""
-        payload = unsign(token, secret_key, now)
+        return cls.open_link(token, secret_key, now)[0]
+
+    @classmethod
+    def open_link(cls, token: str, secret_key: str, now: datetime) -> tuple[ExportRequest, OpenedToken]:
+        """The request and the opened token (its id and expiry, for spending it once)."""
+        opened = open_token(token, secret_key, now, TOKEN_LABEL)
         try:
-            return cls.from_payload(payload)
+            return cls.from_payload(opened.payload), opened
         except (KeyError, TypeError, ValueError):
             raise InvalidToken("链接无效", "invalid_token") from None
 

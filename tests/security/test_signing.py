@@ -62,3 +62,20 @@ def test_another_secret_does_not_verify():
 def test_naive_expiry_is_a_programming_error():
     with pytest.raises(ValueError):
         sign(PAYLOAD, "k", datetime(2026, 11, 24, 12, 0))
+
+
+def test_sealed_tokens_are_opaque_expire_and_belong_to_one_purpose():
+    from chatbot.security.signing import open_token, seal_token
+
+    token = seal_token(PAYLOAD, "k", NOW + timedelta(minutes=10), "export")
+    assert "customer_id" not in base64.urlsafe_b64decode(token[3:] + "=" * (-len(token[3:]) % 4)).decode("latin-1")
+    opened = open_token(token, "k", NOW, "export")
+    assert opened.payload == PAYLOAD and opened.expires_at == NOW + timedelta(minutes=10)
+    assert opened.token_id != open_token(seal_token(PAYLOAD, "k", NOW + timedelta(minutes=10), "export"),
+                                         "k", NOW, "export").token_id
+    with pytest.raises(ExpiredToken):
+        open_token(token, "k", NOW + timedelta(minutes=10), "export")
+    for key, label, value in (("other", "export", token), ("k", "other", token), ("k", "export", "v1.x"),
+                              ("k", "export", sign(PAYLOAD, "k", NOW + timedelta(minutes=10)))):
+        with pytest.raises(InvalidToken):
+            open_token(value, key, NOW, label)

@@ -1,4 +1,4 @@
-"""Statement exports: XLSX and CSV contents, signed links and the download route."""
+"""Statement exports: XLSX and CSV contents, sealed links and the download route."""
 from __future__ import annotations
 
 import csv
@@ -17,7 +17,7 @@ from api.errors import install_error_handlers
 from api.routes import exports
 from chatbot.clock import BANK_TZ
 from chatbot.errors import InvalidInput
-from chatbot.security.signing import ExpiredToken, InvalidToken, sign
+from chatbot.security.signing import ExpiredToken, InvalidToken, seal_token
 from chatbot.settings import Settings
 from chatbot.tools.banking import TransactionInfo
 from chatbot.tools.export import HEADERS, MAX_EXPORT_ROWS, ExportRequest, export_statement, export_transactions
@@ -85,8 +85,8 @@ def test_a_txn_type_stands_for_kinds_and_direction(txn_type, kinds, direction):
     {"customer_id": 1, "format": "pdf"}, {"format": "csv"}, {"customer_id": "x", "format": "csv"},
     {"customer_id": 1, "format": "csv", "start": "yesterday"}, {"customer_id": 1, "format": "csv", "kinds": [1]},
 ])
-def test_signed_but_unusable_payloads_are_invalid_tokens(payload, clock):
-    token = sign(payload, "secret", clock.now() + timedelta(minutes=5))
+def test_sealed_but_unusable_payloads_are_invalid_tokens(payload, clock):
+    token = seal_token(payload, "secret", clock.now() + timedelta(minutes=5), "export")
     with pytest.raises(InvalidToken):
         ExportRequest.from_token(token, "secret", clock.now())
 
@@ -148,10 +148,10 @@ def test_download_csv_of_one_card(http, clock, demo):
     assert len(rows) > 10 and {row[1] for row in rows[1:]} == {"**** 5678"}
 
 
-def test_download_from_a_link_signed_with_the_nlu_txn_type(http, clock, demo):
+def test_download_from_a_link_made_with_the_nlu_txn_type(http, clock, demo):
     payload = {"start": "2026-06-01", "end": "2026-11-24", "card_tail": None, "txn_type": "salary",
                "customer_id": demo.zhang, "format": "csv"}
-    token = sign(payload, "route-secret", clock.now() + timedelta(minutes=30))
+    token = ExportRequest.from_payload(payload).to_token("route-secret", clock.now() + timedelta(minutes=30))
     rows = list(csv.reader(io.StringIO(http.get(f"/v1/exports/{token}").content.decode("utf-8-sig"))))
     assert [row[2] for row in rows[1:]] == ["工资"] * 6 and {row[5] for row in rows[1:]} == {"18500.00"}
 

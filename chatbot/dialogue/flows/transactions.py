@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.forms import Flow, flow
 from chatbot.money import format_amount
-from chatbot.security.signing import sign
+from chatbot.tools.export import ExportRequest
 
 PAGE_SIZE = 5
 DEFAULT_DAYS = 30
@@ -82,9 +82,12 @@ def export_links(ctx: FlowContext, query: dict, base_url: str) -> None:
     expires = ctx.now + timedelta(minutes=EXPORT_MINUTES)
     payload = {k: query.get(k) for k in ("start", "end", "card_tail", "txn_type")}
     payload["customer_id"] = ctx.customer_id
-    links = {fmt: f"{base_url}/v1/exports/{sign({**payload, 'format': fmt}, ctx.secret_key, expires)}"
+    # Sealed, single-use links: nothing internal is readable in them (chatbot/tools/export.py).
+    links = {fmt: f"{base_url}/v1/exports/"
+                  f"{ExportRequest.from_payload({**payload, 'format': fmt}).to_token(ctx.secret_key, expires)}"
              for fmt in ("xlsx", "csv")}
-    ctx.say(f"明细下载链接（{EXPORT_MINUTES} 分钟内有效，请勿转发他人）：\nExcel：{links['xlsx']}\nCSV：{links['csv']}")
+    ctx.say(f"明细下载链接（{EXPORT_MINUTES} 分钟内有效，每个链接可下载一次，请勿转发他人）：\n"
+            f"Excel：{links['xlsx']}\nCSV：{links['csv']}")
     ctx.step("export_links", expires_at=expires.isoformat())
 
 
