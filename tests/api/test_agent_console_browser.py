@@ -82,7 +82,7 @@ def test_a_whole_handoff_in_two_browsers(live_server, browser, services, artifac
     _customer_says(customer, "我还是要人工")
     customer.wait_for_selector("#banner:not([hidden])", timeout=WAIT_MS)
     customer.screenshot(path=str(artifacts / "web_chat_queued.png"))
-    _bind_and_stall(services.database, customer.evaluate("localStorage.getItem('chatbot.userId')"))
+    _bind_and_stall(services.database, customer.evaluate("JSON.parse(localStorage.getItem('chatbot.identity')).userId"))
     _accept_first(console)
     console.wait_for_selector("#slot-form", timeout=WAIT_MS)
     assert "138****8000" in console.locator("#ctx-customer").inner_text()
