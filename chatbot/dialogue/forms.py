@@ -84,6 +84,7 @@ class Flow(ABC):
     confirm = False  # read the details back and wait for an explicit "确认"
     needs_code = False  # a fresh SMS one-time code before executing
     high_risk = False  # failing twice hands the customer to a person
+    edit_resets: tuple[str, ...] = ()  # bookkeeping slots an agent's edit makes stale
 
     # --- hooks subclasses override -----------------------------------------------------------
     def on_start(self, ctx: FlowContext) -> bool:

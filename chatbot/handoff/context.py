@@ -109,11 +109,26 @@ def stalled_flow(state: dict) -> dict | None:
     view = {key: state.get(key) for key in STATE_KEYS}
     slots = view["slots"] or {}
     # Underscored slots are the flow's own bookkeeping; scam wording seen is worth showing.
-    view["slots"] = {k: v for k, v in slots.items() if not k.startswith("_")}
+    view["slots"] = shown_slots(slots)
     view["risk_flags"] = list(slots.get("_risk") or [])
     view["missing_slots"] = list(view["missing_slots"] or [])
     view["stalled"] = bool(state.get("failed_step"))
     return view
+
+
+def shown_slots(slots: dict) -> dict:
+    """A flow's slots as staff may see them: bookkeeping left out, sealed numbers masked."""
+    return {k: _shown(v) for k, v in slots.items() if not k.startswith("_")}
+
+
+def _shown(value):
+    if isinstance(value, dict):
+        if "sealed" in value:  # chatbot.dialogue.forms.sealed_value: only its masked form
+            return value.get("masked") or "（已加密）"
+        return {k: _shown(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    return value
 
 
 def _line(message) -> dict:

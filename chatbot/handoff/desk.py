@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from chatbot.channels.outbound import OutboundRegistry
 from chatbot.clock import Clock
-from chatbot.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chatbot.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from chatbot.handoff import queue, texts
+from chatbot.handoff.context import shown_slots
 from chatbot.handoff.events import Event, EventBus
 from chatbot.handoff.notices import message_data, message_event, mode_event
 from chatbot.security.masking import mask_text, mask_value
@@ -51,12 +52,14 @@ Operation = Callable[[Session, ChatSession, Handoff | None, datetime, Change], N
 
 class HandoffDesk:
     def __init__(self, database: Database, bus: EventBus, clock: Clock, outbound: OutboundRegistry,
-                 default_capacity: int = 3) -> None:
+                 default_capacity: int = 3, slot_editor=None) -> None:
         self.db = database
         self.bus = bus
         self.clock = clock
         self.outbound = outbound
         self.default_capacity = default_capacity
+        # chatbot.dialogue.agent_edits.SlotEditor: agents' slot edits, checked like customer input
+        self.slot_editor = slot_editor
 
     # --- operations ------------------------------------------------------------------------
     def accept(self, agent: Staff, session_id: int) -> dict:
@@ -110,14 +113,20 @@ class HandoffDesk:
         return self._run(agent, session_id, "handoff.transfer", op)
 
     def release(self, agent: Staff, session_id: int) -> dict:
-        """Back to the bot with the dialogue state intact: a stalled flow resumes where it was."""
+        """Back to the bot with the dialogue state intact: a stalled flow resumes where it was.
+
+        After an agent's slot edit the customer reads the flow's full read-back (or its next
+        question) and confirms again before any code is sent.
+        """
 
         def op(db, session, ticket, now, change):
             _require_owner(ticket, agent)
             ticket.status, ticket.ended_at = "released", now
             session.mode = "bot"
             resuming = bool((session.state or {}).get("active_flow"))
-            self._notice(db, session, texts.released(resuming), now, change, None)
+            read_back = self.slot_editor.resume(db, session, now) if self.slot_editor else None
+            text = texts.released_after_edit(read_back) if read_back else texts.released(resuming)
+            self._notice(db, session, text, now, change, None)
             change.events.append(mode_event(session, None, released=True))
 
         return self._run(agent, session_id, "handoff.release", op)
@@ -135,26 +144,25 @@ class HandoffDesk:
         return self._run(agent, session_id, "handoff.close", op)
 
     def set_slots(self, agent: Staff, session_id: int, values: dict, resolve_failed_step: bool) -> dict:
-        """Record what the agent completed for a stalled flow (e.g. identity checked by phone).
+        """Change what a stalled flow collected, checked exactly like the customer's answers.
 
-        The values are merged into the flow's slots and leave `missing_slots`; with
-        `resolve_failed_step` the failed step is cleared, so after a release the flow
-        continues from there instead of starting over.
+        Only the flow's own slots, each value read by the flow's extractor and validator
+        (InvalidInput naming the problem, nothing changed). An accepted edit retires the
+        flow's outstanding codes and undoes its confirmation: on release the customer reads
+        the full read-back again and confirms before a new code is sent. With
+        `resolve_failed_step` the failed step is cleared.
         """
         _check_slots(values)
+        if self.slot_editor is None:
+            raise ServiceUnavailable("槽位修改未启用", "slot_edits_unavailable")
 
         def op(db, session, ticket, now, change):
             _require_owner(ticket, agent)
-            state = dict(session.state or {})
-            if not state.get("active_flow"):
-                raise Conflict("该会话当前没有进行中的业务流程", "no_active_flow")
-            state["slots"] = {**(state.get("slots") or {}), **values}
-            state["missing_slots"] = [s for s in state.get("missing_slots") or [] if s not in values]
-            if resolve_failed_step:
-                state["failed_step"] = None
-            session.state = state
-            change.body["state"] = mask_value({k: state.get(k) for k in
-                                               ("active_flow", "slots", "missing_slots", "failed_step")})
+            state = self.slot_editor.edit(db, session, values, now, resolve_failed_step)
+            change.body["state"] = mask_value({
+                "active_flow": state.get("active_flow"), "step": state.get("step"),
+                "slots": shown_slots(state.get("slots") or {}),
+                "missing_slots": state.get("missing_slots"), "failed_step": state.get("failed_step")})
             change.audit.update(slots=mask_value(values), resolved=resolve_failed_step)
 
         return self._run(agent, session_id, "handoff.set_slots", op)

@@ -45,6 +45,11 @@ def released(resuming_flow: bool) -> str:
     return "人工客服已将您转回智能助手，还有什么可以帮您？"
 
 
+def released_after_edit(read_back: str) -> str:
+    """Back to the bot after the agent changed the details: read them back, confirm again."""
+    return f"人工客服已将您转回智能助手。办理信息已由客服更新，请重新核对：\n{read_back}"
+
+
 def closed(agent_name: str) -> str:
     return (f"本次人工服务已结束，感谢您的耐心。\n请为客服{agent_name}的服务打分："
             "回复 1–5 的数字（5 分最满意）。")

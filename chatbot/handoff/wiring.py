@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 from chatbot.channels.outbound import OutboundRegistry
 from chatbot.clock import Clock
+from chatbot.dialogue.agent_edits import SlotEditor
 from chatbot.handoff.admin import DeskAdmin
 from chatbot.handoff.console import Console
 from chatbot.handoff.desk import HandoffDesk
 from chatbot.handoff.events import EventBus, LocalBus
 from chatbot.handoff.metrics import HandoffMetrics
+from chatbot.nlu.parser import Parser
 from chatbot.settings import Settings
 from chatbot.storage.db import Database
 
@@ -43,11 +45,13 @@ def make_bus(redis_url: str | None) -> EventBus:
 
 
 def build_handoff(settings: Settings, database: Database, clock: Clock, outbound: OutboundRegistry,
-                  events: EventBus) -> HandoffServices:
+                  events: EventBus, parser: Parser | None = None) -> HandoffServices:
+    """`parser` reads agents' slot edits as customer answers (without it they are refused)."""
     capacity = settings.agent_capacity
+    editor = SlotEditor(parser, settings.secret_key) if parser is not None else None
     return HandoffServices(
         events=events,
-        desk=HandoffDesk(database, events, clock, outbound, capacity),
+        desk=HandoffDesk(database, events, clock, outbound, capacity, slot_editor=editor),
         console=Console(database, clock, capacity),
         admin=DeskAdmin(database, clock),
         metrics=HandoffMetrics(database, clock),

@@ -118,18 +118,35 @@ def test_an_anonymous_customer_shows_no_account_context(client):
     assert client.get("/v1/agent/queue", headers=agent).json()["queue"][0]["bound"] is False
 
 
-def test_agent_marks_a_step_done_and_the_flow_keeps_its_place(client, database):
+def test_agent_slot_edits_are_checked_like_customer_input(client, database):
     agent = bearer(client, "agent1")
+    _bind_zhang(database, "st")
     session_id = say(client, "st", "转人工")["session_id"]
-    _stall_a_transfer(database, session_id)
+    with database.write() as db:
+        db.get(ChatSession, session_id).state = {
+            "active_flow": "transfer.create", "step": "otp", "failed_step": "otp", "missing_slots": [],
+            "slots": {"payee": {"name": "李娜", "account_no": "6222021000708888", "in_book": True},
+                      "amount": "2500.00", "_risk": []}}
     client.post(f"/v1/agent/sessions/{session_id}/accept", headers=agent)
-    body = client.post(f"/v1/agent/sessions/{session_id}/slots", headers=agent,
-                       json={"slots": {"identity_verified": True}}).json()
-    assert body["state"]["failed_step"] is None and body["state"]["slots"]["identity_verified"] is True
+    url = f"/v1/agent/sessions/{session_id}/slots"
+    unknown = client.post(url, headers=agent, json={"slots": {"identity_verified": True}})
+    assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "unknown_slot"
+    assert "amount" in unknown.json()["error"]["message"]
+    for bad in ({"payee": "oops"}, {"amount": "NaN"}, {"amount": -100}, {"amount": "100.555"}):
+        response = client.post(url, headers=agent, json={"slots": bad})
+        assert response.status_code == 422, (bad, response.text)
+    with database.read() as db:
+        assert db.get(ChatSession, session_id).state["slots"]["amount"] == "2500.00"  # nothing changed
+    body = client.post(url, headers=agent, json={"slots": {"amount": "2000"}}).json()
+    assert body["state"]["failed_step"] is None and body["state"]["step"] == "collect"
+    assert body["state"]["slots"]["amount"] == "2000"
+    assert body["state"]["slots"]["payee"]["account_no"] == "**** 8888"
     client.post(f"/v1/agent/sessions/{session_id}/release", headers=agent)
     with database.read() as db:
         state = db.get(ChatSession, session_id).state
-    assert state["active_flow"] == "transfer.create" and state["slots"]["to_account"] == "6222021000708888"
+    assert state["active_flow"] == "transfer.create" and state["step"] == "confirm"
+    released = history(client, "st")[-1][1]
+    assert "收款人：李娜（账号 **** 8888）" in released and "2,000.00 元（贰仟元整）" in released
 
 
 def test_canned_replies_are_managed_by_admins_and_read_by_agents(client):

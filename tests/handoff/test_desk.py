@@ -10,7 +10,7 @@ from chatbot.handoff.admin import DeskAdmin
 from chatbot.handoff.desk import HandoffDesk
 from chatbot.handoff.events import LocalBus, customer_key
 from chatbot.storage.db import Database
-from chatbot.storage.models import AuditLog, ChatMessage, Handoff
+from chatbot.storage.models import AuditLog, ChannelBinding, ChatMessage, Customer, Handoff
 
 
 def _queued(engine, user="cust"):
@@ -79,20 +79,30 @@ def test_transfer_moves_ownership(engine, desk, staff, database):
         desk.transfer(two, session_id, "agent2")
 
 
-def test_finishing_a_step_needs_an_active_flow_and_sane_slots(engine, desk, staff):
+def test_editing_slots_needs_an_active_flow_its_own_slots_and_sane_values(engine, desk, staff, database):
     plain = _queued(engine, "plain")
     agent = staff("agent1")
     desk.accept(agent, plain)
     with pytest.raises(Conflict) as info:
-        desk.set_slots(agent, plain, {"identity_verified": True}, True)
+        desk.set_slots(agent, plain, {"amount": "100"}, True)
     assert info.value.code == "no_active_flow"
     stalled = engine.handle("web", "stalled", "开始转账").session_id
     desk.accept(agent, stalled)
     for bad in ({}, {"_risk": []}, {"bad name": 1}, {"x": "长" * 201}):
         with pytest.raises(InvalidInput):
             desk.set_slots(agent, stalled, bad, True)
-    body = desk.set_slots(agent, stalled, {"otp": "done-by-agent"}, True)
+    with pytest.raises(InvalidInput) as info:  # not a slot of the transfer flow
+        desk.set_slots(agent, stalled, {"otp": "done-by-agent"}, True)
+    assert info.value.code == "unknown_slot" and "amount" in info.value.message
+    with pytest.raises(Conflict) as info:  # the customer of this conversation is not bound
+        desk.set_slots(agent, stalled, {"amount": "100"}, True)
+    assert info.value.code == "not_bound"
+    with database.write() as db:
+        zhang = db.scalars(select(Customer).where(Customer.name == "张伟")).one()
+        db.add(ChannelBinding(channel="web", user_id="stalled", customer_id=zhang.id, bound_at=zhang.created_at))
+    body = desk.set_slots(agent, stalled, {"amount": "100"}, True)
     assert body["state"]["missing_slots"] == [] and body["state"]["failed_step"] is None
+    assert body["state"]["step"] == "collect" and body["state"]["slots"]["amount"] == "100"
 
 
 def test_released_and_closed_sessions_refuse_further_writes(engine, desk, staff):

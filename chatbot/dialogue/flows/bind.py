@@ -64,6 +64,7 @@ class BindFlow(Flow):
     title = "账户绑定"
     requires_binding = False
     needs_code = True
+    edit_resets = ("_customer_id", "_otp_subject")  # checked again before a code
     slots = (
         Slot("name", "为了保护您的账户安全，需要先验证身份。请告诉我您的姓名。", _extract_name),
         Slot("id_number", _id_prompt, _extract_id, keep=_keep_id),

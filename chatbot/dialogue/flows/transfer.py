@@ -144,6 +144,7 @@ class TransferFlow(Flow):
     name = "transfer.create"
     title = "转账"
     confirm = needs_code = high_risk = True
+    edit_resets = ("_cooled", "_cool_until")  # a changed transfer cools off afresh
     slots = (
         Slot("payee", "请问转给谁？可以说收款人姓名（如“李娜”），或提供对方卡号。", extract_payee,
              keep=_keep_payee, phrase="转给{}"),
