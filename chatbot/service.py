@@ -66,7 +66,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
         session_idle=timedelta(minutes=settings.session_idle_minutes), events=events,
     )
     outbound = OutboundRegistry()
-    handoff = build_handoff(settings, database, clock, outbound, events)
+    handoff = build_handoff(settings, database, clock, outbound, events, parser)
     auth = StaffAuth(database, settings.secret_key, clock, timedelta(minutes=settings.staff_token_minutes))
     return Services(settings, database, parser, engine, clock, outbound, handoff, auth, knowledge, sms)
 

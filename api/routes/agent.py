@@ -23,7 +23,9 @@ class TransferIn(BaseModel):
 
 
 class SlotsIn(BaseModel):
-    slots: dict[str, str | int | float | bool] = Field(description="客服已完成的槽位，如 {\"identity_verified\": true}")
+    slots: dict[str, str | int | float | bool] = Field(
+        description="要修改的槽位（仅限当前流程声明的槽位，按客户输入同样校验），如 {\"amount\": \"2000\"}；"
+                    "修改后客户须重新核对并确认")
     resolve_failed_step: bool = Field(default=True, description="清除失败步骤，转回机器人后从该步继续")
 
 
@@ -71,7 +73,8 @@ async def transfer(session_id: int, body: TransferIn, agent: AgentDep, services:
 
 @router.post("/sessions/{session_id}/slots")
 async def set_slots(session_id: int, body: SlotsIn, agent: AgentDep, services: ServicesDep) -> dict:
-    """Mark a stalled flow's step as done by the agent, so the bot resumes after it on release."""
+    """Correct a stalled flow's details (422 when the flow would refuse them); the customer
+    re-confirms the full read-back after release before any code is sent."""
     return await run_in_threadpool(services.handoff.desk.set_slots, agent, session_id, body.slots,
                                    body.resolve_failed_step)
 
