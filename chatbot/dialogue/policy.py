@@ -18,6 +18,7 @@ from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.flows import bind, transactions
 from chatbot.dialogue.forms import FLOWS, get_flow
 from chatbot.dialogue.turn import HandoffRequest, PolicyResult, TurnContext  # noqa: F401 (re-exported)
+from chatbot.security.masking import PASSWORD_REMINDER, mentions_password
 from chatbot.security.otp import OtpService
 from chatbot.security.rate_limit import RateLimiter, SqlRateLimiter
 from chatbot.tools.sms import SandboxGateways, SmsGateways
@@ -59,6 +60,8 @@ class DialoguePolicy:
         self._route(ctx)
         if ctx.outcome != "not_understood":
             ctx.state.not_understood = 0
+        if mentions_password(turn.parse.text):
+            ctx.replies.append(PASSWORD_REMINDER)
         return PolicyResult(ctx.replies, ctx.state, ctx.outcome, ctx.steps, ctx.handoff)
 
     def _context(self, turn: TurnContext) -> FlowContext:
