@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
+from api.limits import BodyLimit, SecurityHeaders
 from api.routes import chat, exports, faq, health, nlu, sandbox, unanswered
 from api.routes import admin, agent, auth, events, metrics
 from api.routes import wechat
@@ -37,6 +38,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.faq_editor = FaqEditor(services.knowledge, services.settings.faq_path)
     app.state.wechat = build_wechat(services)  # WeChat callback + the `wechat` outbound sender
     install_error_handlers(app)
+    app.add_middleware(BodyLimit)  # 413 / 422 before a body is parsed (api/limits.py)
+    app.add_middleware(SecurityHeaders)  # outermost of ours: refusals get the headers too
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(nlu.router)

@@ -45,8 +45,11 @@ def _status_for(exc: ChatbotError) -> int:
 
 
 async def _chatbot_error(_request: Request, exc: ChatbotError) -> JSONResponse:
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
-    return JSONResponse(error_body(exc.code, exc.message), status_code=_status_for(exc), headers=headers)
+    status = _status_for(exc)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
+    if status >= 500:
+        headers["Connection"] = "close"
+    return JSONResponse(error_body(exc.code, exc.message), status_code=status, headers=headers or None)
 
 
 async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -62,13 +65,19 @@ async def _validation_error(_request: Request, exc: RequestValidationError) -> J
 async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code = HTTP_CODES.get(exc.status_code, "http_error")
     message = {404: "接口不存在", 405: "不支持该请求方法"}.get(exc.status_code, str(exc.detail))
-    return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code >= 500:
+        headers["Connection"] = "close"
+    return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=headers or None)
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     # A bug, not bad input: log it with the trace, show the client no internals.
     log.exception("unhandled error", exc_info=exc)
-    return JSONResponse(error_body("internal_error", "服务暂时出现问题，请稍后再试"), status_code=500)
+    # The server may not have read the whole request (or be able to go on with the
+    # connection): tell a keep-alive client to open a new one rather than leave it hanging.
+    return JSONResponse(error_body("internal_error", "服务暂时出现问题，请稍后再试"), status_code=500,
+                        headers={"Connection": "close"})
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import AdminDep, MetricsReaderDep, ServicesDep
+from api.limits import MAX_ID, IdPath
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -40,12 +41,12 @@ async def add_canned(body: CannedIn, admin: AdminDep, services: ServicesDep) -> 
 
 
 @router.put("/canned-replies/{reply_id}")
-async def update_canned(reply_id: int, body: CannedIn, admin: AdminDep, services: ServicesDep) -> dict:
+async def update_canned(reply_id: IdPath, body: CannedIn, admin: AdminDep, services: ServicesDep) -> dict:
     return await run_in_threadpool(services.handoff.admin.update_canned, admin, reply_id, body.title, body.text)
 
 
 @router.delete("/canned-replies/{reply_id}", status_code=204)
-async def delete_canned(reply_id: int, admin: AdminDep, services: ServicesDep) -> Response:
+async def delete_canned(reply_id: IdPath, admin: AdminDep, services: ServicesDep) -> Response:
     await run_in_threadpool(services.handoff.admin.delete_canned, admin, reply_id)
     return Response(status_code=204)
 
@@ -60,7 +61,7 @@ async def set_capacity(username: str, body: CapacityIn, admin: AdminDep, service
 async def audit(_admin: AdminDep, services: ServicesDep,
                 action: str | None = Query(default=None, max_length=64),
                 actor: str | None = Query(default=None, max_length=128),
-                before_id: int | None = Query(default=None, ge=1),
+                before_id: int | None = Query(default=None, ge=1, le=MAX_ID),
                 limit: int = Query(default=100, ge=1, le=500)) -> dict:
     """Staff actions, newest first (`before_id` pages back)."""
     entries = await run_in_threadpool(lambda: services.handoff.admin.audit(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import AgentDep, ServicesDep
+from api.limits import IdPath
 
 router = APIRouter(prefix="/v1/agent", tags=["agent"])
 
@@ -48,31 +49,31 @@ async def canned_replies(_agent: AgentDep, services: ServicesDep) -> dict:
 
 
 @router.get("/sessions/{session_id}")
-async def session(session_id: int, agent: AgentDep, services: ServicesDep) -> dict:
+async def session(session_id: IdPath, agent: AgentDep, services: ServicesDep) -> dict:
     """Transcript, what the bot understood, masked customer context, a stalled flow."""
     return await run_in_threadpool(services.handoff.console.view, agent, session_id)
 
 
 @router.post("/sessions/{session_id}/accept")
-async def accept(session_id: int, agent: AgentDep, services: ServicesDep) -> dict:
+async def accept(session_id: IdPath, agent: AgentDep, services: ServicesDep) -> dict:
     """Take a queued session (409 when taken already or over capacity)."""
     return await run_in_threadpool(services.handoff.desk.accept, agent, session_id)
 
 
 @router.post("/sessions/{session_id}/messages")
-async def send(session_id: int, body: MessageIn, agent: AgentDep, services: ServicesDep) -> dict:
+async def send(session_id: IdPath, body: MessageIn, agent: AgentDep, services: ServicesDep) -> dict:
     """Write to the customer (403 unless you own the session)."""
     return await run_in_threadpool(services.handoff.desk.send, agent, session_id, body.text)
 
 
 @router.post("/sessions/{session_id}/transfer")
-async def transfer(session_id: int, body: TransferIn, agent: AgentDep, services: ServicesDep) -> dict:
+async def transfer(session_id: IdPath, body: TransferIn, agent: AgentDep, services: ServicesDep) -> dict:
     """Hand the session to another agent with free capacity."""
     return await run_in_threadpool(services.handoff.desk.transfer, agent, session_id, body.to)
 
 
 @router.post("/sessions/{session_id}/slots")
-async def set_slots(session_id: int, body: SlotsIn, agent: AgentDep, services: ServicesDep) -> dict:
+async def set_slots(session_id: IdPath, body: SlotsIn, agent: AgentDep, services: ServicesDep) -> dict:
     """Correct a stalled flow's details (422 when the flow would refuse them); the customer
     re-confirms the full read-back after release before any code is sent."""
     return await run_in_threadpool(services.handoff.desk.set_slots, agent, session_id, body.slots,
@@ -80,12 +81,12 @@ async def set_slots(session_id: int, body: SlotsIn, agent: AgentDep, services: S
 
 
 @router.post("/sessions/{session_id}/release")
-async def release(session_id: int, agent: AgentDep, services: ServicesDep) -> dict:
+async def release(session_id: IdPath, agent: AgentDep, services: ServicesDep) -> dict:
     """Back to the bot, dialogue state intact."""
     return await run_in_threadpool(services.handoff.desk.release, agent, session_id)
 
 
 @router.post("/sessions/{session_id}/close")
-async def close(session_id: int, agent: AgentDep, services: ServicesDep) -> dict:
+async def close(session_id: IdPath, agent: AgentDep, services: ServicesDep) -> dict:
     """End the service; the customer is asked for a 1–5 rating."""
     return await run_in_threadpool(services.handoff.desk.close, agent, session_id)

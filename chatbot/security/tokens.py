@@ -32,6 +32,17 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+MAX_ID = 2 ** 63 - 1  # staff ids are signed 64-bit database integers
+
+
+def _is_id(value) -> bool:
+    return type(value) is int and 1 <= value <= MAX_ID
+
+
+def _is_number(value) -> bool:
+    return type(value) in (int, float) and value == value  # not NaN
+
+
 def issue(secret_key: str, staff_id: int, role: str, now: datetime, ttl: timedelta) -> tuple[str, datetime]:
     """A token for one staff member and the moment it expires."""
     expires = now + ttl
@@ -52,8 +63,9 @@ def verify(secret_key: str, token: str, now: datetime) -> dict:
         claims = json.loads(_unb64(signed[len(PREFIX):])) if valid else None
     except (ValueError, UnicodeDecodeError):
         valid, claims = False, None
-    if not valid or not isinstance(claims, dict) or not isinstance(claims.get("sub"), int):
+    if not valid or not isinstance(claims, dict) or not _is_id(claims.get("sub")) \
+            or not _is_number(claims.get("exp")):
         raise Unauthorized("登录令牌无效，请重新登录", "invalid_token")
-    if now.timestamp() >= claims.get("exp", 0):
+    if now.timestamp() >= claims["exp"]:
         raise Unauthorized("登录已过期，请重新登录", "token_expired")
     return claims
