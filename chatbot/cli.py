@@ -78,7 +78,16 @@ def serve(
     # a few seconds on shutdown instead of waiting for every browser to go away.
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 loop="uvloop", http="httptools", log_level=settings.log_level.lower(),
-                timeout_graceful_shutdown=5)
+                timeout_graceful_shutdown=5, **proxy_options(settings.trusted_proxies))
+
+
+def proxy_options(trusted_proxies: str) -> dict:
+    """uvicorn's proxy settings: X-Forwarded-* only from `CHATBOT_TRUSTED_PROXIES` (uvicorn by
+    default believes them from loopback, so anything on the host could pick its address)."""
+    proxies = [p.strip() for p in (trusted_proxies or "").split(",") if p.strip()]
+    if not proxies:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(proxies)}
 
 
 @app.command()

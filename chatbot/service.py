@@ -67,7 +67,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
     )
     outbound = OutboundRegistry()
     handoff = build_handoff(settings, database, clock, outbound, events, parser)
-    auth = StaffAuth(database, settings.secret_key, clock, timedelta(minutes=settings.staff_token_minutes))
+    auth = StaffAuth(database, settings.secret_key, clock, timedelta(minutes=settings.staff_token_minutes),
+                     sandbox=settings.is_sandbox)  # demo logins only in the sandbox
     return Services(settings, database, parser, engine, clock, outbound, handoff, auth, knowledge, sms)
 
 

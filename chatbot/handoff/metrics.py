@@ -60,8 +60,9 @@ def ratings(tickets: list[Handoff], names: dict[int, tuple[str, str]]) -> dict:
     for t in tickets:
         if t.rating is not None and t.agent_id in names:
             per_agent[names[t.agent_id][0]].append(t.rating)
+    ids = {username: staff_id for staff_id, (username, _) in names.items()}
     return {username: {"display_name": next(d for u, d in names.values() if u == username),
-                       "count": len(values), "average": round(statistics.fmean(values), 2),
+                       "staff_id": ids[username], "count": len(values), "average": round(statistics.fmean(values), 2),
                        "distribution": {str(r): values.count(r) for r in range(1, 6)}}
             for username, values in sorted(per_agent.items())}
 

@@ -1,6 +1,8 @@
 """Render a handoff metrics snapshot in the Prometheus text exposition format (0.0.4).
 
 Everything is a gauge over the snapshot's window (a sliding window is not a counter).
+`/metrics` is not authenticated, so agents are labelled by staff id, never by username or
+name (the admin API's metrics, behind a login, name them).
 """
 from __future__ import annotations
 
@@ -52,8 +54,8 @@ def render(snapshot: dict) -> str:
               [({"window": window}, res["rate"])])
     ratings = snapshot["ratings"]
     out.gauge("chatbot_handoff_rating_average", "Average customer rating (1-5) per agent.",
-              [({"agent": a, "window": window}, r["average"]) for a, r in ratings.items()])
+              [({"agent_id": r["staff_id"], "window": window}, r["average"]) for r in ratings.values()])
     out.gauge("chatbot_handoff_ratings", "Number of customer ratings per agent and score.",
-              [({"agent": a, "rating": score, "window": window}, n)
-               for a, r in ratings.items() for score, n in r["distribution"].items()])
+              [({"agent_id": r["staff_id"], "rating": score, "window": window}, n)
+               for r in ratings.values() for score, n in r["distribution"].items()])
     return out.text()

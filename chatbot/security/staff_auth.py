@@ -1,9 +1,15 @@
 """Staff login and token checks: argon2 passwords, expiring tokens, roles, rate limits.
 
-Failed logins are counted in the database (so every worker sees them): five failures for
-one username, or twenty from one address, within 15 minutes lock further attempts until
-the window has passed; the lock applies even to the right password. Every attempt is in
-the audit log.
+Failed logins are counted in the database (so every worker sees them). The lock is per
+account *and* address, so nobody can lock an agent out by guessing their password from
+elsewhere: after five failures of one username from one address, that pair waits one
+minute, and each further failure doubles the wait (up to an hour); a success forgets the
+pair's failures, a day without one too. Besides, twenty failures from one address within
+15 minutes (any usernames) lock that address until the window has passed. Locks apply even
+to the right password. Every attempt is in the audit log.
+
+Demo logins of the sandbox (`StaffUser.sandbox`, e.g. `admin/admin-sandbox`) are refused,
+at login and for tokens they already hold, unless the service runs in the sandbox.
 """
 from __future__ import annotations
 
@@ -21,8 +27,11 @@ from chatbot.storage.db import Database
 from chatbot.storage.models import StaffUser
 
 ROLES = ("agent", "analyst", "admin")
-WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_USER = 5
+WINDOW = timedelta(minutes=15)  # failures from one address are counted over this window
+PAIR_WINDOW = timedelta(hours=24)  # failures of one username from one address: this long
+MAX_FAILURES_PER_PAIR = 5
+FIRST_LOCK = timedelta(minutes=1)  # doubled by every failure after the fifth
+MAX_LOCK = timedelta(hours=1)
 MAX_FAILURES_PER_ADDRESS = 20
 
 
@@ -57,11 +66,13 @@ def _staff(row: StaffUser) -> Staff:
 
 
 class StaffAuth:
-    def __init__(self, database: Database, secret_key: str, clock: Clock, token_ttl: timedelta) -> None:
+    def __init__(self, database: Database, secret_key: str, clock: Clock, token_ttl: timedelta,
+                 *, sandbox: bool = False) -> None:
         self.db = database
         self.secret_key = secret_key
         self.clock = clock
         self.token_ttl = token_ttl
+        self.sandbox = sandbox  # demo logins work only in the sandbox
 
     def login(self, username: str, password: str, client_ip: str) -> Login:
         """Check the password and issue a token; RateLimited / Unauthorized otherwise."""
@@ -71,7 +82,7 @@ class StaffAuth:
             row = staff_store.by_username(db, username)
         # Hashing outside the write transaction: argon2 is slow on purpose.
         ok = verify_password(row.password_hash if row else _dummy_hash(), password)
-        ok = ok and row is not None and row.active and row.role in ROLES
+        ok = ok and row is not None and row.active and row.role in ROLES and self._allowed(row)
         with self.db.write() as db:
             staff_store.record_login(db, username, client_ip, ok, now)
             action = "auth.login" if ok else "auth.login_failed"
@@ -88,9 +99,12 @@ class StaffAuth:
         claims = tokens.verify(self.secret_key, token, self.clock.now())
         with self.db.read() as db:
             row = staff_store.by_id(db, claims["sub"])
-        if row is None or not row.active:
+        if row is None or not row.active or not self._allowed(row):
             raise Unauthorized("账号不存在或已停用", "inactive_account")
         return _staff(row)
+
+    def _allowed(self, row: StaffUser) -> bool:
+        return self.sandbox or not row.sandbox
 
     @staticmethod
     def require(staff: Staff, *roles: str) -> Staff:
@@ -99,15 +113,27 @@ class StaffAuth:
         return staff
 
     def _refuse_if_locked(self, username: str, client_ip: str, now: datetime) -> None:
-        since = now - WINDOW
         with self.db.read() as db:
-            by_user = staff_store.failures_since(db, since, username=username)
-            by_address = staff_store.failures_since(db, since, client_ip=client_ip)
-            oldest = staff_store.oldest_failure_since(db, since, username) if by_user else None
-        if by_user < MAX_FAILURES_PER_USER and by_address < MAX_FAILURES_PER_ADDRESS:
+            pair, latest = staff_store.pair_failures(db, now - PAIR_WINDOW, username, client_ip)
+            by_address = staff_store.failures_since(db, now - WINDOW, client_ip=client_ip)
+            oldest = staff_store.oldest_failure_from(db, now - WINDOW, client_ip) \
+                if by_address >= MAX_FAILURES_PER_ADDRESS else None
+        until = []
+        if pair >= MAX_FAILURES_PER_PAIR and latest is not None:
+            until.append(latest + lock_after(pair))
+        if oldest is not None:
+            until.append(oldest + WINDOW)
+        retry = math.ceil((max(until) - now).total_seconds()) if until else 0
+        if retry <= 0:
             return
-        retry = math.ceil((oldest + WINDOW - now).total_seconds()) if oldest else int(WINDOW.total_seconds())
         with self.db.write() as db:
             staff_store.audit(db, username[:128], "auth.login_locked", None, {"ip": client_ip}, now)
         minutes = max(1, (retry + 59) // 60)
         raise RateLimited(f"登录失败次数过多，请 {minutes} 分钟后再试", retry)
+
+
+def lock_after(failures: int) -> timedelta:
+    """How long a username + address pair waits after this many failures (backoff)."""
+    if failures < MAX_FAILURES_PER_PAIR:
+        return timedelta(0)
+    return min(MAX_LOCK, FIRST_LOCK * 2 ** min(failures - MAX_FAILURES_PER_PAIR, 16))

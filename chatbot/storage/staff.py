@@ -42,9 +42,21 @@ def failures_since(db: Session, since: datetime, *, username: str | None = None,
     return int(db.scalar(query) or 0)
 
 
-def oldest_failure_since(db: Session, since: datetime, username: str) -> datetime | None:
+def pair_failures(db: Session, since: datetime, username: str, client_ip: str) -> tuple[int, datetime | None]:
+    """Failures of one username from one address after `since` and after the pair's last
+    success, with the time of the latest one."""
+    pair = (LoginAttempt.username == username[:64], LoginAttempt.client_ip == client_ip[:64])
+    success = db.scalar(select(func.max(LoginAttempt.created_at)).where(LoginAttempt.succeeded.is_(True), *pair))
+    if success is not None and success > since:
+        since = success
+    count, latest = db.execute(select(func.count(), func.max(LoginAttempt.created_at)).where(
+        LoginAttempt.succeeded.is_(False), LoginAttempt.created_at > since, *pair)).one()
+    return int(count or 0), latest
+
+
+def oldest_failure_from(db: Session, since: datetime, client_ip: str) -> datetime | None:
     return db.scalar(select(func.min(LoginAttempt.created_at)).where(
-        LoginAttempt.succeeded.is_(False), LoginAttempt.created_at > since, LoginAttempt.username == username))
+        LoginAttempt.succeeded.is_(False), LoginAttempt.created_at > since, LoginAttempt.client_ip == client_ip))
 
 
 # --- audit log ------------------------------------------------------------------------------

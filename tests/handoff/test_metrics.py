@@ -44,9 +44,12 @@ def test_recently_closed_tickets_are_pending_resolution(engine, desk, staff, clo
 def test_prometheus_text(engine, desk, staff, clock, database):
     _serve(engine, desk, clock, staff("agent1"), "u1", wait_s=30, respond_s=10, handle_s=100, rating=5)
     engine.handle("web", "u9", "转人工")
-    text = prometheus.render(HandoffMetrics(database, clock).snapshot())
+    snapshot = HandoffMetrics(database, clock).snapshot()
+    text = prometheus.render(snapshot)
+    agent_id = snapshot["ratings"]["agent1"]["staff_id"]
     assert "# TYPE chatbot_handoff_queue_length gauge\nchatbot_handoff_queue_length 1\n" in text
     assert 'chatbot_handoff_wait_seconds{stat="avg",window="24h"} 30' in text
-    assert 'chatbot_handoff_rating_average{agent="agent1",window="24h"} 5' in text
-    assert 'chatbot_handoff_ratings{agent="agent1",rating="5",window="24h"} 1' in text
+    assert f'chatbot_handoff_rating_average{{agent_id="{agent_id}",window="24h"}} 5' in text
+    assert f'chatbot_handoff_ratings{{agent_id="{agent_id}",rating="5",window="24h"}} 1' in text
+    assert "agent1" not in text  # /metrics is unauthenticated: no staff usernames
     assert text.endswith("\n")
