@@ -62,7 +62,7 @@
     const typed = ["slot-name", "slot-value"].map((id) => document.getElementById(id)).map((e) => e && e.value);
     const node = clear("ctx-flow");
     if (!stalled) return none(node, "没有进行中的业务流程");
-    const slots = Object.entries(stalled.slots || {}).map(([k, v]) => k + "=" + v).join("，");
+    const slots = Object.entries(stalled.slots || {}).map(([k, v]) => k + "=" + slotText(v)).join("，");
     kv(node, [["业务", label("flow", stalled.active_flow)], ["当前步骤", stalled.step],
               ["失败步骤", stalled.failed_step], ["已填槽位", slots],
               ["缺少槽位", (stalled.missing_slots || []).join("，")]]);
@@ -76,23 +76,31 @@
     if (typed[1]) document.getElementById("slot-value").value = typed[1];
   }
 
+  // A payee is {name, account_no (masked), in_book}: show its words, not [object Object].
+  function slotText(value) {
+    if (value && typeof value === "object") {
+      return Object.values(value).filter((v) => typeof v === "string" && v).join(" ");
+    }
+    return String(value);
+  }
+
   function slotForm(stalled, onSetSlot) {
     const form = el("form", "slot-form");
     form.id = "slot-form";
     const name = el("input");
     name.id = "slot-name";
-    name.placeholder = "槽位名";
+    name.placeholder = "槽位名，如 amount";
     name.value = (stalled.missing_slots || [])[0] || "";
     const value = el("input");
     value.id = "slot-value";
-    value.placeholder = "值";
-    const button = el("button", "", "标记完成");
+    value.placeholder = "按客户原话填写，如 2000";
+    const button = el("button", "", "修改");
     button.type = "submit";
     form.append(name, value, button);
-    form.appendChild(el("p", "muted", "填写客服已核实/完成的内容；转回机器人后流程从这一步继续。"));
+    form.appendChild(el("p", "muted", "修改会按客户输入同样校验；转回机器人后，客户需重新核对全部信息并确认。"));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      if (name.value.trim()) onSetSlot(name.value.trim(), value.value.trim() || true);
+      if (name.value.trim() && value.value.trim()) onSetSlot(name.value.trim(), value.value.trim());
     });
     return form;
   }

@@ -169,7 +169,7 @@
 
   async function setSlot(name, value) {
     const done = await act("/slots", { slots: { [name]: value }, resolve_failed_step: true },
-      "已标记，转回机器人后从该步继续");
+      "已修改：转回机器人后，客户将重新核对并确认");
     if (!done) return;
     for (const id of ["slot-name", "slot-value"]) if ($(id)) $(id).value = "";
     window.DeskContext.render(state.view, setSlot);  // fresh form: the next missing slot

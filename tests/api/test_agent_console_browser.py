@@ -1,11 +1,13 @@
 """A whole handoff in real Chromium: the customer's page and the agent console side by side.
 
-request -> queue -> accept -> messages both ways -> release -> request again -> close -> rating.
+request -> queue -> accept -> messages both ways -> release -> bind and confirm a transfer ->
+request again -> the agent changes the amount -> release: the customer reads it back anew ->
+request again -> close -> rating.
 Screenshots land in test-artifacts/ (agent_console*.png, web_chat_*.png).
 """
-from sqlalchemy import select
+import re
 
-from chatbot.storage.models import ChannelBinding, ChatSession, Customer
+import httpx
 
 WAIT_MS = 20000  # generous: a loaded 2-core CI machine, and waits end as soon as the page is ready
 
@@ -37,14 +39,22 @@ def _accept_first(console):
     console.wait_for_selector("#composer:not([hidden])", timeout=WAIT_MS)
 
 
-def _bind_and_stall(database, user_id):
-    """The customer turns out to be 张伟, stuck at the code step of a transfer."""
-    with database.write() as db:
-        customer = db.scalars(select(Customer).where(Customer.name == "张伟")).one()
-        db.add(ChannelBinding(channel="web", user_id=user_id, customer_id=customer.id, bound_at=customer.created_at))
-        session = db.scalars(select(ChatSession).where(ChatSession.user_id == user_id)).one()
-        session.state = {"active_flow": "transfer.create", "step": "otp", "failed_step": "otp",
-                         "missing_slots": ["otp"], "slots": {"payee": "李娜", "amount": "2500.00"}}
+def _sandbox_code(base, phone):
+    messages = httpx.get(f"{base}/v1/sandbox/sms", params={"phone": phone}, timeout=10).json()["messages"]
+    return re.search(r"\d{6}", messages[0]["text"]).group(0)
+
+
+def _bind_and_confirm_a_transfer(page, base):
+    """The customer binds as 张伟 in the page and confirms 100.00 to 李娜: a code is sent."""
+    for text, expect in (("绑定账户", "姓名"), ("张伟", "身份证"), ("110105199003071239", "验证码")):
+        _customer_says(page, text)
+        _last_bubble_contains(page, ".msg--bot .msg__bubble", expect)
+    _customer_says(page, _sandbox_code(base, "13800138000"))
+    _last_bubble_contains(page, ".msg--bot .msg__bubble", "绑定成功")
+    _customer_says(page, "给李娜转100")
+    _last_bubble_contains(page, ".msg--bot .msg__bubble", "壹佰元整")
+    _customer_says(page, "确认")
+    _last_bubble_contains(page, ".msg--bot .msg__bubble", "验证码已发送至 138****8000")
 
 
 def test_a_whole_handoff_in_two_browsers(live_server, browser, services, artifacts):
@@ -79,18 +89,30 @@ def test_a_whole_handoff_in_two_browsers(live_server, browser, services, artifac
     _last_bubble_contains(customer, ".msg--bot .msg__bubble", "转回智能助手")
     customer.wait_for_function("document.getElementById('status').innerText === '在线'", timeout=WAIT_MS)
 
+    _bind_and_confirm_a_transfer(customer, live_server)
     _customer_says(customer, "我还是要人工")
     customer.wait_for_selector("#banner:not([hidden])", timeout=WAIT_MS)
     customer.screenshot(path=str(artifacts / "web_chat_queued.png"))
-    _bind_and_stall(services.database, customer.evaluate("JSON.parse(localStorage.getItem('chatbot.identity')).userId"))
     _accept_first(console)
     console.wait_for_selector("#slot-form", timeout=WAIT_MS)
     assert "138****8000" in console.locator("#ctx-customer").inner_text()
-    console.fill("#slot-value", "客服电话核实")
+    assert "**** 8888" in console.locator("#ctx-flow").inner_text()  # the payee, masked
+    # A bad value is refused and changes nothing; a good one needs the customer's new read-back.
+    console.fill("#slot-name", "amount")
+    console.fill("#slot-value", "-100")
     console.click("#slot-form button")
-    _last_bubble_contains(console, "#notice", "转回机器人后从该步继续")
-    console.wait_for_function("!document.getElementById('ctx-flow').innerText.includes('一步停住了')", timeout=WAIT_MS)
+    console.wait_for_selector("#notice.notice--error", timeout=WAIT_MS)
+    assert "-100" in console.locator("#notice").inner_text()
+    console.fill("#slot-name", "amount")
+    console.fill("#slot-value", "200")
+    console.click("#slot-form button")
+    _last_bubble_contains(console, "#notice", "重新核对")
     console.screenshot(path=str(artifacts / "agent_console_context.png"))
+    console.click("#release")
+    _last_bubble_contains(customer, ".msg--bot .msg__bubble", "贰佰元整")
+    assert "100.00" not in customer.locator(".msg--bot .msg__bubble").last.inner_text()
+    _customer_says(customer, "人工")
+    _accept_first(console)
     console.click("#close")
     customer.wait_for_selector(".msg--rating .rating__star", timeout=WAIT_MS)
     customer.screenshot(path=str(artifacts / "web_chat_rating_prompt.png"))
