@@ -16,19 +16,22 @@ The engine knows nothing about HTTP, XML or terminals.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import re
 import time
 from datetime import timedelta
 
 from chatbot.clock import Clock, SystemClock, bank_today
 from chatbot.dialogue.turn import Policy, PolicyResult, TurnContext
 from chatbot.dialogue.state import DialogueState
-from chatbot.errors import InvalidInput
+from chatbot.errors import Conflict, InvalidInput, Unauthorized
 from chatbot.handoff import intake
 from chatbot.handoff.events import Event, EventBus, LocalBus
 from chatbot.messages import CHANNELS, InboundMessage, Reply, ReplyItem, SessionState
 from chatbot.nlu.parser import Parser, ParseResult
-from chatbot.security.masking import mask_text, mask_value
+from chatbot.security.masking import mask_customer_text, mask_entities, mask_text, mask_value
 from chatbot.storage import conversations
 from chatbot.storage.db import Database
 from chatbot.storage.locks import KeyedLocks, lock_conversation_in_transaction
@@ -38,6 +41,11 @@ log = logging.getLogger(__name__)
 
 MAX_USER_ID_LENGTH = 128
 MAX_MESSAGE_ID_LENGTH = 128
+BINDING_LAPSED = "为保障账户安全，您较长时间未操作，账户绑定已失效；办理账户业务前需重新验证身份。"
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+# Control characters, zero-width and other format characters, every kind of space.
+_INVISIBLE_OR_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff\s]")
+_VISIBLE = re.compile(r"[^\s\u00ad\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff\x00-\x1f\x7f-\x9f]")
 
 
 class Engine:
@@ -53,6 +61,8 @@ class Engine:
         max_text_length: int = 500,
         session_idle: timedelta = timedelta(minutes=30),
         events: EventBus | None = None,
+        digest_key: bytes = b"",
+        web_binding_idle: timedelta | None = None,
     ) -> None:
         self.db = database
         self.parser = parser
@@ -61,21 +71,31 @@ class Engine:
         self.max_text_length = max_text_length
         self.session_idle = session_idle
         self.events = events or LocalBus()
+        self.digest_key = digest_key  # keys the digest that tells a retry from a reused id
+        # Web bindings lapse when unused this long; WeChat's OpenID is WeChat's to vouch for.
+        self.binding_idle = {"web": web_binding_idle} if web_binding_idle else {}
         self._locks = KeyedLocks()
 
     def handle(self, channel: str, user_id: str, text: str, message_id: str | None = None,
-               address: str | None = None) -> Reply:
-        """Process one message and return the bot's replies (or the stored ones for a retry)."""
+               address: str | None = None, *, claim_identity: bool = False) -> Reply:
+        """Process one message and return the bot's replies (or the stored ones for a retry).
+
+        `claim_identity` (web users without a token): the user id must be unseen, and is
+        taken in the same transaction as the turn; a seen one raises Unauthorized.
+        """
         message = self.validate(InboundMessage(channel, user_id, text, message_id, address))
         started = time.perf_counter()
         parse = self.parser.parse(message.text.strip(), bank_today(self.clock))
         with self._locks.hold(f"{channel}\x00{user_id}"):
             with self.db.write() as db:
                 lock_conversation_in_transaction(db, channel, user_id)
+                if claim_identity and not conversations.claim_identity(db, user_id, self.clock.now()):
+                    raise Unauthorized("该用户标识已在使用，请携带其用户令牌（Authorization: Bearer）",
+                                       "missing_user_token")
                 if message_id is not None:
                     earlier = conversations.find_turn(db, channel, user_id, message_id)
                     if earlier is not None:
-                        return _replay(earlier)
+                        return self._replay(earlier, message)
                 reply, events = self._run_turn(db, message, parse, started)
             # Committed: consoles and pages may now read what the events announce. Still
             # inside the conversation's mutex, so one conversation's events leave in order.
@@ -86,24 +106,33 @@ class Engine:
         """Refuse input no channel should send; raises InvalidInput with a clear code."""
         if message.channel not in CHANNELS:
             raise InvalidInput(f"未知渠道：{message.channel}", "invalid_channel")
-        if not message.user_id or len(message.user_id) > MAX_USER_ID_LENGTH:
-            raise InvalidInput(f"user_id 须为 1–{MAX_USER_ID_LENGTH} 个字符", "invalid_user_id")
-        if message.message_id is not None and not 0 < len(message.message_id) <= MAX_MESSAGE_ID_LENGTH:
-            raise InvalidInput(f"message_id 须为 1–{MAX_MESSAGE_ID_LENGTH} 个字符", "invalid_message_id")
-        if not message.text or not message.text.strip():
+        if not _is_identifier(message.user_id, MAX_USER_ID_LENGTH):
+            raise InvalidInput(f"user_id 须为 1–{MAX_USER_ID_LENGTH} 个可见字符", "invalid_user_id")
+        if message.message_id is not None and not _is_identifier(message.message_id, MAX_MESSAGE_ID_LENGTH):
+            raise InvalidInput(f"message_id 须为 1–{MAX_MESSAGE_ID_LENGTH} 个可见字符", "invalid_message_id")
+        if not message.text or not message.text.strip() or not _VISIBLE.search(message.text):
             raise InvalidInput("消息内容不能为空", "empty_text")
         if len(message.text) > self.max_text_length:
             raise InvalidInput(f"消息过长，请控制在 {self.max_text_length} 字以内", "text_too_long")
+        if _UNSTORABLE.search(message.text):
+            # NUL cannot be stored by PostgreSQL; a lone surrogate is not text at all.
+            raise InvalidInput("消息包含无法识别的字符，请重新输入", "invalid_characters")
         return message
 
     def _run_turn(self, db, message: InboundMessage, parse: ParseResult,
                   started: float) -> tuple[Reply, list[Event]]:
         now = self.clock.now()
         session = conversations.open_session(db, message.channel, message.user_id, now, self.session_idle)
-        said = conversations.add_message(db, session, "user", mask_text(message.text), now)
+        said = conversations.add_message(db, session, "user", mask_customer_text(message.text, parse), now)
         # Bindings change inside a conversation (bind / unbind), so read them every turn.
-        session.customer_id = conversations.bound_customer_id(db, message.channel, message.user_id)
+        session.customer_id, lapsed = conversations.active_binding(
+            db, message.channel, message.user_id, now, self.binding_idle.get(message.channel))
+        if lapsed:
+            session.state = {}  # a flow on the customer's money cannot go on unbound
         result, events = self._route(db, session, said, parse, message, now)
+        if lapsed:
+            result.replies = [BINDING_LAPSED, *result.replies]
+            result.steps = [{"action": "binding_lapsed"}, *result.steps]
         replies = [mask_text(text) for text in result.replies]
         for text in replies:
             conversations.add_message(db, session, "bot", text, now)
@@ -145,16 +174,29 @@ class Engine:
                   result: PolicyResult, replies: list[str], state: SessionState, started: float) -> TurnLog:
         return TurnLog(
             session_id=session.id, channel=message.channel, user_id=message.user_id,
-            message_id=message.message_id, text=mask_text(message.text),
+            message_id=message.message_id, text_digest=self._digest(message),
+            text=mask_customer_text(message.text, parse),
             intent=parse.intent.name, confidence=parse.intent.confidence,
-            entities=mask_value([e.to_dict() for e in parse.entities]),
+            entities=mask_entities([e.to_dict() for e in parse.entities]),
             outcome=result.outcome, steps=mask_value(result.steps), replies=replies,
             state=state.to_dict(), latency_ms=(time.perf_counter() - started) * 1000,
             created_at=self.clock.now(),
         )
 
 
-def _replay(turn: TurnLog) -> Reply:
-    state = SessionState(**turn.state)
-    items = tuple(ReplyItem(text) for text in turn.replies)
-    return Reply(turn.session_id, items, state, replayed=True)
+    def _digest(self, message: InboundMessage) -> str:
+        return hmac.new(self.digest_key, message.text.encode(), hashlib.sha256).hexdigest()
+
+    def _replay(self, turn: TurnLog, message: InboundMessage) -> Reply:
+        """The stored answer of a retried message; a reused id with other text is refused."""
+        if turn.text_digest is not None and not hmac.compare_digest(turn.text_digest, self._digest(message)):
+            raise Conflict("message_id 已用于另一条消息，请为新消息生成新的 message_id", "message_id_reused")
+        state = SessionState(**turn.state)
+        items = tuple(ReplyItem(text) for text in turn.replies)
+        return Reply(turn.session_id, items, state, replayed=True)
+
+
+def _is_identifier(value: str | None, max_length: int) -> bool:
+    """1..max_length characters, something visible, no control or invisible characters."""
+    return bool(value) and len(value) <= max_length and not _INVISIBLE_OR_CONTROL.search(value) \
+        and not _UNSTORABLE.search(value) and bool(_VISIBLE.search(value))

@@ -14,6 +14,7 @@ from chatbot.handoff.wiring import HandoffServices, build_handoff, make_bus
 from chatbot.nlu.intents import IntentClassifier
 from chatbot.nlu.model_store import PromotedModel
 from chatbot.nlu.parser import Parser
+from chatbot.security.keys import derive_key
 from chatbot.security.rate_limit import make_rate_limiter
 from chatbot.security.staff_auth import StaffAuth
 from chatbot.settings import Settings
@@ -64,6 +65,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
         database, parser, policy, clock=clock,
         max_text_length=settings.max_text_length,
         session_idle=timedelta(minutes=settings.session_idle_minutes), events=events,
+        digest_key=derive_key(settings.secret_key, "turn-digest"),
+        web_binding_idle=timedelta(minutes=settings.web_binding_idle_minutes),
     )
     outbound = OutboundRegistry()
     handoff = build_handoff(settings, database, clock, outbound, events, parser)

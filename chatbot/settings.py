@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # Limits of the chat surface; not part of the public contract but tunable.
     max_text_length: int = 500
     session_idle_minutes: int = 30
+    # A web customer's binding lapses after this long without a message; binding again
+    # needs a fresh SMS code (docs/security.md).
+    web_binding_idle_minutes: int = Field(default=15, ge=1, le=24 * 60)
     log_level: str = "INFO"
     # Mounts POST /bench/echo, the bare-framework baseline of bench/chat_roundtrip.py.
     bench_echo: bool = False

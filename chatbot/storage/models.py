@@ -198,6 +198,8 @@ class TurnLog(Base):
     channel: Mapped[str] = mapped_column(String(16))
     user_id: Mapped[str] = mapped_column(String(128))
     message_id: Mapped[str | None] = mapped_column(String(128))
+    # Keyed digest of the raw text: a reused message id with other text is refused (409).
+    text_digest: Mapped[str | None] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     intent: Mapped[str | None] = mapped_column(String(64), index=True)
     confidence: Mapped[float | None]

@@ -57,6 +57,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table('one_time_codes', schema=None) as batch_op:
         batch_op.add_column(sa.Column('operation', sa.String(length=64), nullable=True))
+    with op.batch_alter_table('turn_log', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('text_digest', sa.String(length=64), nullable=True))
     with op.batch_alter_table('staff_users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sandbox', sa.Boolean(), server_default=sa.false(), nullable=False))
 
@@ -77,6 +79,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('staff_users', schema=None) as batch_op:
         batch_op.drop_column('sandbox')
+    with op.batch_alter_table('turn_log', schema=None) as batch_op:
+        batch_op.drop_column('text_digest')
     with op.batch_alter_table('one_time_codes', schema=None) as batch_op:
         batch_op.drop_column('operation')
     with op.batch_alter_table('channel_bindings', schema=None) as batch_op:
