@@ -112,3 +112,23 @@ def test_codes_and_passwords_are_not_kept_and_the_customer_is_warned(client, ser
     for turn in _turns(services, user):
         assert "123456" not in repr(turn.__dict__) and "189949" not in repr(turn.__dict__)
         assert all(e["value"] == "******" for e in turn.entities if e["entity"] == "otp")
+
+
+def test_agent_console_and_live_events_show_masked_numbers(client, services):
+    """What a queued customer types reaches the console and the agents' event stream masked."""
+    seen = []
+    subscription = services.engine.events.subscribe(["agents"], seen.append)
+    try:
+        client.post("/v1/chat", json={"user_id": "mask-agent", "text": "转人工"})
+        typed = f"我的卡号{_split(CARD, chr(0x2060))}，手机{_split(PHONE, '.')}，验证码189949"
+        assert client.post("/v1/chat", json={"user_id": "mask-agent", "text": typed}).status_code == 200
+    finally:
+        subscription.close()
+    login = client.post("/v1/auth/login", json={"username": "agent1", "password": "agent1-sandbox"}).json()
+    headers = {"Authorization": f"Bearer {login['token']}"}
+    queue = client.get("/v1/agent/queue", headers=headers).json()
+    view = client.get(f"/v1/agent/sessions/{queue['queue'][0]['session_id']}", headers=headers).json()
+    shown = repr(view) + repr(queue) + repr([e.data for e in seen])
+    assert f"我的卡号{MASKED[CARD]}，手机{MASKED[PHONE]}，验证码******" in repr(view)
+    for secret in ("189949", "8000", "0019"):
+        assert secret not in shown.replace(MASKED[PHONE], "").replace("**** 1234", "")
