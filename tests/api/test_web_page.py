@@ -54,3 +54,23 @@ def test_over_long_text_shows_an_error_and_loses_nothing_else(live_server, brows
     page.wait_for_selector(".msg--error")
     assert "500" in page.locator(".msg--error").inner_text()
     assert page.locator(".msg--user").count() == 0
+
+
+def test_the_pages_work_under_their_content_security_policy(live_server, browser):
+    """With the policy enforced (not bypassed), the chat page and the console load their
+    scripts and styles and the page chats; nothing is refused by the policy."""
+    violations = []
+    page = browser.new_page(bypass_csp=False)
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(live_server + "/")
+    page.wait_for_selector(".msg--bot")
+    page.fill("#input", "你好")
+    page.press("#input", "Enter")
+    page.wait_for_selector(".msg--user:not(.msg--pending)")
+    page.locator(".msg--bot").nth(1).wait_for()
+    console = browser.new_page(bypass_csp=False)
+    console.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    console.goto(live_server + "/agent")
+    console.wait_for_selector("#login-username")
+    assert console.evaluate("getComputedStyle(document.body).fontFamily")  # the stylesheet applied
+    assert violations == []
