@@ -9,7 +9,6 @@ another key or label, or is not a sealed value at all.
 """
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import hmac
@@ -19,6 +18,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from chatbot.errors import ChatbotError
+from chatbot.security import b64url
 
 PREFIX = "v1."
 _NONCE_BYTES = 12
@@ -37,7 +37,7 @@ def _key(secret_key: str, label: str) -> bytes:
 def seal(secret_key: str, label: str, text: str) -> str:
     nonce = os.urandom(_NONCE_BYTES)
     sealed = AESGCM(_key(secret_key, label)).encrypt(nonce, text.encode(), label.encode())
-    return PREFIX + base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode("ascii")
+    return PREFIX + b64url.encode(nonce + sealed)
 
 
 def unseal(secret_key: str, label: str, value: str) -> str:
@@ -45,7 +45,7 @@ def unseal(secret_key: str, label: str, value: str) -> str:
         raise SealBroken("数据无法解密", "seal_broken")
     body = value[len(PREFIX):]
     try:
-        raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        raw = b64url.decode(body)
         opened = AESGCM(_key(secret_key, label)).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], label.encode())
         return opened.decode()
     except (InvalidTag, ValueError, binascii.Error, UnicodeDecodeError):

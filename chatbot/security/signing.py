@@ -12,7 +12,6 @@ nothing internal (no customer id, no filters); the token id lets the server spen
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from chatbot.errors import Forbidden
+from chatbot.security import b64url
 from chatbot.security.sealing import SealBroken, seal, unseal
 
 _KEY_LABEL = b"chatbot.signing.v1"
@@ -44,18 +44,18 @@ def sign(payload: dict, secret_key: str, expires_at: datetime) -> str:
         raise ValueError("expires_at must be timezone-aware")
     body = json.dumps({"p": payload, "exp": int(expires_at.timestamp())},
                       ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
-    encoded = _b64encode(body)
-    return f"{encoded}.{_b64encode(_mac(encoded, secret_key))}"
+    encoded = b64url.encode(body)
+    return f"{encoded}.{b64url.encode(_mac(encoded, secret_key))}"
 
 
 def unsign(token: str, secret_key: str, now: datetime) -> dict:
     """The payload of a genuine, unexpired token; InvalidToken or ExpiredToken otherwise."""
     encoded, _, signature = token.partition(".")
-    expected = _b64encode(_mac(encoded, secret_key))
+    expected = b64url.encode(_mac(encoded, secret_key))
     # Compare the encoded forms (one spelling per signature); look inside only once genuine.
     if not encoded or not hmac.compare_digest(signature.encode(), expected.encode()):
         raise InvalidToken("链接无效或已被篡改", "invalid_token")
-    body = json.loads(_b64decode(encoded))
+    body = json.loads(b64url.decode(encoded))
     if now.timestamp() >= body["exp"]:
         raise ExpiredToken("链接已过期，请重新获取", "token_expired")
     return body["p"]
@@ -95,11 +95,3 @@ def open_token(token: str, secret_key: str, now: datetime, label: str) -> Opened
 def _mac(encoded: str, secret_key: str) -> bytes:
     key = hmac.new(secret_key.encode(), _KEY_LABEL, hashlib.sha256).digest()
     return hmac.new(key, encoded.encode(), hashlib.sha256).digest()
-
-
-def _b64encode(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def _b64decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

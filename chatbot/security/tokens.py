@@ -9,27 +9,19 @@ on each request, so deactivating a user or changing their role takes effect at o
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
 from datetime import datetime, timedelta
 
 from chatbot.errors import Unauthorized
+from chatbot.security import b64url
 
 PREFIX = "s1."
 
 
 def _key(secret_key: str) -> bytes:
     return hmac.new(secret_key.encode(), b"staff-token-v1", hashlib.sha256).digest()
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 MAX_ID = 2 ** 63 - 1  # staff ids are signed 64-bit database integers
@@ -47,9 +39,9 @@ def issue(secret_key: str, staff_id: int, role: str, now: datetime, ttl: timedel
     """A token for one staff member and the moment it expires."""
     expires = now + ttl
     claims = {"sub": staff_id, "role": role, "iat": int(now.timestamp()), "exp": int(expires.timestamp())}
-    signed = PREFIX + _b64(json.dumps(claims, separators=(",", ":")).encode())
+    signed = PREFIX + b64url.encode(json.dumps(claims, separators=(",", ":")).encode())
     signature = hmac.new(_key(secret_key), signed.encode(), hashlib.sha256).digest()
-    return f"{signed}.{_b64(signature)}", expires
+    return f"{signed}.{b64url.encode(signature)}", expires
 
 
 def verify(secret_key: str, token: str, now: datetime) -> dict:
@@ -59,8 +51,8 @@ def verify(secret_key: str, token: str, now: datetime) -> dict:
         raise Unauthorized("登录令牌无效，请重新登录", "invalid_token")
     expected = hmac.new(_key(secret_key), signed.encode(), hashlib.sha256).digest()
     try:
-        valid = hmac.compare_digest(expected, _unb64(signature))
-        claims = json.loads(_unb64(signed[len(PREFIX):])) if valid else None
+        valid = hmac.compare_digest(expected, b64url.decode(signature))
+        claims = json.loads(b64url.decode(signed[len(PREFIX):])) if valid else None
     except (ValueError, UnicodeDecodeError):
         valid, claims = False, None
     if not valid or not isinstance(claims, dict) or not _is_id(claims.get("sub")) \

@@ -12,12 +12,12 @@ without a database read and means nothing to any other signed thing of the servi
 """
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import hmac
 
 from chatbot.errors import Unauthorized
+from chatbot.security import b64url
 
 PREFIX = "w1."
 _KEY_LABEL = b"chatbot.web-identity.v1"
@@ -30,8 +30,8 @@ class WebIdentityError(Unauthorized):
 
 def issue(secret_key: str, user_id: str) -> str:
     """The token of `user_id` (the same id always gets the same token under one secret)."""
-    body = PREFIX + _b64encode(user_id.encode())
-    return f"{body}.{_b64encode(_mac(secret_key, body))}"
+    body = PREFIX + b64url.encode(user_id.encode())
+    return f"{body}.{b64url.encode(_mac(secret_key, body))}"
 
 
 def verify(secret_key: str, token: str | None) -> str:
@@ -41,11 +41,11 @@ def verify(secret_key: str, token: str | None) -> str:
     if len(token) > MAX_TOKEN_LENGTH or not token.startswith(PREFIX):
         raise WebIdentityError("用户令牌无效", "invalid_user_token")
     body, _, signature = token.rpartition(".")
-    expected = _b64encode(_mac(secret_key, body))
+    expected = b64url.encode(_mac(secret_key, body))
     if not body.startswith(PREFIX) or not hmac.compare_digest(signature.encode(), expected.encode()):
         raise WebIdentityError("用户令牌无效", "invalid_user_token")
     try:
-        return _b64decode(body[len(PREFIX):]).decode()
+        return b64url.decode(body[len(PREFIX):]).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise WebIdentityError("用户令牌无效", "invalid_user_token") from None
 
@@ -53,11 +53,3 @@ def verify(secret_key: str, token: str | None) -> str:
 def _mac(secret_key: str, body: str) -> bytes:
     key = hmac.new(secret_key.encode(), _KEY_LABEL, hashlib.sha256).digest()
     return hmac.new(key, body.encode(), hashlib.sha256).digest()
-
-
-def _b64encode(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def _b64decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
