@@ -72,8 +72,6 @@ class Settings(BaseSettings):
     # Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed
     # (comma-separated IPs or networks, `*` for any); empty: none, the peer address counts.
     trusted_proxies: str = ""
-    # Human handoff (docs/handoff.md): sessions an agent serves at once unless an admin
-    # set another number for that agent, and how long a staff login token lives.
     # Where one-time codes go: `sandbox` (the inbox of GET /v1/sandbox/sms; sandbox only) or
     # `webhook` (POST to the bank's SMS service after the turn commits; chatbot/tools/sms_webhook.py).
     # Unset means `sandbox` in the sandbox; outside it `webhook` must be chosen.
@@ -81,6 +79,8 @@ class Settings(BaseSettings):
     sms_webhook_url: str | None = None
     sms_webhook_token: str | None = None
     sms_webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # Human handoff (docs/handoff.md): sessions an agent serves at once unless an admin
+    # set another number for that agent, and how long a staff login token lives.
     agent_capacity: int = Field(default=3, ge=1, le=50)
     staff_token_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60)
 
