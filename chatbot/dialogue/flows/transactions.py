@@ -45,6 +45,7 @@ def query_from(ctx: FlowContext, base: dict | None = None) -> dict:
 
 
 def show_page(ctx: FlowContext, query: dict) -> None:
+    """One page of lines; the totals only on the first page (`更多` continues the list)."""
     kinds, direction = TXN_FILTERS.get(query.get("txn_type"), ((), None))
     page = ctx.bank.transactions(
         ctx.customer_id, start=date.fromisoformat(query["start"]), end=date.fromisoformat(query["end"]),
@@ -55,22 +56,38 @@ def show_page(ctx: FlowContext, query: dict) -> None:
     if page.total_count == 0:
         ctx.say(f"{head}没有符合条件的交易。")
     else:
-        lines = [f"{t.at.astimezone(ctx.now.tzinfo):%m-%d} {_label(t)} {_signed(t.amount)}" for t in page.items]
-        shown = query["offset"] + len(page.items)
-        ctx.say(f"{head}共 {page.total_count} 笔，收入 {format_amount(page.income)}，"
-                f"支出 {format_amount(page.expense)}。\n" + "\n".join(lines) + _footer(shown, page.total_count))
+        cards = {} if query.get("card_tail") else _card_names(ctx)
+        lines = [_line(ctx, t, cards) for t in page.items]
+        first, shown = query["offset"] + 1, query["offset"] + len(page.items)
+        if query["offset"] == 0:
+            summary = (f"{head}共 {page.total_count} 笔，收入 {format_amount(page.income)}，"
+                       f"支出 {format_amount(page.expense)}。")
+        else:
+            summary = f"{head}，第 {first}–{shown} 笔（共 {page.total_count} 笔）："
+        ctx.say(summary + "\n" + "\n".join(lines) + _footer(shown, page.total_count))
     query["offset"] += len(page.items)
     query["total"] = page.total_count
     ctx.step("transactions", start=query["start"], end=query["end"], offset=query["offset"], total=page.total_count)
     ctx.state.context = {"flow": TransactionsFlow.name, "slots": query}
 
 
+def _card_names(ctx: FlowContext) -> dict[str, str]:
+    """{card tail: "储蓄卡 **** 1234"} when the customer has more than one card, else {}
+    (with one card every line is on it; the lines need not say so)."""
+    named = {a.card_tail: f"{a.name} **** {a.card_tail}" for a in ctx.bank.accounts(ctx.customer_id) if a.card_tail}
+    return named if len(named) > 1 else {}
+
+
+def _line(ctx: FlowContext, txn, cards: dict[str, str]) -> str:
+    """`10-25 储蓄卡 **** 1234 支出 2,961.47 元 信用卡还款`: date, card, direction, amount, what."""
+    card = cards.get(txn.account_tail or "")
+    direction = "收入" if txn.amount > 0 else "支出"
+    parts = [f"{txn.at.astimezone(ctx.now.tzinfo):%m-%d}", card, direction, format_amount(abs(txn.amount)), _label(txn)]
+    return " ".join(p for p in parts if p)
+
+
 def _label(txn) -> str:
     return txn.counterparty or txn.description or TXN_NAMES.get(txn.kind, txn.kind)
-
-
-def _signed(amount) -> str:
-    return ("+" if amount > 0 else "") + f"{amount:,.2f}"
 
 
 def _footer(shown: int, total: int) -> str:

@@ -1,0 +1,50 @@
+"""Transaction lines say which card and which way the money went; the totals come once.
+
+"信用卡还款 -1,843.10" on the savings card read as money coming in (a repayment *of* the
+credit card, paid *from* savings). Each line now says 收入/支出 and, for a customer with
+more than one card, the card; `更多` continues the list without repeating the totals.
+"""
+import re
+
+LINE = re.compile(r"^\d{2}-\d{2} .*(收入|支出) [\d,]+\.\d{2} 元 \S", re.M)
+
+
+def _lines(reply: str) -> list[str]:
+    return [line for line in reply.splitlines() if re.match(r"^\d{2}-\d{2} ", line)]
+
+
+def test_each_line_names_the_card_and_the_direction(chat):
+    c = chat()
+    c.bind()  # 张伟: savings **** 1234 and credit **** 5678
+    first = c.say("查一下上个月的交易明细")
+    second = c.say("更多")
+    lines = _lines(first) + _lines(second)
+    assert len(lines) == 10 and all(LINE.match(line) for line in lines), lines
+    assert all(re.search(r"(储蓄卡|信用卡) \*\*\*\* (1234|5678) ", line) for line in lines), lines
+    # The repayment: out of the savings card, into the credit card; no bare signed amounts.
+    assert any(re.search(r"储蓄卡 \*\*\*\* 1234 支出 2,961\.47 元 信用卡还款", line) for line in lines), lines
+    assert any(re.search(r"信用卡 \*\*\*\* 5678 收入 2,961\.47 元 储蓄卡还款", line) for line in lines), lines
+    assert not re.search(r" [-+][\d,]+\.\d{2}\b", first + second)
+
+
+def test_one_card_in_the_query_lines_need_not_repeat_it(chat):
+    c = chat()
+    c.bind()
+    reply = c.say("查一下尾号1234上个月的交易明细")
+    lines = _lines(reply)
+    assert lines and all(LINE.match(line) for line in lines), lines
+    assert "**** 5678" not in reply and all("**** 1234" not in line for line in lines)
+    assert any("支出 2,961.47 元 信用卡还款" in line for line in lines)
+    assert any("收入 18,500.00 元 北京星辰科技有限公司" in line for line in lines)
+
+
+def test_the_totals_line_comes_once_not_on_every_page(chat):
+    c = chat()
+    c.bind()
+    first = c.say("查一下上个月的交易明细")
+    assert "共 21 笔，收入 21,461.47 元，支出 11,606.57 元。" in first
+    second = c.say("更多")
+    assert "收入 21,461.47 元" not in second and "支出 11,606.57 元" not in second
+    assert "第 6–10 笔（共 21 笔）" in second and "已显示 10/21 笔" in second
+    third = c.say("更多")
+    assert "第 11–15 笔" in third and "收入 21,461.47" not in third
