@@ -14,6 +14,11 @@
   const banner = document.getElementById("banner");
   const bannerText = document.getElementById("banner-text");
   const cancelWait = document.getElementById("cancel-wait");
+  const counter = document.getElementById("counter");
+  // The server's limit (CHATBOT_MAX_TEXT_LENGTH). The box does not cut a longer paste: the
+  // counter turns red, and a message sent anyway gets the server's own error, text kept.
+  const MAX_LENGTH = Number(input.dataset.maxLength) || 500;
+  const NEAR_LIMIT = Math.floor(MAX_LENGTH * 0.9);
   const POLL_MS = 3000;          // without a live stream
   const LIVE_POLL_MS = 15000;    // with one: only a safety net
   const MODE_LABEL = { bot: "在线", queued: "排队等待人工客服", agent: "人工客服服务中" };
@@ -217,6 +222,7 @@
       const item = pending.pop();
       if (item) item.remove();
       bubble("bot", "消息未发送：" + error.message, "msg--error");
+      if (!input.value && text !== "取消") { input.value = text; countInput(); }  // to shorten and resend
     } finally {
       typing.remove();
       sendButton.disabled = false;
@@ -236,13 +242,25 @@
     return "m-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 8);
   }
 
+  // Characters as the server counts them (code points: an emoji is one).
+  function countInput() {
+    const used = Array.from(input.value.trim()).length;
+    counter.textContent = used + "/" + MAX_LENGTH + (used > MAX_LENGTH ? "（超出 " + (used - MAX_LENGTH) + " 字）" : "");
+    counter.classList.toggle("chat__counter--near", used >= NEAR_LIMIT && used <= MAX_LENGTH);
+    counter.classList.toggle("chat__counter--over", used > MAX_LENGTH);
+    input.classList.toggle("is-over", used > MAX_LENGTH);
+  }
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = input.value.trim();
     if (!text) return;
     input.value = "";
+    countInput();
     send(text);
   });
+
+  input.addEventListener("input", countInput);
 
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
