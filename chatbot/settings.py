@@ -6,10 +6,10 @@ where the process starts and hand the object to whatever needs it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -25,6 +25,14 @@ _LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 def _default_database_url() -> str:
     return f"sqlite:///{PROJECT_ROOT / 'var' / 'chatbot.db'}"
+
+
+def _service_hours(value: str) -> str:
+    """CHATBOT_AGENT_HOURS must parse (`09:00-21:00`); the error names the expected form."""
+    from chatbot.handoff.rules import ServiceHours
+
+    ServiceHours.parse(value)
+    return value
 
 
 class Settings(BaseSettings):
@@ -82,6 +90,12 @@ class Settings(BaseSettings):
     # Human handoff (docs/handoff.md): sessions an agent serves at once unless an admin
     # set another number for that agent, and how long a staff login token lives.
     agent_capacity: int = Field(default=3, ge=1, le=50)
+    # When agents are on duty, bank time (Asia/Shanghai), `09:00-21:00` or `22:00-06:00`;
+    # outside them a request for a person takes a message. Default: always on duty.
+    agent_hours: Annotated[str, AfterValidator(_service_hours)] = "00:00-24:00"
+    # An agent counts as online while their console's event stream is open, or this long
+    # after their last console action (wait estimates, docs/handoff.md).
+    agent_presence_minutes: int = Field(default=5, ge=1, le=120)
     staff_token_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60)
 
     @property

@@ -1,18 +1,25 @@
 """Agent API (role agent; admins too): the queue, one session, and what an agent does with it.
 
 Session ids are chat session ids (`session_id` of `POST /v1/chat`). Only the agent who
-owns a session may write into it; everything is audited (chatbot/handoff/desk.py).
+owns a session may write into it; everything is audited (chatbot/handoff/desk.py). Every
+call marks the agent present (wait estimates count agents online).
 """
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import AgentDep, ServicesDep
 from api.limits import IdPath
 
-router = APIRouter(prefix="/v1/agent", tags=["agent"])
+
+async def _present(agent: AgentDep, services: ServicesDep) -> None:
+    """Any console call marks the agent online for a few minutes (CHATBOT_AGENT_PRESENCE_MINUTES)."""
+    await run_in_threadpool(services.handoff.presence.acted, agent.id)
+
+
+router = APIRouter(prefix="/v1/agent", tags=["agent"], dependencies=[Depends(_present)])
 
 
 class MessageIn(BaseModel):

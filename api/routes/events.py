@@ -4,6 +4,9 @@
     GET /v1/chat/events                       (the chat page, with its user token as Bearer)
     GET /v1/chat/status                       (queue place / agent / rating after a reload)
 
+An open console stream marks its agent online (`agent_presence`, refreshed every heartbeat),
+which the customers' wait estimates count.
+
 The customer routes take the web user from `Authorization: Bearer <user_token>` (a
 `user_id` query parameter is optional and must match): never a credential in a URL that
 access logs keep. The page reads the stream with fetch, since EventSource sends no header.
@@ -19,7 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from functools import partial
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
@@ -57,14 +61,23 @@ class _Inbox:
         self.queue.put_nowait(event if self.queue.qsize() < BUFFER else None)  # None ends the stream
 
 
-async def stream(bus: EventBus, keys: set[str], hello: dict) -> AsyncIterator[str]:
-    """Subscribe, say hello, relay matching events; unsubscribe however the stream ends."""
+async def stream(bus: EventBus, keys: set[str], hello: dict,
+                 alive: Callable[[], None] | None = None) -> AsyncIterator[str]:
+    """Subscribe, say hello, relay matching events; unsubscribe however the stream ends.
+
+    `alive` (an agent's console: presence) runs on connect and then about every heartbeat
+    while the stream is open, in a worker thread.
+    """
     inbox = _Inbox()
     subscription = bus.subscribe(keys, inbox.deliver)
     deadline = inbox.loop.time() + MAX_STREAM_S
+    next_alive = inbox.loop.time()
     try:
         yield "retry: 2000\n\n" + sse("ready", hello)
         while inbox.loop.time() < deadline:
+            if alive is not None and inbox.loop.time() >= next_alive:
+                next_alive = inbox.loop.time() + HEARTBEAT_S
+                await run_in_threadpool(alive)
             try:
                 event = await asyncio.wait_for(inbox.queue.get(), HEARTBEAT_S)
             except TimeoutError:
@@ -82,7 +95,9 @@ async def agent_events(agent: AgentDep, services: ServicesDep) -> StreamingRespo
     """The queue for every agent, plus messages of the sessions this agent owns."""
     keys = {AGENTS, agent_key(agent.id)}
     hello = {"me": agent.to_dict(), "transport": services.handoff.events.kind}
-    return StreamingResponse(stream(services.handoff.events, keys, hello),
+    # While this stream is open the agent counts as online (wait estimates, every worker).
+    alive = partial(services.handoff.presence.stream_alive, agent.id)
+    return StreamingResponse(stream(services.handoff.events, keys, hello, alive),
                              media_type="text/event-stream", headers=SSE_HEADERS)
 
 
@@ -100,6 +115,6 @@ async def chat_status(user_id: WebUserDep, services: ServicesDep) -> dict:
 
     def load() -> dict:
         with services.database.read() as db:
-            return customer_status(db, "web", user_id)
+            return customer_status(db, "web", user_id, services.clock.now())
 
     return await run_in_threadpool(load)

@@ -37,13 +37,16 @@ class Console:
         with self.db.read() as db:
             waiting = handoffs.queued(db)
             mine = handoffs.active_for_agent(db, agent.id)
-            per_place = queue.seconds_per_place(db)
+            staff = queue.staffing(db, now)
+            live = [_item(db, t, now, place, staff.wait_minutes(place)) for place, t in enumerate(waiting, start=1)]
+            # Messages left outside service hours: after the live waits, oldest first.
+            left = [{**_item(db, t, now), "message": _message(note)} for t, note in handoffs.queued_messages(db)]
             body = {
-                "queue": [_item(db, t, now, place, queue.estimate(place, per_place))
-                          for place, t in enumerate(waiting, start=1)],
+                "queue": live + left,
                 "mine": [_item(db, t, now) for t in mine],
                 "capacity": handoffs.agent_capacity(db, agent.id, self.default_capacity),
-                "agents": self._agents(db),
+                "agents": self._agents(db, now),
+                "agents_online": staff.online,
                 "me": agent.to_dict(),
             }
         return mask_value(body)
@@ -68,11 +71,12 @@ class Console:
 
     def agents(self) -> list[dict]:
         with self.db.read() as db:
-            return self._agents(db)
+            return self._agents(db, self.clock.now())
 
-    def _agents(self, db: Session) -> list[dict]:
+    def _agents(self, db: Session, now: datetime) -> list[dict]:
+        online = queue.online_agents(db, now)
         return [{"username": a.username, "display_name": a.display_name, "load": handoffs.agent_load(db, a.id),
-                 "capacity": handoffs.agent_capacity(db, a.id, self.default_capacity)}
+                 "capacity": handoffs.agent_capacity(db, a.id, self.default_capacity), "online": a.id in online}
                 for a in staff_store.active_agents(db)]
 
 
@@ -84,6 +88,12 @@ def _check_can_view(agent: Staff, ticket: Handoff | None) -> None:
     raise Forbidden("该会话不在排队中，也不由您负责", "not_owner")
 
 
+def _message(note) -> dict:
+    """A message left outside service hours: asked for (awaiting) or left, and when agents are back."""
+    return {"status": note.status, "left_at": note.left_at.isoformat() if note.left_at else None,
+            "reply_from": note.reply_from.isoformat()}
+
+
 def _item(db: Session, ticket: Handoff, now: datetime, position: int | None = None,
           wait_minutes: int | None = None) -> dict:
     """One row of the queue or of "my sessions"."""
@@ -92,7 +102,7 @@ def _item(db: Session, ticket: Handoff, now: datetime, position: int | None = No
     return {
         "session_id": ticket.session_id, "ticket_id": ticket.id, "channel": ticket.channel,
         "reason": ticket.reason, "priority": ticket.priority, "status": ticket.status,
-        "position": position, "estimated_wait_minutes": wait_minutes,
+        "position": position, "estimated_wait_minutes": wait_minutes, "message": None,
         "queued_at": ticket.created_at.isoformat(),
         "waiting_seconds": int((now - ticket.created_at).total_seconds()),
         "accepted_at": ticket.accepted_at.isoformat() if ticket.accepted_at else None,

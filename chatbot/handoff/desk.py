@@ -71,10 +71,14 @@ class HandoffDesk:
                 raise Conflict("该会话已被其他客服接入" if taken else "该会话不在排队中",
                                "already_accepted" if taken else "not_queued")
             self._check_capacity(db, agent.id)
+            note = handoffs.message_of(db, ticket.id)
+            if note is not None:  # a message left outside hours: the customer talks in this session again
+                handoffs.resume_session(db, session)
             ticket.status, ticket.agent_id, ticket.accepted_at = "active", agent.id, now
             session.mode = "agent"
-            self._notice(db, session, texts.accepted(agent.display_name), now, change, agent.id)
-            change.events += [mode_event(session, agent.display_name), *queue.position_events(db)]
+            self._notice(db, session, texts.accepted(agent.display_name, message=note is not None), now, change,
+                         agent.id)
+            change.events += [mode_event(session, agent.display_name), *queue.position_events(db, now)]
 
         return self._run(agent, session_id, "handoff.accept", op)
 

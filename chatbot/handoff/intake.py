@@ -1,7 +1,9 @@
 """The customer's side of a handoff, run by the engine inside the turn's transaction.
 
     enqueue          the policy asked for a person: open a ticket, tell place and wait
-    customer_turn    the session is queued or with an agent: the bot stays out
+                     (outside service hours: ask for a message instead)
+    customer_turn    the session is queued or with an agent: the bot stays out; a message
+                     asked for outside service hours is kept for the agents
     take_rating      the first message after a close may be the 1–5 rating
 
 Each returns a `DeskTurn` (replies, outcome label, events) or None when the bot should
@@ -18,8 +20,9 @@ from chatbot.dialogue.turn import HandoffRequest
 from chatbot.handoff import queue, texts
 from chatbot.handoff.events import AGENTS, Event
 from chatbot.handoff.notices import message_event, mode_event
+from chatbot.handoff.rules import rules_for
 from chatbot.storage import handoffs
-from chatbot.storage.models import ChatMessage, ChatSession, Handoff
+from chatbot.storage.models import ChatMessage, ChatSession, Handoff, HandoffMessage
 
 # Below this the classifier's "cancel" is a guess; plain words like 取消 always count.
 CANCEL_CONFIDENCE = 0.6
@@ -36,17 +39,38 @@ def enqueue(db: Session, session: ChatSession, request: HandoffRequest, now: dat
             announced: bool = False) -> DeskTurn:
     """Put the session in the queue (priority, then arrival) and tell the customer where they stand.
 
+    Outside service hours (`CHATBOT_AGENT_HOURS`) the ticket is a message instead: the
+    customer is told when agents are back and their next message is kept for them.
     `announced`: the policy's own reply already says a person is coming (no second apology).
     """
-    ticket = Handoff(session_id=session.id, channel=session.channel, user_id=session.user_id,
-                     reason=request.reason, priority=request.priority, status="queued",
-                     initial_position=1, transfers=0, rating_pending=False, created_at=now)
-    db.add(ticket)
+    rules = rules_for(db)
+    ticket = handoffs.open_ticket(db, session.id)  # only a message left earlier can be open here
+    note = handoffs.message_of(db, ticket.id) if ticket is not None else None
+    if note is not None and not rules.hours.is_open(now):
+        note.status = "awaiting"  # the next message adds to the one left
+        session.mode = "queued"
+        return DeskTurn([texts.message_again(note.reply_from, now)], "message_requested",
+                        [mode_event(session, reason=ticket.reason, message=True)])
+    if note is not None:  # back in service hours before an agent took the message: wait live
+        db.delete(note)
+    if ticket is None:
+        ticket = Handoff(session_id=session.id, channel=session.channel, user_id=session.user_id,
+                         reason=request.reason, priority=request.priority, status="queued",
+                         initial_position=1, transfers=0, rating_pending=False, created_at=now)
+        db.add(ticket)
     db.flush()
-    spot = queue.spot(db, ticket)
-    ticket.initial_position = spot.position
     session.mode = "queued"
-    events = [mode_event(session, reason=request.reason, **spot.to_dict()), *queue.position_events(db)]
+    if not rules.hours.is_open(now):
+        reply_from = rules.hours.next_opening(now)
+        db.add(HandoffMessage(ticket_id=ticket.id, status="awaiting", created_at=now, reply_from=reply_from))
+        db.flush()
+        text = texts.after_hours(request.reason, rules.hours.label, reply_from, now, announced)
+        return DeskTurn([text], "message_requested", [
+            mode_event(session, reason=request.reason, message=True, reply_from=reply_from.isoformat()),
+            Event("queue", (AGENTS,), session.id, {})])
+    spot = queue.spot(db, ticket, now)
+    ticket.initial_position = spot.position
+    events = [mode_event(session, reason=request.reason, **spot.to_dict()), *queue.position_events(db, now)]
     text = texts.queued(request.reason, spot.position, spot.wait_minutes, announced)
     return DeskTurn([text], "handed_off", events)
 
@@ -60,9 +84,16 @@ def customer_turn(db: Session, session: ChatSession, message: ChatMessage, inten
         return None
     if ticket.status == "queued":
         confident_intent = intent if confidence >= CANCEL_CONFIDENCE else None
+        note = handoffs.message_of(db, ticket.id)
         if texts.is_cancel(message.text, confident_intent):
-            return _cancel(db, session, ticket, now)
-        spot = queue.spot(db, ticket)
+            if note is not None and note.message_id is not None:  # keep what was left; stop adding
+                note.status = "left"
+                session.mode = "bot"
+                return DeskTurn([texts.message_cancelled()], "message_kept", [mode_event(session, message=True)])
+            return _cancel(db, session, ticket, now, texts.message_cancelled() if note else texts.cancelled())
+        if note is not None:
+            return _take_message(db, session, ticket, note, message, now)
+        spot = queue.spot(db, ticket, now)
         # Consoles refresh the waiting customer's last words in the queue list.
         return DeskTurn([texts.still_queued(spot.position, spot.wait_minutes)], "queued",
                         [Event("queue", (AGENTS,), session.id, {})])
@@ -84,9 +115,20 @@ def take_rating(db: Session, session: ChatSession, text: str, now: datetime) -> 
                     [Event("rating", (AGENTS,), session.id, {"rating": rating, "ticket_id": ticket.id})])
 
 
-def _cancel(db: Session, session: ChatSession, ticket: Handoff, now: datetime) -> DeskTurn:
+def _take_message(db: Session, session: ChatSession, ticket: Handoff, note: HandoffMessage,
+                  message: ChatMessage, now: datetime) -> DeskTurn:
+    """The message asked for outside service hours: kept (it is in the transcript), shown in
+    the console's queue as a message; the customer goes back to the bot meanwhile."""
+    db.flush()  # the message's id
+    note.status, note.message_id, note.left_at = "left", message.id, now
+    session.mode = "bot"
+    events = [mode_event(session, message=True, left=True), Event("queue", (AGENTS,), session.id, {})]
+    return DeskTurn([texts.message_taken(note.reply_from, now)], "message_left", events)
+
+
+def _cancel(db: Session, session: ChatSession, ticket: Handoff, now: datetime, text: str) -> DeskTurn:
     ticket.status, ticket.ended_at = "cancelled", now
     session.mode = "bot"
     db.flush()
-    events = [mode_event(session, cancelled=True), *queue.position_events(db)]
-    return DeskTurn([texts.cancelled()], "handoff_cancelled", events)
+    events = [mode_event(session, cancelled=True), *queue.position_events(db, now)]
+    return DeskTurn([text], "handoff_cancelled", events)

@@ -1,56 +1,95 @@
 """Queue place and estimated wait, told to the customer when queued and as the queue moves.
 
-The estimate is position x (seconds a queue place took recently): the recent accepted
-tickets' total wait divided by the total number of places they started behind. Without
-history a place counts as one minute. Always at least one minute, rounded up.
+The estimate comes from who is on duty now (docs/handoff.md, "Wait estimates"):
+
+* agents online: their console's event stream is open, or they used the console within the
+  last few minutes (`chatbot/handoff/presence.py`; kept in the database, so every worker
+  counts the same agents);
+* their free capacity: a customer whose place is within the free slots is taken as soon as
+  an agent looks (one minute);
+* beyond that, a slot frees every (recent handling time / slots online): the average time
+  agents spent on their latest 50 finished tickets (five minutes without history).
+
+With nobody online there is no estimate (`wait_minutes` None) and the customer is told so.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from chatbot.handoff.events import AGENTS, Event, customer_key
+from chatbot.handoff.rules import DeskRules, rules_for
 from chatbot.storage import handoffs
+from chatbot.storage import presence as presence_store
 from chatbot.storage.models import Handoff
 
-DEFAULT_SECONDS_PER_PLACE = 60.0
+DEFAULT_HANDLE_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class Staffing:
+    """Who is on duty now: agents online, their free slots and all their slots, and how long
+    a customer has recently kept an agent busy."""
+
+    online: int
+    free: int
+    slots: int
+    handle_seconds: float
+
+    def wait_minutes(self, position: int) -> int | None:
+        if self.online == 0:
+            return None
+        if position <= self.free:
+            return 1
+        seconds = (position - self.free) * self.handle_seconds / max(1, self.slots)
+        return max(1, math.ceil(seconds / 60))
 
 
 @dataclass(frozen=True)
 class QueueSpot:
     position: int
-    wait_minutes: int
+    wait_minutes: int | None  # None: nobody is online to estimate from
+    agents_online: int
 
     def to_dict(self) -> dict:
-        return {"position": self.position, "estimated_wait_minutes": self.wait_minutes}
+        return {"position": self.position, "estimated_wait_minutes": self.wait_minutes,
+                "agents_online": self.agents_online}
 
 
-def seconds_per_place(db: Session) -> float:
-    waits = handoffs.recent_waits(db)
-    places = sum(place for _, place in waits)
-    if not waits or places == 0:
-        return DEFAULT_SECONDS_PER_PLACE
-    return max(1.0, sum(seconds for seconds, _ in waits) / places)
+def online_agents(db: Session, now: datetime, rules: DeskRules | None = None) -> set[int]:
+    rules = rules or rules_for(db)
+    return presence_store.online_ids(db, now - rules.stream_window, now - rules.action_window)
 
 
-def estimate(position: int, per_place: float) -> int:
-    return max(1, math.ceil(position * per_place / 60))
+def staffing(db: Session, now: datetime) -> Staffing:
+    rules = rules_for(db)
+    online = online_agents(db, now, rules)
+    slots = free = 0
+    for staff_id in online:
+        capacity = handoffs.agent_capacity(db, staff_id, rules.default_capacity)
+        slots += capacity
+        free += max(0, capacity - handoffs.agent_load(db, staff_id))
+    handled = handoffs.recent_handle_seconds(db)
+    handle = sum(handled) / len(handled) if handled else DEFAULT_HANDLE_SECONDS
+    return Staffing(len(online), free, slots, max(30.0, handle))
 
 
-def spot(db: Session, ticket: Handoff) -> QueueSpot:
-    """Where one queued ticket stands now."""
+def spot(db: Session, ticket: Handoff, now: datetime) -> QueueSpot:
+    """Where one live queued ticket stands now."""
     position = handoffs.position(db, ticket)
-    return QueueSpot(position, estimate(position, seconds_per_place(db)))
+    staff = staffing(db, now)
+    return QueueSpot(position, staff.wait_minutes(position), staff.online)
 
 
-def position_events(db: Session) -> list[Event]:
-    """One `position` event per waiting customer, plus one `queue` event for the consoles."""
+def position_events(db: Session, now: datetime) -> list[Event]:
+    """One `position` event per customer waiting live, plus one `queue` event for the consoles."""
     waiting = handoffs.queued(db)
-    per_place = seconds_per_place(db)
+    staff = staffing(db, now)
     events = [Event("queue", (AGENTS,), None, {"queue_length": len(waiting)})]
     for place, ticket in enumerate(waiting, start=1):
-        data = QueueSpot(place, estimate(place, per_place)).to_dict()
+        data = QueueSpot(place, staff.wait_minutes(place), staff.online).to_dict()
         events.append(Event("position", (customer_key(ticket.channel, ticket.user_id),), ticket.session_id, data))
     return events

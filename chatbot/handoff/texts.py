@@ -2,36 +2,85 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
+from chatbot.clock import BANK_TZ
+
+# What is true while the customer waits: they are queued ("排队等候"); "已接入" comes only
+# when an agent accepts (`accepted`).
 APOLOGY = {
-    "complaint": "非常抱歉给您带来不便。已为您优先转接人工客服，",
-    "flow_failed": "抱歉这一步没能办成。已为您转接人工客服，",
-    "fraud_risk": "为了您的资金安全，已为您转接人工客服核实，",
-    "not_understood": "抱歉我没能帮上忙。已为您转接人工客服，",
+    "complaint": "非常抱歉给您带来不便。已为您优先排队等候人工客服，",
+    "flow_failed": "抱歉这一步没能办成。已为您排队等候人工客服，",
+    "fraud_risk": "为了您的资金安全，已为您优先排队等候人工客服核实，",
+    "not_understood": "抱歉我没能帮上忙。已为您排队等候人工客服，",
 }
-DEFAULT_OPENING = "好的，已为您转接人工客服，"
+DEFAULT_OPENING = "好的，已为您排队等候人工客服，"
+SORRY = {
+    "complaint": "非常抱歉给您带来不便。",
+    "flow_failed": "抱歉这一步没能办成。",
+    "fraud_risk": "为了您的资金安全，这笔业务需要人工客服核实。",
+    "not_understood": "抱歉我没能帮上忙。",
+}
 CANCEL_HINT = "等待期间回复“取消”可退出排队。"
-CANCEL_WORDS = {"取消", "取消排队", "不等了", "算了", "算了不等了", "退出排队", "不用了", "退出"}
+NOBODY_ONLINE = "目前暂无人工客服在线，暂时无法预估等待时间，客服上线后将按顺序为您服务。"
+CANCEL_WORDS = {"取消", "取消排队", "不等了", "算了", "算了不等了", "退出排队", "不用了", "退出", "不留言了", "不留言"}
 RATING_WORDS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
 _RATING = re.compile(r"^\s*([1-5一二两三四五])\s*(分|星|颗星)?\s*[。.!！]?\s*$")
 
 
-def queued(reason: str, position: int, wait_minutes: int, announced: bool = False) -> str:
-    """Place and wait; `announced`: the policy already said it is fetching a person."""
+def _wait(wait_minutes: int | None) -> str:
+    return f"，预计等待约 {wait_minutes} 分钟。" if wait_minutes else f"。{NOBODY_ONLINE}"
+
+
+def queued(reason: str, position: int, wait_minutes: int | None, announced: bool = False) -> str:
+    """Place and wait (or that nobody is online); `announced`: the policy already said a person is coming."""
     opening = "" if announced else APOLOGY.get(reason, DEFAULT_OPENING)
-    place = f"当前排队第 {position} 位" if opening else f"您当前排队第 {position} 位"
-    return f"{opening}{place}，预计等待 {wait_minutes} 分钟。\n{CANCEL_HINT}"
+    place = f"当前第 {position} 位" if opening else f"您当前排队第 {position} 位"
+    return f"{opening}{place}{_wait(wait_minutes)}\n{CANCEL_HINT}"
 
 
-def still_queued(position: int, wait_minutes: int) -> str:
-    return f"您的消息已收到，客服接入后会第一时间查看。当前排队第 {position} 位，预计等待 {wait_minutes} 分钟。"
+def still_queued(position: int, wait_minutes: int | None) -> str:
+    return f"您的消息已收到，客服接入后会第一时间查看。当前排队第 {position} 位{_wait(wait_minutes)}"
+
+
+def when(at: datetime, now: datetime) -> str:
+    """`今天 09:00` / `明天 09:00` / `11月27日 09:00` in bank time."""
+    local, today = at.astimezone(BANK_TZ), now.astimezone(BANK_TZ).date()
+    days = (local.date() - today).days
+    day = {0: "今天", 1: "明天"}.get(days, f"{local.month}月{local.day}日")
+    return f"{day} {local:%H:%M}"
+
+
+def after_hours(reason: str, hours: str, reply_from: datetime, now: datetime, announced: bool = False) -> str:
+    """Outside service hours: say so, and take a message instead of a wait."""
+    sorry = "" if announced else SORRY.get(reason, "")
+    return (f"{sorry}现在不在人工客服服务时间（每天 {hours}）。"
+            f"请直接发送一条留言说明您的问题，客服将在{when(reply_from, now)} 上班后按顺序回复您。\n"
+            "回复“取消”可不留言。")
+
+
+def message_taken(reply_from: datetime, now: datetime) -> str:
+    return (f"已收到您的留言，客服将在{when(reply_from, now)} 上班后按顺序回复您，回复会显示在这里。"
+            "其间您仍可以继续向我咨询。")
+
+
+def message_again(reply_from: datetime, now: datetime) -> str:
+    """A second request for a person while the message still waits, still outside hours."""
+    return (f"您的留言已收到，客服将在{when(reply_from, now)} 上班后回复您。"
+            "如需补充，请直接发送，我会一并转给客服；回复“取消”可不补充。")
+
+
+def message_cancelled() -> str:
+    return "好的，不留言了。还有什么可以帮您？"
 
 
 def cancelled() -> str:
     return "好的，已为您取消排队。还有什么可以帮您？"
 
 
-def accepted(agent_name: str) -> str:
+def accepted(agent_name: str, message: bool = False) -> str:
+    if message:
+        return f"客服{agent_name}已接入，正在查看您的留言。"
     return f"客服{agent_name}已接入，正在为您服务。"
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from chatbot.channels.outbound import OutboundRegistry
 from chatbot.clock import Clock
@@ -12,6 +13,8 @@ from chatbot.handoff.console import Console
 from chatbot.handoff.desk import HandoffDesk
 from chatbot.handoff.events import EventBus, LocalBus
 from chatbot.handoff.metrics import HandoffMetrics
+from chatbot.handoff.presence import Presence
+from chatbot.handoff.rules import DeskRules, ServiceHours, register
 from chatbot.nlu.parser import Parser
 from chatbot.settings import Settings
 from chatbot.storage.db import Database
@@ -26,6 +29,7 @@ class HandoffServices:
     console: Console
     admin: DeskAdmin
     metrics: HandoffMetrics
+    presence: Presence  # agents online (console stream open, or acted lately), for wait estimates
 
     def close(self) -> None:
         self.events.close()
@@ -48,6 +52,11 @@ def build_handoff(settings: Settings, database: Database, clock: Clock, outbound
                   events: EventBus, parser: Parser | None = None) -> HandoffServices:
     """`parser` reads agents' slot edits as customer answers (without it they are refused)."""
     capacity = settings.agent_capacity
+    # Service hours, presence windows and capacity for every session of this database,
+    # including the engine's call into chatbot/handoff/intake.py.
+    register(database, DeskRules(hours=ServiceHours.parse(settings.agent_hours),
+                                 action_window=timedelta(minutes=settings.agent_presence_minutes),
+                                 default_capacity=capacity))
     editor = SlotEditor(parser, settings.secret_key) if parser is not None else None
     return HandoffServices(
         events=events,
@@ -55,4 +64,5 @@ def build_handoff(settings: Settings, database: Database, clock: Clock, outbound
         console=Console(database, clock, capacity),
         admin=DeskAdmin(database, clock),
         metrics=HandoffMetrics(database, clock),
+        presence=Presence(database, clock),
     )

@@ -1,6 +1,8 @@
 """Queries for handoff tickets: the queue, an agent's sessions, a session's open ticket.
 
-The queue order is priority (higher first), then arrival (lower id first). Callers hold
+The queue order is priority (higher first), then arrival (lower id first); messages left
+outside service hours (a `handoff_messages` row beside a queued ticket) come after the live
+waits, by arrival, and take no place among them. Callers hold
 the conversation lock (`lock_conversation_in_transaction`) before changing a ticket, and
 `lock_agent` before counting an agent's load to accept one more session.
 """
@@ -9,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from chatbot.storage.locks import lock_conversation_in_transaction
-from chatbot.storage.models import AgentProfile, Handoff, StaffUser
+from chatbot.storage.models import AgentProfile, ChatSession, Handoff, HandoffMessage, StaffUser
 
 OPEN_STATUSES = ("queued", "active")
 
@@ -51,18 +53,37 @@ def pending_rating(db: Session, session_id: int) -> Handoff | None:
     ).first()
 
 
+def _is_message():
+    return exists().where(HandoffMessage.ticket_id == Handoff.id)
+
+
 def queued(db: Session) -> Sequence[Handoff]:
-    """Every waiting ticket in service order."""
+    """Every customer waiting live, in service order (messages left are not among them)."""
     return db.scalars(
-        select(Handoff).where(Handoff.status == "queued").order_by(Handoff.priority.desc(), Handoff.id)
+        select(Handoff).where(Handoff.status == "queued", ~_is_message())
+        .order_by(Handoff.priority.desc(), Handoff.id)
     ).all()
 
 
+def queued_messages(db: Session) -> list[tuple[Handoff, HandoffMessage]]:
+    """Queued tickets that are messages left outside service hours, oldest first."""
+    rows = db.execute(
+        select(Handoff, HandoffMessage).join(HandoffMessage, HandoffMessage.ticket_id == Handoff.id)
+        .where(Handoff.status == "queued").order_by(Handoff.id)
+    ).all()
+    return [(ticket, message) for ticket, message in rows]
+
+
+def message_of(db: Session, ticket_id: int) -> HandoffMessage | None:
+    """The message row of a ticket opened outside service hours, if it is one."""
+    return db.get(HandoffMessage, ticket_id, populate_existing=True)
+
+
 def position(db: Session, ticket: Handoff) -> int:
-    """1-based place of a queued ticket: tickets of higher priority, or same priority and earlier."""
+    """1-based place of a live queued ticket: tickets of higher priority, or same priority and earlier."""
     ahead = db.scalar(
         select(func.count()).select_from(Handoff).where(
-            Handoff.status == "queued",
+            Handoff.status == "queued", ~_is_message(),
             (Handoff.priority > ticket.priority)
             | ((Handoff.priority == ticket.priority) & (Handoff.id < ticket.id)),
         )
@@ -95,14 +116,26 @@ def set_agent_capacity(db: Session, staff_id: int, capacity: int, now: datetime)
         profile.capacity, profile.updated_at = capacity, now
 
 
-def recent_waits(db: Session, limit: int = 50) -> list[tuple[float, int]]:
-    """(seconds waited, place in the queue on arrival) of the latest accepted tickets."""
+def resume_session(db: Session, session: ChatSession) -> None:
+    """Make `session` the customer's open one again (an agent took a message they left hours
+    ago, after the session went idle): newer open sessions of the same user are closed, so the
+    customer's next message reaches the agent."""
+    for newer in db.scalars(select(ChatSession).where(
+            ChatSession.channel == session.channel, ChatSession.user_id == session.user_id,
+            ChatSession.status == "open", ChatSession.id > session.id)):
+        newer.status = "closed"
+    session.status = "open"
+
+
+def recent_handle_seconds(db: Session, limit: int = 50) -> list[float]:
+    """How long agents spent on the latest finished tickets (accepted -> released/closed)."""
     rows = db.execute(
-        select(Handoff.created_at, Handoff.accepted_at, Handoff.initial_position)
-        .where(Handoff.accepted_at.is_not(None))
-        .order_by(Handoff.id.desc()).limit(limit)
+        select(Handoff.accepted_at, Handoff.ended_at)
+        .where(Handoff.accepted_at.is_not(None), Handoff.ended_at.is_not(None),
+               Handoff.status.in_(("released", "closed")))
+        .order_by(Handoff.ended_at.desc()).limit(limit)
     ).all()
-    return [((accepted - created).total_seconds(), max(1, pos)) for created, accepted, pos in rows]
+    return [max(0.0, (ended - accepted).total_seconds()) for accepted, ended in rows]
 
 
 def tickets_between(db: Session, start: datetime, end: datetime) -> Sequence[Handoff]:

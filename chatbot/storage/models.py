@@ -377,3 +377,30 @@ class SmsOutbox(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # When a delivery may next be tried; claiming a row moves it ahead (a lease).
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class AgentPresence(Base):
+    """When an agent was last seen: their console's event stream (refreshed while it is open)
+    and their last action. Kept in the database so every worker counts the same agents online
+    (docs/handoff.md, "Wait estimates")."""
+
+    __tablename__ = "agent_presence"
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), primary_key=True)
+    stream_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class HandoffMessage(Base):
+    """A ticket opened outside service hours: the customer leaves a message instead of waiting.
+
+    status: awaiting (asked for the message) -> left (the next customer message is it). The
+    ticket stays queued, after the live waits, until an agent accepts it.
+    """
+
+    __tablename__ = "handoff_messages"
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="awaiting")
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("chat_messages.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reply_from: Mapped[datetime] = mapped_column(UTCDateTime)  # when agents are back on duty

@@ -29,8 +29,9 @@ def history(client, user) -> list[tuple[str, str]]:
 
 def test_a_whole_handoff_over_http(client):
     agent = bearer(client, "agent1")
+    client.get("/v1/agent/queue", headers=agent)  # the console is open: agent1 is online
     queued = say(client, "w1", "转人工")
-    assert queued["state"]["mode"] == "queued" and "排队第 1 位" in queued["replies"][0]["text"]
+    assert queued["state"]["mode"] == "queued" and "当前第 1 位" in queued["replies"][0]["text"]
     status = client.get("/v1/chat/status", params={"user_id": "w1"}).json()
     assert status["mode"] == "queued" and status["position"] == 1 and status["estimated_wait_minutes"] >= 1
     queue = client.get("/v1/agent/queue", headers=agent).json()

@@ -2,6 +2,7 @@
 from sqlalchemy import func, select
 
 from chatbot.handoff.events import agent_key, customer_key
+from chatbot.storage import presence
 from chatbot.storage.models import ChatMessage, ChatSession, Handoff, TurnLog
 
 
@@ -15,10 +16,13 @@ def _session(database, session_id) -> ChatSession:
         return db.get(ChatSession, session_id)
 
 
-def test_a_request_for_a_person_queues_at_once_with_place_and_wait(engine, database):
+def test_a_request_for_a_person_queues_at_once_with_place_and_wait(engine, database, staff, clock):
+    with database.write() as db:  # agent1's console is open
+        presence.touch(db, staff("agent1").id, "stream_seen_at", clock.now())
     reply = engine.handle("web", "c1", "转人工")
     assert reply.state.mode == "queued"
-    assert "当前排队第 1 位" in reply.text and "预计等待 1 分钟" in reply.text and "取消" in reply.text
+    assert "已为您排队等候人工客服，当前第 1 位，预计等待约 1 分钟" in reply.text and "取消" in reply.text
+    assert "转接" not in reply.text and "接入" not in reply.text  # only queued: nobody has taken it yet
     ticket = _ticket(database, reply.session_id)
     assert (ticket.status, ticket.reason, ticket.priority, ticket.initial_position) == ("queued", "human_request", 0, 1)
 
