@@ -90,18 +90,27 @@
     list.replaceChildren();
     if (!items.length) list.appendChild(el("li", "list__empty", queued ? "暂无排队客户" : "暂无会话"));
     for (const item of items) {
-      const li = el("li", "card" + (item.session_id === state.current ? " card--current" : ""));
+      const li = el("li", "card" + (item.session_id === state.current ? " card--current" : "") +
+        (item.message ? " card--message" : ""));
       li.dataset.session = item.session_id;
       const top = el("div", "card__top");
       top.appendChild(el("span", "badge badge--" + item.reason, label("reason", item.reason)));
-      top.appendChild(el("span", "card__wait", queued ? "第 " + item.position + " 位 · 已等 " + duration(item.waiting_seconds)
-        : "接入于 " + time(item.accepted_at)));
+      top.appendChild(el("span", "card__wait", queueNote(item, queued)));
       li.appendChild(top);
       li.appendChild(el("div", "card__text", item.last_message || "（暂无消息）"));
       li.appendChild(el("div", "card__meta", label("channel", item.channel) + " · " + (item.bound ? "已绑定客户" : "未绑定")));
       li.addEventListener("click", () => openSession(item.session_id));
       list.appendChild(li);
     }
+  }
+
+  // A live wait shows its place; a message left outside service hours says so (after the live waits).
+  function queueNote(item, queued) {
+    if (!queued) return "接入于 " + time(item.accepted_at);
+    if (item.message) {
+      return item.message.status === "left" ? "留言 · " + time(item.message.left_at) : "留言 · 客户尚未留言";
+    }
+    return "第 " + item.position + " 位 · 已等 " + duration(item.waiting_seconds);
   }
 
   // --- one session -----------------------------------------------------------------------------

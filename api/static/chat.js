@@ -133,11 +133,19 @@
     if (mode === "queued") showQueue(detail || {});
   }
 
+  // Queued is said as queued ("已接入" comes from the agent's acceptance); no made-up wait
+  // when nobody is online; outside service hours the customer is asked for a message.
   function showQueue(spot) {
     banner.hidden = false;
-    bannerText.textContent = spot.position
-      ? "正在为您转接人工客服 · 排队第 " + spot.position + " 位，预计等待 " + spot.estimated_wait_minutes + " 分钟"
-      : "正在为您转接人工客服…";
+    cancelWait.textContent = spot.message ? "不留言" : "取消排队";
+    if (spot.message) {
+      bannerText.textContent = "非人工服务时间 · 请直接留言，客服上班后回复您";
+    } else if (!spot.position) {
+      bannerText.textContent = "正在为您排队等候人工客服…";
+    } else {
+      bannerText.textContent = "排队等候人工客服 · 第 " + spot.position + " 位 · " + (spot.estimated_wait_minutes
+        ? "预计等待约 " + spot.estimated_wait_minutes + " 分钟" : "暂无客服在线");
+    }
   }
 
   function showRating() {

@@ -67,7 +67,7 @@ def test_a_whole_handoff_in_two_browsers(live_server, browser, services, artifac
 
     _customer_says(customer, "转人工")
     customer.wait_for_selector("#banner:not([hidden])", timeout=WAIT_MS)
-    _last_bubble_contains(customer, "#banner-text", "排队第 1 位")
+    _last_bubble_contains(customer, "#banner-text", "第 1 位 · 预计等待约 1 分钟")  # the console is online
     _customer_says(customer, "我的身份证是110105199003071239，转账老是失败")
     _accept_first(console)  # the queue card appeared live, without a reload
     _last_bubble_contains(customer, ".msg--bot .msg__bubble", "客服小王已接入")
