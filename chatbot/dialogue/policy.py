@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from contextlib import contextmanager
 
 from chatbot.clock import BANK_TZ
-from chatbot.dialogue import fraud, replies, steps
+from chatbot.dialogue import fraud, offers, own_money, replies, steps
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.flows import bind, transactions
 from chatbot.dialogue.forms import FLOWS, get_flow
+from chatbot.dialogue.stickers import is_sticker
 from chatbot.dialogue.turn import HandoffRequest, PolicyResult, TurnContext  # noqa: F401 (re-exported)
 from chatbot.security.masking import PASSWORD_REMINDER, mentions_password
 from chatbot.security.otp import OtpService
@@ -30,7 +32,6 @@ CANCEL_WORDS = re.compile(r"^(算了|不办了|取消|不要了|不转了|不挂
 HUMAN_WORDS = re.compile(r"^(人工|转人工|人工客服)$")
 # Answered mid-flow, then the flow re-asks (out_of_scope is not: it may be a bad slot answer).
 INTERRUPTIONS = {"faq", "greet", "thanks"}
-HOW_TO = re.compile(r"怎么|怎样|如何|咋|什么|吗|么|多少|多久|哪里|哪些|能不能|可以.{0,6}吗|\?|？")
 DIGITS_ONLY = re.compile(r"^[\d\s.,-]+$")
 RAISE_LIMIT = re.compile(r"提|调|升|涨|增加|临时|提高")
 
@@ -57,9 +58,13 @@ class DialoguePolicy:
     def respond(self, turn: TurnContext) -> PolicyResult:
         ctx = self._context(turn)
         fraud.note_risky_wording(ctx)
+        asked = (ctx.state.active_flow, ctx.state.asking)
         self._route(ctx)
-        if ctx.outcome != "not_understood":
+        sticker = any(step["action"] == "sticker" for step in ctx.steps)
+        if ctx.outcome != "not_understood" and not sticker:  # a sticker neither fails nor succeeds
             ctx.state.not_understood = 0
+        self._drop_stale_request(ctx)
+        self._brief_binding_question(ctx, asked)
         if mentions_password(turn.parse.text):
             ctx.replies.append(PASSWORD_REMINDER)
         return PolicyResult(ctx.replies, ctx.state, ctx.outcome, ctx.steps, ctx.handoff)
@@ -74,15 +79,68 @@ class DialoguePolicy:
 
     def _route(self, ctx: FlowContext) -> None:
         state = ctx.state
-        if self._picks_offered_question(ctx):
+        offer, state.offer = state.offer, {}  # an offer lives one turn: answered now or dropped
+        if is_sticker(ctx.parse.text):
+            self._sticker(ctx, offer)
+        elif self._picks_offered_question(ctx):
             if state.active_flow:
                 get_flow(state.active_flow).next_step(ctx, filled=["(interruption)"])
         elif state.pending_switch:
-            self._answer_switch(ctx)
+            self._answer_switch(ctx, offer)
+        elif offer and not state.active_flow and self._answer_offer(ctx, offer):
+            pass
         elif state.active_flow:
             self._in_flow(ctx)
         else:
             self._no_flow(ctx)
+
+    def _sticker(self, ctx: FlowContext, offer: dict) -> None:
+        """😊 👍 [微笑] "。。。" alone: small talk; the open question is asked again, nothing is
+        confirmed by it and nothing counts as a failed answer."""
+        state = ctx.state
+        ctx.step("sticker")
+        ctx.outcome = "in_flow" if state.active_flow else "answered"
+        if offer:
+            state.offer = offer  # still open: ask it again
+        if state.pending_switch or (offer and not state.active_flow):
+            ctx.say(offer.get("question") or replies.STICKER)
+        elif state.active_flow and state.step == "confirm":
+            ctx.say(replies.CONFIRM_IN_WORDS)
+        elif state.active_flow and state.step == "otp":
+            ctx.say(replies.CODE_IN_WORDS)
+        elif state.active_flow and state.step == "cooling_off":
+            ctx.say(replies.COOLING_OFF_IN_WORDS)
+        elif state.active_flow:
+            get_flow(state.active_flow).next_step(ctx, filled=["(interruption)"])  # not a failed answer
+        elif state.offered_faq:
+            ctx.say(replies.PICK_A_NUMBER)
+        else:
+            ctx.say(replies.STICKER_AFTER_MISS if state.not_understood else replies.STICKER)
+
+    def _answer_offer(self, ctx: FlowContext, offer: dict) -> bool:
+        """The customer answers the bot's offer ("需要我现在为您挂失吗？" -> "好的"); False when the
+        message is something else (the offer is dropped and the message routed as usual)."""
+        answer, target = offers.reply_to(ctx), offer.get("intent")
+        saved = offers.open_request(ctx, offer.get("request"))
+        asked_for = target and flow_for(ctx.intent, ctx.text) == target and ctx.parse.intent.confidence >= CONFIDENT
+        if answer is None and not asked_for:
+            return False
+        ctx.step("offer_answered", kind=offer.get("kind"), answer=answer or "asked_for")
+        if answer == "no":
+            ctx.outcome = "answered"
+            if offer.get("kind") == "more":
+                ctx.say(replies.SMALL_TALK["goodbye"])
+            else:
+                ctx.say(replies.declined(target))
+            return True
+        if not target:
+            ctx.outcome = "answered"
+            ctx.say(replies.GO_ON)
+            return True
+        request = offers.merged(saved, ctx.parse) if saved and asked_for else (saved or ctx.parse)
+        with self._replaying(ctx, request):
+            self._start(ctx, target)
+        return True
 
     def _picks_offered_question(self, ctx: FlowContext) -> bool:
         """An answer to "您是想问：1. … 2. …" (unless it answers the flow's question)."""
@@ -140,36 +198,103 @@ class DialoguePolicy:
         intent = ctx.parse.intent
         return intent.name in INTERRUPTIONS and intent.confidence >= CONFIDENT
 
-    def _switch_wanted(self, ctx: FlowContext, flow) -> bool:
+    def _switch_target(self, ctx: FlowContext, flow) -> str | None:
+        """Another business the message asks for, a lost card included ("我卡丢了怎么办")."""
+        if flow.name != "account.report_loss" and own_money.lost_card(ctx.text):
+            return "account.report_loss"
         intent = ctx.parse.intent
-        return (intent.name in replies.BUSINESS_INTENTS and intent.name != flow.name
-                and intent.confidence >= SWITCH_CONFIDENT)
+        if intent.name in replies.BUSINESS_INTENTS and intent.confidence >= SWITCH_CONFIDENT:
+            target = flow_for(intent.name, ctx.text) or intent.name
+            return target if target != flow.name else None
+        return None
+
+    def _switch_wanted(self, ctx: FlowContext, flow) -> bool:
+        return self._switch_target(ctx, flow) is not None
 
     def _offer_switch(self, ctx: FlowContext, flow) -> None:
-        ctx.state.pending_switch = ctx.intent
-        ctx.say(f"您正在办理{flow.title}，要先放弃，改为{replies.intent_title(ctx.intent)}吗？请回复“是”或“否”。")
-        ctx.step("offer_switch", current=flow.name, to=ctx.intent)
+        target = self._switch_target(ctx, flow)
+        if flow.name == "account.bind" and target in FLOWS and get_flow(target).requires_binding:
+            self._bind_for(ctx, flow, target)
+            return
+        ctx.state.pending_switch = target
+        question = f"您正在办理{flow.title}，要先放弃，改为{replies.intent_title(target)}吗？请回复“是”或“否”。"
+        offers.make(ctx, "switch", question, target)
+        ctx.step("offer_switch", current=flow.name, to=target)
 
-    def _answer_switch(self, ctx: FlowContext) -> None:
+    def _bind_for(self, ctx: FlowContext, flow, target: str) -> None:
+        """Binding is on the way to any of the customer's money: asking for that business (the
+        same again, "我的卡丢了，快点", or another) changes what follows the binding, never
+        abandons it."""
+        state = ctx.state
+        saved = offers.open_request(ctx, state.resume_request) if target == state.resume_intent else None
+        self._remember_request(ctx, target, offers.merged(saved, ctx.parse) if saved else ctx.parse)
+        ctx.step("resume_changed", to=target)
+        if state.asking != "name":  # the brief name question says it (_brief_binding_question)
+            ctx.say(f"好的，验证身份后马上为您{replies.intent_title(target)}。")
+        flow.next_step(ctx, filled=["(interruption)"])
+
+    def _answer_switch(self, ctx: FlowContext, offer: dict) -> None:
         target, ctx.state.pending_switch = ctx.state.pending_switch, None
-        if steps.is_affirm(ctx):
+        answer = offers.reply_to(ctx)
+        if answer == "yes" or (answer is None and steps.is_affirm(ctx)):
             ctx.step("switched", to=target)
             ctx.state.end_flow(keep_context=False)
-            self._start(ctx, target)
+            if target not in FLOWS:  # business the chat does not do: say where it is done
+                ctx.say(replies.aside(target))
+                ctx.outcome = "answered"
+                return
+            with self._replaying(ctx, offers.open_request(ctx, offer.get("request"))):
+                self._start(ctx, target)
         elif not ctx.state.active_flow:
             self._no_flow(ctx)
-        elif steps.is_deny(ctx):
+        elif answer == "no" or steps.is_deny(ctx):
             ctx.say("好的，我们继续。")
             get_flow(ctx.state.active_flow).next_step(ctx, filled=["(resume)"])
         else:
             self._in_flow(ctx)
 
     def _after_flow(self, ctx: FlowContext) -> None:
-        """When binding just finished, go on with what the customer wanted first."""
+        """When binding just finished, go on with what the customer wanted first, with
+        everything they said then (payee, amount, card, dates)."""
         state = ctx.state
         if state.active_flow is None and state.resume_intent and ctx.customer_id is not None:
             target, state.resume_intent = state.resume_intent, None
-            self._start(ctx, target)
+            request, state.resume_request = state.resume_request, None
+            ctx.step("resumed", flow=target)
+            with self._replaying(ctx, offers.open_request(ctx, request)):
+                self._start(ctx, target)
+
+    def _remember_request(self, ctx: FlowContext, name: str, request=None) -> None:
+        ctx.state.resume_intent = name
+        ctx.state.resume_request = offers.seal_request(ctx, request or ctx.parse)
+
+    @contextmanager
+    def _replaying(self, ctx: FlowContext, request):
+        """Let a flow start from an earlier message (the request), then back to this one."""
+        if request is None:
+            yield
+            return
+        live, ctx.parse = ctx.parse, request
+        try:
+            yield
+        finally:
+            ctx.parse = live
+
+    def _drop_stale_request(self, ctx: FlowContext) -> None:
+        """A binding detour that ended unbound (cancelled, failed, abandoned) forgets its request."""
+        state = ctx.state
+        if state.resume_intent and state.active_flow is None and ctx.customer_id is None:
+            state.resume_intent = state.resume_request = None
+
+    def _brief_binding_question(self, ctx: FlowContext, asked: tuple) -> None:
+        """The binding's name question, asked again (after an interruption, a sticker, a retry):
+        briefly, saying what it is for, without the whole preamble again."""
+        state = ctx.state
+        if asked != ("account.bind", "name") or (state.active_flow, state.asking) != asked:
+            return
+        full = next(slot for slot in get_flow("account.bind").slots if slot.name == "name").ask(ctx)
+        brief = replies.brief_name_question(state.resume_intent)
+        ctx.replies[:] = [text.replace(full, brief) for text in ctx.replies]
 
     # --- no flow ---------------------------------------------------------------------------------
     def _no_flow(self, ctx: FlowContext) -> None:
@@ -180,6 +305,12 @@ class DialoguePolicy:
             self._hand_off(ctx)
         elif bind.UNBIND.search(ctx.text):
             self._start(ctx, "account.bind")
+        elif own_money.lost_card(ctx.text) and (own_money.asks_what_to_do(ctx.text)
+                                                or flow_for(intent.name, ctx.text) != "account.report_loss"
+                                                or intent.confidence < CONFIDENT):
+            # "我卡丢了怎么办啊" is an emergency, not a knowledge question: offer to freeze it now.
+            ctx.outcome = "answered"
+            offers.make(ctx, "flow", replies.LOST_CARD_OFFER, "account.report_loss")
         elif intent.confidence < CONFIDENT:
             # Unplaced by the intent model, but perhaps a topic the FAQ knows ("吞卡的事情").
             if self.knowledge is None or not self.knowledge.answer_if_known(ctx):
@@ -191,18 +322,20 @@ class DialoguePolicy:
             self._answer_aside(ctx)
 
     def _how_to_answered(self, ctx: FlowContext) -> bool:
-        """"卡被吞了咋办" asks how, not to act: a sure FAQ answer wins, the flow is offered."""
-        if self.knowledge is None or not HOW_TO.search(ctx.text):
+        """"卡被吞了咋办" asks how, not to act: a sure FAQ answer wins, the flow is offered.
+        "余额多少", "我卡里还有多少钱" ask for the customer's own money: never a how-to."""
+        if self.knowledge is None or not own_money.is_how_to(ctx.text):
             return False
         if not self.knowledge.answer_if_sure(ctx):
             return False
-        ctx.say(f"如需我直接帮您{replies.intent_title(ctx.intent)}，请告诉我。")
+        offers.make(ctx, "flow", f"如需我直接帮您{replies.intent_title(ctx.intent)}，请告诉我。",
+                    flow_for(ctx.intent, ctx.text))
         return True
 
     def _start(self, ctx: FlowContext, name: str) -> None:
         flow = get_flow(name)
         if flow.requires_binding and ctx.customer_id is None:
-            ctx.state.resume_intent = name
+            self._remember_request(ctx, name)  # the whole message, to go on with after binding
             ctx.say(f"{replies.intent_title(name)}需要先绑定您的银行账户。")
             name, flow = "account.bind", get_flow("account.bind")
         ctx.state.start_flow(name, uuid.uuid4().hex)
@@ -220,6 +353,8 @@ class DialoguePolicy:
         ctx.say(replies.aside(name))
         ctx.outcome = "answered" if name != "out_of_scope" else "out_of_scope"
         ctx.step("answer", intent=name)
+        if name == "thanks" and not ctx.state.active_flow:
+            offers.remember(ctx, "more", replies.SMALL_TALK[name])  # "还有其他需要吗？"
 
     def _not_understood(self, ctx: FlowContext) -> None:
         ctx.state.not_understood += 1

@@ -30,6 +30,31 @@ SMALL_TALK = {
 }
 
 
+# Offers and stickers (policy.py, offers.py, stickers.py).
+LOST_CARD_OFFER = "卡片丢失请尽快挂失。需要我现在为您挂失吗？"
+GO_ON = "好的，请问需要办理什么业务？"
+STICKER = "在的～请问有什么可以帮您？"
+STICKER_AFTER_MISS = "在的～您可以直接告诉我想办的业务，比如“查余额”“挂失”，或回复“人工”联系人工客服。"
+PICK_A_NUMBER = "请回复序号选择您想问的问题，或直接告诉我您的问题。"
+CONFIRM_IN_WORDS = "请回复“确认”二字继续办理，或直接告诉我要修改的内容；不办了请回复“取消”。"
+CODE_IN_WORDS = "请回复短信中的 6 位验证码；没收到可回复“重新发送”。"
+COOLING_OFF_IN_WORDS = "本笔转账处于冷静期，冷静期结束后请回复“继续转账”，或回复“取消”。"
+
+
+def declined(intent: str | None) -> str:
+    """The answer to "不用了" after the bot offered to do `intent`."""
+    if intent == "account.report_loss":
+        return "好的。如卡片确实丢失，建议尽快挂失，以免资金损失。"
+    return "好的。还有什么可以帮您？"
+
+
+def brief_name_question(resume_intent: str | None) -> str:
+    """The binding's name question asked again: no preamble, what the binding is for."""
+    if resume_intent:
+        return f"请告诉我您的姓名，验证身份后为您{intent_title(resume_intent)}。"
+    return "请告诉我您的姓名，以便验证身份。"
+
+
 def intent_title(intent: str) -> str:
     return TITLES.get(intent, "该业务")
 

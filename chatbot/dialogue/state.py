@@ -20,6 +20,8 @@ class DialogueState:
     retries: int = 0  # invalid answers to the current question
     pending_switch: str | None = None  # intent waiting for "abandon the current flow?"
     resume_intent: str | None = None  # what to start once binding has finished
+    resume_request: str | None = None  # the message that asked for it (sealed parse, offers.py)
+    offer: dict = field(default_factory=dict)  # the yes/no offer the last reply made (offers.py)
     context: dict = field(default_factory=dict)  # last finished flow, for "那上个月的呢？"
     not_understood: int = 0  # consecutive turns the bot did not understand
     failures: dict = field(default_factory=dict)  # flow name -> failed runs this session

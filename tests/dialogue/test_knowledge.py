@@ -23,11 +23,19 @@ def test_how_to_question_taken_for_a_request_is_answered_from_the_faq(chat):
 def test_a_how_to_answer_offers_the_flow_without_denying_it(chat):
     c = chat()
     c.bind()
-    c.say("钱包被偷了银行卡也在里面咋办")
+    c.say("怎么查余额")
     replies = [r["text"] for r in c.last["replies"]]
-    assert "挂失" in replies[0] and replies[-1] == "如需我直接帮您挂失，请告诉我。"
+    assert "余额" in replies[0] and replies[-1] == "如需我直接帮您查询余额，请告诉我。"
     assert not any("暂不支持" in text for text in replies)  # the flow exists: never say it does not
     assert c.flow is None
+    assert "52,380.50 元" in c.say("帮我查一下")
+
+
+def test_a_stolen_wallet_with_the_card_is_offered_a_loss_report(chat):
+    c = chat()
+    c.bind()
+    reply = c.say("钱包被偷了银行卡也在里面咋办")
+    assert reply == "卡片丢失请尽快挂失。需要我现在为您挂失吗？"  # urgent: not a how-to answer
     c.say("帮我挂失")
     assert c.flow == "account.report_loss"
 
