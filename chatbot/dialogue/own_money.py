@@ -23,12 +23,13 @@ WHY_MINE = re.compile(r"怎么(这么|那么|变|少了|多了|不对|没了|还
 
 # Losing a card (or the wallet with it): 丢了/掉了/被偷/找不到/不见了/遗失 (遺失 is normalized).
 LOST = re.compile(
-    r"(卡|钱包|皮夹|卡包).{0,8}?(丢|掉了|弄掉|被偷|被盗(?!刷)|被扒|偷了|找不到|不见|遗失|遗落|没了)"
+    r"(卡|钱包|皮夹|卡包).{0,8}?(丢|掉了|弄掉|被偷|被盗(?!刷)|被扒|偷了|找不到|不见|遗失|遗落|没了"
+    r"|唔见|跌咗|冇咗|掉咗|搵唔到)"  # Cantonese: 唔见咗, 跌咗, 搵唔到
     r"|(丢|掉|遗失|弄丢|偷)了.{0,6}卡")
 FOUND = re.compile(r"找到了|找回|捡到")
 # A question about the rules of a loss report, not a report: answered from the FAQ.
 LOSS_RULES = re.compile(r"收费|收不收|费用|手续费|工本费|要钱|免费|多少钱|补办|补卡|换卡|新卡|区别|代办|有效期|多久")
-QUESTION = re.compile(r"怎么|怎样|如何|咋|吗|么|嘛|呢|\?|什么")
+QUESTION = re.compile(r"怎么|怎样|如何|咋|吗|么|嘛|呢|\?|什么|点算|点办|点搞")
 
 
 def is_how_to(text: str) -> bool:

@@ -252,3 +252,35 @@ def test_a_sticker_at_an_offer_keeps_the_offer(chat):
     c.say("卡丢了怎么办")
     assert "挂失" in c.say("🙏")
     assert "挂失哪一张" in c.say("好")
+
+
+# --- off-script phrasings --------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["余额？", "我卡里仲有几多钱", "卡里头还有好多钱", "还剩几个钱"])
+def test_terse_and_regional_balance_questions(chat, text):
+    c = chat()
+    c.bind()
+    assert BALANCE in c.say(text)
+
+
+def test_a_cantonese_lost_card_is_offered_a_loss_report(chat):
+    c = chat()
+    c.bind()
+    assert "需要我现在为您挂失吗" in c.say("张卡跌咗点算")
+    assert "挂失哪一张" in c.say("系啊")
+
+
+def test_the_card_named_with_a_lost_card_question_is_carried_into_the_loss_report(chat):
+    c = chat()
+    c.bind()
+    assert "需要我现在为您挂失吗" in c.say("我信用卡被偷了咋整")
+    assert "请确认挂失信用卡 **** 5678" in c.say("好的，麻烦了")
+
+
+def test_thanks_asks_if_anything_else_and_no_says_goodbye(chat):
+    c = chat()
+    c.bind()
+    assert "还有其他需要吗" in c.say("谢谢")
+    assert "再见" in c.say("没有了")
+    assert "还有其他需要吗" in c.say("谢谢")
+    assert "需要办理什么" in c.say("有的")
