@@ -59,6 +59,13 @@ class Slot:
     `keep` turns an accepted value into what the state stores (e.g. sealed); `depends_on`
     names slots whose change makes this one stale (an agent's edit drops it); `phrase` is
     how a customer would word a bare value for this slot (an agent's edit is read so).
+
+    For corrections (`corrections.py`): `label` names the slot to the customer (金额, 收款人);
+    `words` is a pattern of the words that name it in a correction ("金额错了，是2000");
+    `reads_bare` lets a bare value at the read-back correct it (a number is the amount);
+    `correctable` lets a correction set it even when the flow fills it by itself (the one
+    savings card a transfer is paid from). A validator's error says what to answer next: the
+    slot's question is not repeated after it.
     """
 
     name: str
@@ -69,6 +76,10 @@ class Slot:
     keep: Callable[[FlowContext, object], object] = lambda ctx, value: value
     depends_on: tuple[str, ...] = ()
     phrase: str = "{}"
+    label: str = ""
+    words: str = ""
+    reads_bare: bool = False
+    correctable: bool = False
 
     def ask(self, ctx: FlowContext) -> str:
         return self.prompt(ctx) if callable(self.prompt) else self.prompt
@@ -97,6 +108,22 @@ class Flow(ABC):
     def before_code(self, ctx: FlowContext) -> bool:
         """Checks before a code is sent (limits, fraud); False stops and has said why."""
         return True
+
+    def screen(self, ctx: FlowContext) -> bool:
+        """Checks on every message the flow takes in, before it asks or reads anything back
+        (the transfer's fraud guard); False stops and has said why."""
+        return True
+
+    def same_value(self, ctx: FlowContext, name: str, value) -> bool:
+        """Whether `value` (as extracted) is what slot `name` already holds."""
+        return ctx.state.slots.get(name) == value
+
+    def drop(self, slots: dict, name: str) -> None:
+        """Forget a slot and every slot that depends on it (a changed payee drops its account)."""
+        slots.pop(name, None)
+        for slot in self.slots:
+            if name in slot.depends_on and slot.name in slots:
+                self.drop(slots, slot.name)
 
     @abstractmethod
     def execute(self, ctx: FlowContext) -> None:
@@ -128,6 +155,8 @@ class Flow(ABC):
     def advance(self, ctx: FlowContext) -> None:
         """Take one customer message further through the flow."""
         filled = self.fill(ctx)
+        if not self.screen(ctx):
+            return
         if ctx.state.step == "confirm" and not filled:
             return  # confirmation answers are handled by the policy's confirm step
         self.next_step(ctx, filled)
@@ -179,8 +208,10 @@ class Flow(ABC):
         if ctx.state.asking != slot.name:
             ctx.state.retries = 0
         ctx.state.asking = slot.name
-        prefix = "抱歉，没能识别您的回答。" if answered and not ctx.replies else ""
-        ctx.say(prefix + slot.ask(ctx))
+        refused = any(s["action"] == "slot_invalid" and s.get("slot") == slot.name for s in ctx.steps)
+        if not refused:  # the validator's error already asked again ("…，请重新输入金额。")
+            prefix = "抱歉，没能识别您的回答。" if answered and not ctx.replies else ""
+            ctx.say(prefix + slot.ask(ctx))
         ctx.step("ask", slot=slot.name, retries=ctx.state.retries)
 
     def give_up(self, ctx: FlowContext, failed_step: str) -> None:

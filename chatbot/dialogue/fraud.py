@@ -25,6 +25,7 @@ SCAM_SCRIPTS = {
 LARGE_TO_NEW_PAYEE = Decimal("5000.00")
 COOLING_OFF = timedelta(minutes=10)
 CONTINUE = re.compile(r"继续|仍要转|确认转|还是要转")
+STOPPED = "_fraud_stopped"  # slot: this transfer was already stopped for scam wording
 
 
 def scam_hits(text: str) -> list[str]:
@@ -49,6 +50,21 @@ def stop_for_scam(ctx: FlowContext) -> bool:
     ctx.handoff = HandoffRequest("fraud_risk", priority=8)
     ctx.state.failed_step = "fraud_check"
     _log(ctx, "fraud_stop", scripts=hits)
+    return True
+
+
+def stop_at_once(ctx: FlowContext) -> bool:
+    """The transfer flow's screen: scam wording stops it in the very reply that starts it (or
+    the reply to new scam wording mid-flow), before any read-back or question; once stopped,
+    the flow is not stopped again on every message (the check before the code still is)."""
+    if not ctx.state.risk:
+        return False
+    fresh = any(step["action"] == "risk_wording" for step in ctx.steps)
+    if ctx.state.slots.get(STOPPED) and not fresh:
+        return False
+    if not stop_for_scam(ctx):
+        return False
+    ctx.state.slots[STOPPED] = True
     return True
 
 

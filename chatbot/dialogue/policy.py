@@ -172,7 +172,11 @@ class DialoguePolicy:
 
     def _in_flow_step(self, flow, ctx: FlowContext) -> None:
         step = ctx.state.step
-        if step == "otp":
+        if not flow.screen(ctx):
+            pass  # new scam wording: warned and handed over before anything else (fraud.py)
+        elif steps.correct(flow, ctx):
+            pass  # "改成3000", "不对，是王芳": updated and read back (corrections.py)
+        elif step == "otp":
             steps.handle_code(flow, ctx)
         elif step == "cooling_off":
             if fraud.cooling_over(ctx):

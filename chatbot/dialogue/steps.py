@@ -8,10 +8,12 @@ customer asks for one with “重新发送”.
 """
 from __future__ import annotations
 
+import copy
 import math
 import re
 from datetime import timedelta
 
+from chatbot.dialogue import corrections
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.forms import MAX_REASKS, Flow
 from chatbot.security.rate_limit import Limit
@@ -43,9 +45,8 @@ def handle_confirm(flow: Flow, ctx: FlowContext) -> None:
         elif flow.before_code(ctx):
             send_code(flow, ctx)
         return
-    if is_deny(ctx):
-        ctx.state.step = "collect"
-        ctx.say("好的，请直接告诉我要修改的内容；不办了请回复“取消”。")
+    if is_deny(ctx):  # "不对" / "不是": which detail? (the read-back stays until it is confirmed)
+        ctx.say(corrections.ask_which(flow, ctx) + "不办了请回复“取消”。")
         ctx.step("confirm_denied", flow=flow.name)
         return
     ctx.state.retries += 1
@@ -53,6 +54,92 @@ def handle_confirm(flow: Flow, ctx: FlowContext) -> None:
         flow.give_up(ctx, "confirm")
         return
     ctx.say("请回复“确认”继续办理，或直接告诉我要修改的内容；不办了请回复“取消”。")
+
+
+def correct(flow: Flow, ctx: FlowContext) -> bool:
+    """A correction of the flow's details ("改成3000", "不对，是王芳"): update and read back.
+
+    True when the message was a correction (and has been answered). A changed detail retires
+    the flow's outstanding codes (a code confirms exactly what it was sent for) and undoes the
+    confirmation and any cooling-off, then the flow asks its next question or reads the whole
+    summary back for a new “确认”. A refused value keeps the old one and says why. An unclear
+    change is asked about; a correction never lets an old value be confirmed unseen.
+    """
+    # A fresh dict: the loaded state shares its nested slots with the session row, and a turn
+    # that changes only slots in place would compare equal to it and not be saved.
+    ctx.state.slots = copy.deepcopy(ctx.state.slots)
+    found = corrections.read(flow, ctx)
+    if found is None:
+        return False
+    step = ctx.state.step
+    ctx.step("correction", flow=flow.name, slots=sorted(found.values), refused=sorted(found.refused),
+             asked=sorted(found.asked), unclear=found.unclear or bool(found.unread))
+    if step == "otp":
+        _retire_codes(flow, ctx)  # whatever comes next, the code sent for the old details is void
+    given = {name for name in found.values if name in ctx.state.slots}
+    if found.values or found.asked:
+        for name in flow.edit_resets:
+            ctx.state.slots.pop(name, None)
+        for slot in flow.slots:  # in slot order: a new payee drops its old account first
+            if slot.name in found.values:
+                flow.drop(ctx.state.slots, slot.name)
+                ctx.state.slots[slot.name] = slot.keep(ctx, found.values[slot.name])
+            elif slot.name in found.asked:
+                flow.drop(ctx.state.slots, slot.name)
+        ctx.state.step, ctx.state.asking, ctx.state.retries = "collect", None, 0
+    notes = []
+    for name, error in found.refused.items():
+        if name in ctx.state.slots or name != ctx.state.asking:
+            notes.append(f"{corrections.label(flow, name)}未修改：{corrections.reason(error)}。")
+        else:  # the answer to the current question: its error asks again (see forms.Flow.ask)
+            notes.append(error)
+            ctx.step("slot_invalid", slot=name)
+    if found.unread:
+        names = "、".join(corrections.label(flow, name) for name in found.unread)
+        ctx.state.slots[corrections.WHICH] = True
+        notes.append(f"抱歉，没能识别新的{names}，请直接告诉我新的{names}。")
+        _back_to_confirm(flow, ctx, step)
+        ctx.say("\n".join(notes))
+        return True
+    if found.unclear:
+        _back_to_confirm(flow, ctx, step)
+        ctx.say(corrections.ask_which(flow, ctx))
+        return True
+    if not found.values and not found.asked:  # every new value was refused: the old ones stand
+        if step == "cooling_off":
+            ctx.say("\n".join(notes))
+            return True
+        ctx.state.step = "collect"
+    first = len(ctx.replies)
+    flow.next_step(ctx, filled=sorted(found.values) or ["(correction)"])
+    done = [f"已修改{'、'.join(corrections.label(flow, n) for n in sorted(given, key=_order(flow)))}"] if given else []
+    if len(ctx.replies) > first:
+        lead = "，".join(done)
+        text = ctx.replies[first].removeprefix("好的，") if (lead or notes) else ctx.replies[first]
+        ctx.replies[first] = "\n".join([*notes, (f"{lead}，" if lead else "") + text])
+    elif notes or done:
+        ctx.say("\n".join([*notes, *(f"{d}。" for d in done)]))
+    return True
+
+
+def _order(flow: Flow):
+    names = [slot.name for slot in flow.slots]
+    return lambda name: names.index(name) if name in names else len(names)
+
+
+def _back_to_confirm(flow: Flow, ctx: FlowContext, step: str | None) -> None:
+    """After a retired code, a new “确认” sends a new one (the details were read back before)."""
+    if step == "otp" and flow.confirm:
+        ctx.state.step = "confirm"
+
+
+def _retire_codes(flow: Flow, ctx: FlowContext) -> None:
+    try:
+        subject = flow.otp_subject(ctx)
+    except KeyError:  # no code was sent yet
+        return
+    ctx.otp.retire(ctx.db, subject, flow.name, ctx.now)
+    ctx.step("otp_retired", flow=flow.name)
 
 
 def send_code(flow: Flow, ctx: FlowContext, resend: bool = False) -> None:

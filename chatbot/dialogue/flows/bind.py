@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.forms import Flow, Slot, flow, opened, sealed_value
+from chatbot.dialogue.names import from_typed, looks_like_name
 from chatbot.security.masking import mask_id_number
 from chatbot.security.rate_limit import Limit
 
@@ -31,11 +32,24 @@ CHECKS_PER_TARGET = Limit("bind.identity.target", 5, timedelta(hours=1))
 
 
 def _extract_name(ctx: FlowContext):
+    """"我叫张伟", or a bare name when asked for it; never a business word or a question
+    ("房贷利率" is a knowledge question the policy answers, then the name is asked again)."""
     match = NAME.search(ctx.text)
-    if match:
+    if match and looks_like_name(match.group(1)):
         return match.group(1)
+    if ctx.state.asking != "name":
+        return None
+    dotted = from_typed(re.sub(r"^(?:我叫|我是|本人|姓名|名字)(?:是|为|:)?", "", ctx.parse.text.strip()))
+    if dotted:
+        return dotted  # 买买提·艾力 (normalization drops the middle dot)
     bare = BARE_NAME.match(ctx.text)
-    return bare.group(1) if bare and ctx.state.asking == "name" else None
+    return bare.group(1) if bare and looks_like_name(bare.group(1)) else None
+
+
+def _name_prompt(ctx: FlowContext) -> str:
+    if ctx.state.asking == "name" and ctx.state.retries and not ctx.replies:  # the answer was not a name
+        return "请告诉我您身份证上的姓名（如“张伟”）。"
+    return "为了保护您的账户安全，需要先验证身份。请告诉我您的姓名。"
 
 
 def _extract_id(ctx: FlowContext):
@@ -66,8 +80,8 @@ class BindFlow(Flow):
     needs_code = True
     edit_resets = ("_customer_id", "_otp_subject")  # checked again before a code
     slots = (
-        Slot("name", "为了保护您的账户安全，需要先验证身份。请告诉我您的姓名。", _extract_name),
-        Slot("id_number", _id_prompt, _extract_id, keep=_keep_id),
+        Slot("name", _name_prompt, _extract_name, label="姓名", words="姓名|名字|叫"),
+        Slot("id_number", _id_prompt, _extract_id, keep=_keep_id, label="身份证号码", words="身份证|证件|证号"),
     )
 
     def on_start(self, ctx: FlowContext) -> bool:

@@ -44,12 +44,13 @@ class _CardFlow(Flow):
         if any(a.card_tail == tail for a in self.candidates(ctx)):
             return None
         if any(a.card_tail == tail for a in card_accounts(ctx)):
-            return self.wrong_state
+            return self.wrong_state + (self._prompt(ctx) if len(self.candidates(ctx)) > 1 else "")
         return f"没有找到尾号 {tail} 的卡，请核对后再说一次。"
 
     @property
     def slots(self):
-        return (Slot("card_tail", self._prompt, self._extract, self._validate),)
+        return (Slot("card_tail", self._prompt, self._extract, self._validate, label="卡片",
+                     words="卡|尾号", correctable=True),)
 
     def summary(self, ctx: FlowContext) -> str:
         return f"请确认{self.verb}{card_label(self.card(ctx))}。{self.effect}\n确认请回复“确认”。"

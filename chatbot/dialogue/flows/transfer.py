@@ -14,6 +14,7 @@ from chatbot.dialogue import fraud
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.flows.cards import pick_card
 from chatbot.dialogue.forms import Flow, Slot, flow, opened, sealed_value
+from chatbot.dialogue.names import is_kin, looks_like_name
 from chatbot.money import format_amount, to_capital
 from chatbot.nlu.entities.numbers import parse_number
 from chatbot.security.masking import mask_card
@@ -54,11 +55,16 @@ def _payee_from_book(ctx: FlowContext, name: str | None):
 
 def extract_payee(ctx: FlowContext):
     named = ctx.entity("payee")
+    if named and not _payee_from_book(ctx, named) and not (looks_like_name(named) or is_kin(named)):
+        named = None  # "给房贷利率转", "改成王芳": not a person (corrections read the name after the cue)
     found = _payee_from_book(ctx, named) or (None if named else _payee_from_book(ctx, None))
     if found:
         return found
     if named:
         return {"name": named, "in_book": False}
+    answer = NAME_ANSWER.match(ctx.text) if ctx.state.asking == "payee" else None
+    if answer and looks_like_name(answer.group(1)):  # "请问转给谁？" answered with a bare name
+        return {"name": answer.group(1), "in_book": False}
     number = _account_number(ctx)
     if number and not ctx.state.slots.get("payee"):  # a bare card number names a new payee
         return {"name": None, "account_no": number, "in_book": False}
@@ -84,7 +90,8 @@ def _extract_name(ctx: FlowContext):
     if ctx.state.asking != "payee_name":
         return None
     match = NAME_ANSWER.match(ctx.text)
-    return ctx.entity("payee") or (match.group(1) if match else None)
+    name = ctx.entity("payee") or (match.group(1) if match else None)
+    return name if looks_like_name(name) else None
 
 
 def _extract_account(ctx: FlowContext):
@@ -124,7 +131,9 @@ def _validate_amount(ctx: FlowContext, value: str) -> str | None:
     try:
         ctx.bank.check_transfer(ctx.customer_id, _from_tail(ctx), amount, ctx.now)
     except BankingRefusal as refusal:
-        return refusal.message + ("请重新输入金额。" if refusal.code != "card_frozen" else "")
+        if refusal.code == "card_frozen":
+            return f"{refusal.message}。如卡片已找回，可回复“解挂”后再转账。"
+        return f"{refusal.message}，请重新输入金额。"
     return None
 
 
@@ -135,8 +144,27 @@ def _from_tail(ctx: FlowContext) -> str:
     return savings[0].card_tail
 
 
+def _savings(ctx: FlowContext):
+    return [a for a in ctx.bank.accounts(ctx.customer_id) if a.kind == "savings"]
+
+
 def _needs_from(ctx: FlowContext) -> bool:
-    return len([a for a in ctx.bank.accounts(ctx.customer_id) if a.kind == "savings"]) > 1
+    """Asked when there are several savings cards; kept once the customer chose one."""
+    return len(_savings(ctx)) > 1 or "from_tail" in ctx.state.slots
+
+
+def _extract_from(ctx: FlowContext):
+    return pick_card(ctx, _savings(ctx))
+
+
+def _validate_from(ctx: FlowContext, tail: str) -> str | None:
+    savings = _savings(ctx)
+    if any(a.card_tail == tail for a in savings):
+        return None
+    others = " 或 ".join(mask_card(a.card_tail) for a in savings)
+    if any(a.card_tail == tail for a in ctx.bank.accounts(ctx.customer_id)):
+        return f"尾号{tail}的卡不是储蓄卡，不能用于转账付款，请使用储蓄卡 {others}。"
+    return f"您名下没有尾号{tail}的卡，请使用储蓄卡 {others}。"
 
 
 @flow
@@ -147,15 +175,18 @@ class TransferFlow(Flow):
     edit_resets = ("_cooled", "_cool_until")  # a changed transfer cools off afresh
     slots = (
         Slot("payee", "请问转给谁？可以说收款人姓名（如“李娜”），或提供对方卡号。", extract_payee,
-             keep=_keep_payee, phrase="转给{}"),
+             keep=_keep_payee, phrase="转给{}", label="收款人",
+             words="收款人|收款方|对方|户名|名字|姓名|转给|给谁"),
         Slot("payee_account", lambda ctx: f"您的收款人名单里没有{ctx.state.slots['payee']['name']}，"
              "请提供对方的银行卡号。", _extract_account, _validate_account, _needs_account,
-             keep=seal_account, depends_on=("payee",)),
-        Slot("payee_name", "请提供收款人的姓名。", _extract_name, needed=_needs_name, depends_on=("payee",)),
-        Slot("from_tail", "请问用哪张储蓄卡付款？请说卡号尾号。",
-             lambda ctx: pick_card(ctx, [a for a in ctx.bank.accounts(ctx.customer_id) if a.kind == "savings"]),
-             needed=_needs_from),
-        Slot("amount", "请问转多少钱？", _extract_amount, _validate_amount),
+             keep=seal_account, depends_on=("payee",), label="收款账号", words="卡号|账号"),
+        Slot("payee_name", "请提供收款人的姓名。", _extract_name, needed=_needs_name, depends_on=("payee",),
+             label="收款人姓名"),
+        Slot("from_tail", "请问用哪张储蓄卡付款？请说卡号尾号。", _extract_from, _validate_from,
+             needed=_needs_from, label="付款卡", words="付款卡|付款账户|扣款卡|储蓄卡|尾号|哪张卡|用.{0,4}卡",
+             correctable=True),
+        Slot("amount", "请问转多少钱？", _extract_amount, _validate_amount, label="金额",
+             words="金额|钱|数额|数目", reads_bare=True),
     )
 
     def payee(self, ctx: FlowContext) -> tuple[str, str, bool]:
@@ -173,6 +204,19 @@ class TransferFlow(Flow):
                 f"金额：{format_amount(amount)}（{to_capital(amount)}）\n"
                 "确认转账请回复“确认”，如需修改请直接告诉我。")
 
+    def same_value(self, ctx: FlowContext, name: str, value) -> bool:
+        current = ctx.state.slots.get(name)
+        if name == "payee" and isinstance(current, dict) and isinstance(value, dict):
+            return (current.get("name") == value.get("name")
+                    and open_account(ctx, current.get("account_no")) == value.get("account_no"))
+        if name == "payee_account" and current is not None:
+            return open_account(ctx, current) == value
+        return super().same_value(ctx, name, value)
+
+    def screen(self, ctx: FlowContext) -> bool:
+        """Scam wording stops the transfer in the first reply, before any read-back (fraud.py)."""
+        return not fraud.stop_at_once(ctx)
+
     def otp_use(self, ctx: FlowContext) -> str:
         name, account, _ = self.payee(ctx)
         return f"向{name}（账号 {mask_card(account)}）转账 {format_amount(Decimal(ctx.state.slots['amount']))}"
@@ -187,9 +231,12 @@ class TransferFlow(Flow):
         try:
             ctx.bank.check_transfer(ctx.customer_id, _from_tail(ctx), amount, ctx.now)
         except BankingRefusal as refusal:
-            ctx.say(refusal.message)
+            if refusal.code == "card_frozen":
+                ctx.say(f"{refusal.message}。如卡片已找回，可回复“解挂”后再转账。")
+            else:
+                ctx.say(f"{refusal.message}，请重新输入金额。")
             ctx.state.slots.pop("amount", None)
-            ctx.state.step = "collect"
+            ctx.state.step, ctx.state.asking = "collect", "amount"
             ctx.step("refused", code=refusal.code)
             return False
         if fraud.stop_for_scam(ctx):
@@ -198,16 +245,17 @@ class TransferFlow(Flow):
 
     def execute(self, ctx: FlowContext) -> None:
         name, account, _ = self.payee(ctx)
+        amount = Decimal(ctx.state.slots["amount"])
         try:
-            receipt = ctx.bank.transfer(ctx.customer_id, _from_tail(ctx), account, name,
-                                        Decimal(ctx.state.slots["amount"]), None,
+            receipt = ctx.bank.transfer(ctx.customer_id, _from_tail(ctx), account, name, amount, None,
                                         f"flow:{ctx.state.flow_id}", ctx.now)
         except BankingRefusal as refusal:
             ctx.say(f"转账未成功：{refusal.message}")
             ctx.outcome = "refused"
             ctx.step("refused", code=refusal.code)
         else:
-            ctx.say(f"转账成功。流水号 {receipt.reference}，付款卡当前余额 {format_amount(receipt.balance_after)}。")
+            ctx.say(f"转账成功：已向{name}（账号 {mask_card(account)}）转出 {format_amount(amount)}。\n"
+                    f"流水号 {receipt.reference}，付款卡当前余额 {format_amount(receipt.balance_after)}。")
             ctx.outcome = "completed"
             ctx.step("executed", flow=self.name, reference=receipt.reference, replayed=receipt.replayed)
         ctx.state.end_flow()
