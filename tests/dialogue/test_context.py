@@ -284,3 +284,21 @@ def test_thanks_asks_if_anything_else_and_no_says_goodbye(chat):
     assert "再见" in c.say("没有了")
     assert "还有其他需要吗" in c.say("谢谢")
     assert "需要办理什么" in c.say("有的")
+
+
+def test_the_card_named_when_switching_to_a_loss_report_is_kept(chat):
+    c = chat()
+    c.bind()
+    c.say("我要给李娜转账")
+    assert "改为挂失" in c.say("尾号5678的信用卡丢了")
+    assert "改为挂失" in c.say("😊")  # the question stays open
+    assert "请确认挂失信用卡 **** 5678" in c.say("好的")
+
+
+def test_switching_to_business_the_chat_does_not_do_says_where_it_is_done(chat):
+    c = chat()
+    c.bind()
+    c.say("我要给李娜转账")
+    assert "改为申请信用卡" in c.say("我想申请一张信用卡")
+    reply = c.say("是的")  # was a LookupError: card.apply has no flow
+    assert "申请信用卡暂不支持在对话中办理" in reply and c.flow is None
