@@ -1,11 +1,15 @@
 """The dialogue policy: continue the active flow, start one, answer, clarify or hand off.
 
 Order of decisions for one message:
-  1. a pending "abandon the current flow?" question is answered;
+  0. emoji, sticker codes or punctuation alone: small talk, the open question asked again
+     (stickers.py); an answer to "您是想问：1. …";
+  1. a pending "abandon the current flow?" question is answered; so is the bot's last offer
+     ("需要我现在为您挂失吗？" -> "好的", offers.py), else the offer is dropped;
   2. inside a flow: cancel, ask for a person, answer an interruption and re-ask, offer to
      switch to another business, or take the message further (slots, confirm, code);
-  3. otherwise: follow-ups of the last query, small talk, knowledge, hand-off, or a new
-     flow (binding first when the customer's own money is involved).
+  3. otherwise: follow-ups of the last query, small talk, knowledge, hand-off, a lost card
+     (offered a loss report at once), or a new flow (binding first when the customer's own
+     money is involved, then the request goes on with everything said: own_money.py, offers.py).
 """
 from __future__ import annotations
 
