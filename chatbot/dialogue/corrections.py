@@ -43,7 +43,7 @@ FILLER = re.compile(r"[\s,.;:!?，。；：！？、~…]+|^(?:是|为|成|要|�
 LEAD = re.compile(r"^[\s,.;:!?，。；：！？、]*(?:是|为|成|应该是|改成|换成)?\s*")
 SETTLED_STEPS = ("confirm", "otp", "cooling_off")  # every slot given; the read-back was shown
 CODE_LIKE = re.compile(r"^\d{6}$")  # a code typed after its code was retired is not an amount
-WHICH = "_which"  # the bot asked "请问要修改…？": the next answer is read as a correction
+WHICH = "_which"  # the bot asked "请问要修改…？": the next answer corrects one of these slots
 
 
 @dataclass
@@ -63,6 +63,8 @@ def read(flow: Flow, ctx: FlowContext) -> Correction | None:
     if not given:
         return None  # nothing to correct yet: an answer to the current question
     candidates = [s for s in flow.slots if s.name in state.slots or s.correctable or s.name == state.asking]
+    if isinstance(which, list):  # "请问用哪张储蓄卡付款？" after "付款卡改一下": that slot only
+        candidates = [s for s in candidates if s.name in which]
     cue = _last_cue(ctx.text)
     if cue is None and not which:
         return _stated(flow, ctx, candidates) if state.step in SETTLED_STEPS else None
@@ -98,8 +100,9 @@ def _listed(flow: Flow, ctx: FlowContext) -> list[str]:
 
 def ask_which(flow: Flow, ctx: FlowContext) -> str:
     """"请问要修改收款人、付款卡还是金额？" over the details the customer gave or can change."""
-    labels = list(dict.fromkeys(label(flow, name) for name in _listed(flow, ctx)))
-    ctx.state.slots[WHICH] = True
+    listed = _listed(flow, ctx)
+    labels = list(dict.fromkeys(label(flow, name) for name in listed))
+    ctx.state.slots[WHICH] = listed or True
     if len(labels) <= 1:
         return f"好的，请直接告诉我新的{labels[0]}。" if labels else "好的，请直接告诉我要修改的内容。"
     return f"请问要修改{'、'.join(labels[:-1])}还是{labels[-1]}？"

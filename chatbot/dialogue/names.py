@@ -34,7 +34,7 @@ NOT_IN_NAMES = re.compile(
     "的|了|你好|您好|谢谢|再见|知道|没有|不是|是的|好的|不用|不要|不办|算了|取消|确认|帮我|我要|我想|"
     "请问|改成|换成|改为|不对|错了|转给|汇给|打给|付给"
 )
-NUMERAL = re.compile(f"^[{DIGIT_CHARS}{UNIT_CHARS}]+$")  # 两千五, 三万: an amount, not a name
+NUMERAL = re.compile(f"^[{DIGIT_CHARS}{UNIT_CHARS}]+(?:块钱?|元|毛|角)?$")  # 两千五, 五百块: an amount
 KIN = re.compile(r"^(?:我|俺)?(?:妈妈?|爸爸?|老婆|老公|媳妇|儿子|女儿|哥哥?|姐姐?|弟弟?|妹妹?|爷爷|奶奶|外公|外婆)$")
 
 

@@ -76,7 +76,16 @@ def correct(flow: Flow, ctx: FlowContext) -> bool:
              asked=sorted(found.asked), unclear=found.unclear or bool(found.unread))
     if step == "otp":
         _retire_codes(flow, ctx)  # whatever comes next, the code sent for the old details is void
-    given = {name for name in found.values if name in ctx.state.slots}
+    given = {name for name, value in found.values.items()
+             if name in ctx.state.slots and not flow.same_value(ctx, name, value)}
+    optional = [s for s in flow.slots if s.name in found.asked and s.correctable and not s.needed(ctx)]
+    if optional and not found.values:  # "付款卡改一下": filled by the flow itself, so ask for it here
+        _back_to_confirm(flow, ctx, step)
+        ctx.state.slots[corrections.WHICH] = [optional[0].name]
+        asking, ctx.state.asking = ctx.state.asking, optional[0].name
+        ctx.say(optional[0].ask(ctx))
+        ctx.state.asking = asking
+        return True
     if found.values or found.asked:
         for name in flow.edit_resets:
             ctx.state.slots.pop(name, None)

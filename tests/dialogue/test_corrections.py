@@ -185,3 +185,24 @@ def test_no_correction_is_read_where_there_is_none(chat, answer):
     c.say("给李娜转2500")
     reply = c.say(answer)
     assert "请问要修改" not in reply and "已修改" not in reply and "未修改" not in reply
+
+
+def test_the_paying_card_asked_for_when_the_customer_wants_to_change_it(chat):
+    c = chat()
+    c.bind()
+    c.say("给李娜转2500")
+    assert "哪张储蓄卡" in c.say("付款卡改一下")
+    reply = c.say("1234")  # a card tail here, not an amount
+    _read_back(reply, "2,500.00 元")
+
+
+def test_a_new_account_number_is_a_payee_not_an_amount(chat):
+    c = chat()
+    c.bind()
+    c.say("给李娜转500")
+    reply = c.say("换成6222021000584321")
+    assert "未修改" not in reply and "姓名" in reply
+    _read_back(c.say("王芳"), "500.00 元", payee="王芳（账号 **** 4321）")
+    reply = c.say("改成五百块")  # the same amount: read back, no payee called 五百块
+    _read_back(reply, "500.00 元", payee="王芳（账号 **** 4321）")
+    assert "已修改" not in reply

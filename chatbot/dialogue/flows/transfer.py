@@ -110,7 +110,8 @@ def _extract_amount(ctx: FlowContext):
     amount = ctx.entity("amount")
     if amount is None and ctx.state.asking == "amount":
         # Answering "转多少钱？" with a bare "800" is an amount, whatever the extractor thinks.
-        amount = parse_number(BARE_AMOUNT.sub("", ctx.text))
+        bare = BARE_AMOUNT.sub("", ctx.text)
+        amount = None if ACCOUNT_NUMBER.search(bare) else parse_number(bare)  # a card number is no sum
     return str(amount) if amount is not None else None
 
 
@@ -154,7 +155,11 @@ def _needs_from(ctx: FlowContext) -> bool:
 
 
 def _extract_from(ctx: FlowContext):
-    return pick_card(ctx, _savings(ctx))
+    tail = pick_card(ctx, _savings(ctx))
+    if tail is None and ctx.state.asking == "from_tail":  # "用哪张储蓄卡？" answered "1234"
+        bare = re.fullmatch(r"(?:尾号)?(\d{4})(?:的?卡|那张卡?)?", ctx.text)
+        tail = bare.group(1) if bare else None
+    return tail
 
 
 def _validate_from(ctx: FlowContext, tail: str) -> str | None:
