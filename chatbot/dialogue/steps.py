@@ -105,7 +105,7 @@ def correct(flow: Flow, ctx: FlowContext) -> bool:
             ctx.step("slot_invalid", slot=name)
     if found.unread:
         names = "、".join(corrections.label(flow, name) for name in found.unread)
-        ctx.state.slots[corrections.WHICH] = True
+        ctx.state.slots[corrections.WHICH] = list(found.unread)
         notes.append(f"抱歉，没能识别新的{names}，请直接告诉我新的{names}。")
         _back_to_confirm(flow, ctx, step)
         ctx.say("\n".join(notes))
