@@ -6,6 +6,7 @@ them back. The agent console reads `active_flow`, `slots`, `missing_slots` and
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field, fields
 
 
@@ -32,8 +33,10 @@ class DialogueState:
 
     @classmethod
     def from_json(cls, data: dict | None) -> "DialogueState":
+        # A deep copy: the session row keeps the loaded JSON to compare against on flush; a
+        # state sharing its dicts would change both, and a changed slot would never be saved.
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in (data or {}).items() if k in known})
+        return cls(**{k: copy.deepcopy(v) for k, v in (data or {}).items() if k in known})
 
     def to_json(self) -> dict:
         return asdict(self)

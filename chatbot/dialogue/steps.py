@@ -8,7 +8,6 @@ customer asks for one with “重新发送”.
 """
 from __future__ import annotations
 
-import copy
 import math
 import re
 from datetime import timedelta
@@ -65,9 +64,6 @@ def correct(flow: Flow, ctx: FlowContext) -> bool:
     summary back for a new “确认”. A refused value keeps the old one and says why. An unclear
     change is asked about; a correction never lets an old value be confirmed unseen.
     """
-    # A fresh dict: the loaded state shares its nested slots with the session row, and a turn
-    # that changes only slots in place would compare equal to it and not be saved.
-    ctx.state.slots = copy.deepcopy(ctx.state.slots)
     found = corrections.read(flow, ctx)
     if found is None:
         return False
