@@ -387,9 +387,7 @@ class DialoguePolicy:
         return confident or bool(HUMAN_WORDS.match(ctx.text))
 
     def _hand_off(self, ctx: FlowContext) -> None:
-        complaint = ctx.intent == "complaint"
-        if complaint:
-            ctx.say("非常抱歉给您带来不便，已为您优先转接人工客服。")
+        complaint = ctx.intent == "complaint"  # the desk apologises and says where they wait
         ctx.handoff = HandoffRequest("complaint" if complaint else "human_request", 10 if complaint else 0)
         ctx.outcome = "handoff"
         ctx.step("handoff", reason=ctx.handoff.reason)

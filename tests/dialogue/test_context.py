@@ -302,3 +302,11 @@ def test_switching_to_business_the_chat_does_not_do_says_where_it_is_done(chat):
     assert "改为申请信用卡" in c.say("我想申请一张信用卡")
     reply = c.say("是的")  # was a LookupError: card.apply has no flow
     assert "申请信用卡暂不支持在对话中办理" in reply and c.flow is None
+
+
+def test_a_complaint_is_told_it_waits_in_the_queue_not_that_it_was_put_through(chat):
+    c = chat()
+    reply = c.say("你们这什么破系统，转了三次都失败，我要投诉")
+    assert "非常抱歉" in reply and "排队等候人工客服" in reply and "第 1 位" in reply
+    assert "转接人工客服" not in reply and reply.count("抱歉") == 1
+    assert c.last["state"]["mode"] == "queued"

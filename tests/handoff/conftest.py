@@ -35,7 +35,7 @@ class ScriptedPolicy:
         self.calls += 1
         text, state = ctx.parse.text, ctx.state
         if "投诉" in text:
-            return PolicyResult(["非常抱歉给您带来不便，已为您优先转接人工客服。"], state, "handoff",
+            return PolicyResult(["非常抱歉给您带来不便，正在为您安排人工客服。"], state, "handoff",
                                 handoff=HandoffRequest("complaint", 10))
         if "转人工" in text:
             return PolicyResult([], state, "handoff", handoff=HandoffRequest("human_request"))
