@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from chatbot.errors import RateLimited, Unauthorized
-from chatbot.security import tokens
+from chatbot.security import b64url, tokens
 from chatbot.security.staff_auth import StaffAuth, lock_after
 from chatbot.storage import staff as staff_store
 
@@ -61,23 +61,23 @@ def test_message_and_canned_reply_ids_beyond_64_bits_are_422(client):
 @pytest.mark.parametrize("sub", [HUGE, 10 ** 40, -5, 0, "1", 1.5, True, None])
 def test_forged_tokens_with_odd_subjects_are_401(client, services, clock, sub):
     claims = {"sub": sub, "role": "admin", "iat": 0, "exp": int(clock.now().timestamp()) + 600}
-    signed = tokens.PREFIX + tokens._b64(json.dumps(claims).encode())
+    signed = tokens.PREFIX + b64url.encode(json.dumps(claims).encode())
     import hashlib
     import hmac
     signature = hmac.new(tokens._key(services.settings.secret_key), signed.encode(), hashlib.sha256).digest()
-    token = f"{signed}.{tokens._b64(signature)}"
+    token = f"{signed}.{b64url.encode(signature)}"
     _error(client.get("/v1/auth/me", headers={"Authorization": f"Bearer {token}"}), 401)
 
 
 def test_tokens_with_a_bad_expiry_are_401(services, clock):
     for exp in ("soon", None, [1]):
         claims = {"sub": 1, "role": "admin", "exp": exp}
-        signed = tokens.PREFIX + tokens._b64(json.dumps(claims).encode())
+        signed = tokens.PREFIX + b64url.encode(json.dumps(claims).encode())
         import hashlib
         import hmac
         signature = hmac.new(tokens._key("k"), signed.encode(), hashlib.sha256).digest()
         with pytest.raises(Unauthorized):
-            tokens.verify("k", f"{signed}.{tokens._b64(signature)}", clock.now())
+            tokens.verify("k", f"{signed}.{b64url.encode(signature)}", clock.now())
 
 
 def _unstorable_requests(client):
