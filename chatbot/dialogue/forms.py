@@ -145,6 +145,12 @@ class Flow(ABC):
         slots = {k: v for k, v in ctx.state.slots.items() if not k.startswith("_")}
         return json.dumps(slots, ensure_ascii=False, sort_keys=True, default=str)
 
+    def code_throttled(self, ctx: FlowContext, seconds: int, resend: bool) -> str:
+        """What to say when no code may be sent yet (steps.send_code's limits)."""
+        from chatbot.dialogue.steps import throttled_reply  # steps builds on this module
+
+        return throttled_reply(seconds, resend)
+
     def code_sent(self, ctx: FlowContext, phone: str | None) -> str:
         return f"验证码已发送至 {mask_phone(phone)}，请在 5 分钟内回复 6 位验证码。"
 

@@ -10,6 +10,7 @@ import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from chatbot.clock import BANK_TZ
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.turn import HandoffRequest
 from chatbot.storage import audit
@@ -77,7 +78,7 @@ def start_cooling_off(ctx: FlowContext, amount: Decimal, in_book: bool) -> bool:
     ctx.state.slots["_cool_until"] = until.isoformat()
     ctx.say("【风险提示】您正向新收款人转出较大金额。如果有人以客服、公检法、投资理财等名义让您转账，"
             f"请立即停止。为保障资金安全，本笔转账需冷静 {int(COOLING_OFF.total_seconds() // 60)} 分钟，"
-            f"请于 {until.astimezone(ctx.now.tzinfo):%H:%M} 后回复“继续转账”，或回复“人工”咨询客服。")
+            f"请于 {until.astimezone(BANK_TZ):%H:%M} 后回复“继续转账”，或回复“人工”咨询客服。")
     _log(ctx, "fraud_cooling_off", amount=str(amount))
     return True
 
@@ -86,10 +87,10 @@ def cooling_over(ctx: FlowContext) -> bool:
     """In the cooling-off step: True when the customer may go on now (and asked to)."""
     until = datetime.fromisoformat(ctx.state.slots["_cool_until"])
     if not CONTINUE.search(ctx.parse.normalized):
-        ctx.say(f"本笔转账处于冷静期，请于 {until.astimezone(ctx.now.tzinfo):%H:%M} 后回复“继续转账”，或回复“取消”。")
+        ctx.say(f"本笔转账处于冷静期，请于 {until.astimezone(BANK_TZ):%H:%M} 后回复“继续转账”，或回复“取消”。")
         return False
     if ctx.now < until:
-        ctx.say(f"冷静期尚未结束，请于 {until.astimezone(ctx.now.tzinfo):%H:%M} 后再回复“继续转账”。")
+        ctx.say(f"冷静期尚未结束，请于 {until.astimezone(BANK_TZ):%H:%M} 后再回复“继续转账”。")
         return False
     ctx.state.slots["_cooled"] = True
     return True

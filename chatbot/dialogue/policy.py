@@ -343,6 +343,8 @@ class DialoguePolicy:
     def _start(self, ctx: FlowContext, name: str) -> None:
         flow = get_flow(name)
         if flow.requires_binding and ctx.customer_id is None:
+            if not flow.screen(ctx):
+                return  # scam wording: warned and handed over before any binding question (fraud.py)
             self._remember_request(ctx, name)  # the whole message, to go on with after binding
             ctx.say(f"{replies.intent_title(name)}需要先绑定您的银行账户。")
             name, flow = "account.bind", get_flow("account.bind")

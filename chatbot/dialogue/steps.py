@@ -158,7 +158,7 @@ def send_code(flow: Flow, ctx: FlowContext, resend: bool = False) -> None:
     waits = [w for limit, key in limits if (w := ctx.limiter.retry_after(ctx.db, limit, key, ctx.now))]
     if waits:
         ctx.state.step, ctx.state.retries = "otp", 0  # “重新发送” later asks again
-        ctx.say(_throttled(max(waits), resend))
+        ctx.say(flow.code_throttled(ctx, max(waits), resend))
         ctx.step("otp_throttled", flow=flow.name, retry_after=max(waits))
         return
     issued = ctx.otp.issue(ctx.db, subject, flow.name, phone, ctx.now, flow.otp_use(ctx), operation(flow, ctx))
@@ -182,10 +182,10 @@ def _send_limits(flow: Flow, ctx: FlowContext, target: str) -> list[tuple[Limit,
             (CODES_PER_USER, f"{ctx.channel}:{ctx.user_id}")]
 
 
-def _throttled(seconds: int, resend: bool) -> str:
+def throttled_reply(seconds: int, resend: bool) -> str:
     if seconds <= 60:
         if resend:
-            return f"验证码已发送，请 {seconds} 秒后再试。"
+            return f"验证码刚刚已发送，如未收到，请 {seconds} 秒后再回复“重新发送”。"
         return f"验证码发送过于频繁，请 {seconds} 秒后回复“重新发送”获取验证码。"
     wait = f"{math.ceil(seconds / 60)} 分钟" if seconds < 2 * 3600 else f"{math.ceil(seconds / 3600)} 小时"
     return f"验证码发送次数已达上限，请 {wait}后再试。"

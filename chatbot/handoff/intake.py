@@ -16,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from chatbot.dialogue import own_money
 from chatbot.dialogue.turn import HandoffRequest
 from chatbot.handoff import queue, texts
 from chatbot.handoff.events import AGENTS, Event
@@ -95,7 +96,8 @@ def customer_turn(db: Session, session: ChatSession, message: ChatMessage, inten
             return _take_message(db, session, ticket, note, message, now)
         spot = queue.spot(db, ticket, now)
         # Consoles refresh the waiting customer's last words in the queue list.
-        return DeskTurn([texts.still_queued(spot.position, spot.wait_minutes)], "queued",
+        lost = own_money.lost_card(message.text)
+        return DeskTurn([texts.still_queued(spot.position, spot.wait_minutes, lost_card=lost)], "queued",
                         [Event("queue", (AGENTS,), session.id, {})])
     db.flush()  # the message needs its id for the console
     return DeskTurn([], "forwarded_to_agent", [message_event(session, message, ticket.agent_id)])

@@ -39,8 +39,14 @@ def queued(reason: str, position: int, wait_minutes: int | None, announced: bool
     return f"{opening}{place}{_wait(wait_minutes)}\n{CANCEL_HINT}"
 
 
-def still_queued(position: int, wait_minutes: int | None) -> str:
-    return f"您的消息已收到，客服接入后会第一时间查看。当前排队第 {position} 位{_wait(wait_minutes)}"
+URGENT_LOSS_WHILE_QUEUED = ("卡片丢失请尽快挂失：回复“取消”退出排队，我可以马上为您挂失；"
+                            "也可拨打客服热线 955888。")
+
+
+def still_queued(position: int, wait_minutes: int | None, lost_card: bool = False) -> str:
+    """The reply to a message while waiting; a lost card cannot wait for the queue."""
+    text = f"您的消息已收到，客服接入后会第一时间查看。当前排队第 {position} 位{_wait(wait_minutes)}"
+    return f"{URGENT_LOSS_WHILE_QUEUED}\n{text}" if lost_card else text
 
 
 def when(at: datetime, now: datetime) -> str:

@@ -46,3 +46,15 @@ def test_no_scam_wording_no_warning(chat):
     c.bind()
     reply = c.say("给李娜转3万")
     assert "风险提示" not in reply and "请核对" in reply
+
+
+def test_an_unbound_customer_is_warned_before_any_binding_question(chat, services):
+    """The trial: a victim not yet bound was asked for name, ID and SMS code first, while
+    perhaps reading them out to the fraudster; the warning must come before all that."""
+    c = chat()
+    reply = c.say("公安说我的账户涉嫌洗钱，要我转到安全账户，给李娜转3万")
+    assert c.last["replies"][0]["text"].startswith("【风险提示】")
+    assert "姓名" not in reply and "身份证" not in reply and "验证码已发送" not in reply
+    assert c.last["state"]["mode"] == "queued" and c.last["state"]["active_flow"] is None
+    assert c.sms_count(ZHANG_PHONE) == 0
+    assert len(_fraud_stops(services)) == 1

@@ -137,3 +137,15 @@ def test_sub_cent_amount_is_refused_not_rounded(chat):
     assert "两位小数" in c.say("100.555")
     reply = c.say("100.5")
     assert "100.50 元（壹佰元伍角）" in reply
+
+
+def test_the_cooling_off_time_is_said_in_bank_time(chat, clock):
+    """The system clock is UTC: "请于 02:10 后" meant 10:10 in Beijing (seen in a trial)."""
+    from datetime import timezone
+
+    clock._at = clock.now().astimezone(timezone.utc)  # as SystemClock gives it
+    c = chat()
+    c.bind()
+    c.say("给王芳转8000，卡号6222021000584321")
+    reply = c.say("确认")
+    assert "10:10" in reply and "02:10" not in reply

@@ -140,3 +140,13 @@ def test_the_turn_log_records_what_the_bot_understood_in_every_mode(engine, data
         senders = list(db.scalars(select(ChatMessage.sender).where(ChatMessage.user_id == "c9")))
     assert outcomes == ["handoff", "queued"]
     assert senders == ["user", "bot", "user", "bot"]
+
+
+def test_a_lost_card_while_waiting_is_told_how_to_freeze_it_now(engine):
+    """A trial customer in the queue wrote "卡被偷了，快帮我冻结" and only heard the wait."""
+    engine.handle("web", "waiting", "转人工")
+    reply = engine.handle("web", "waiting", "卡被偷了，快帮我冻结")
+    assert "取消" in reply.text and "挂失" in reply.text and "955888" in reply.text
+    assert reply.state.mode == "queued"
+    assert engine.handle("web", "waiting", "取消").state.mode == "bot"  # then the bot can freeze it
+    assert "955888" not in engine.handle("web", "other", "转人工").text  # only for a lost card

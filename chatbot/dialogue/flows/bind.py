@@ -28,7 +28,8 @@ BARE_NAME = re.compile(r"^([\u4e00-\u9fff]{2,4})$")
 ID_LABEL = "account.bind/id_number"
 CHECKS_PER_USER = Limit("bind.identity.user", 5, timedelta(hours=1))
 CHECKS_PER_ADDRESS = Limit("bind.identity.address", 20, timedelta(hours=1))
-CHECKS_PER_TARGET = Limit("bind.identity.target", 5, timedelta(hours=1))
+CHECKS_PER_TARGET = Limit("bind.identity.target", 5, timedelta(hours=1))  # mismatches only
+URGENT_LOSS = "如卡片丢失需紧急挂失，请拨打客服热线 955888。"
 
 
 def _extract_name(ctx: FlowContext):
@@ -99,12 +100,13 @@ class BindFlow(Flow):
         """Check name + ID number (within limits); the answer never says whether they matched."""
         id_number = opened(ctx, ID_LABEL, ctx.state.slots["id_number"])
         target = _target(ctx, id_number)
-        limits = [(CHECKS_PER_USER, f"{ctx.channel}:{ctx.user_id}"), (CHECKS_PER_TARGET, target)]
+        limits = [(CHECKS_PER_USER, f"{ctx.channel}:{ctx.user_id}")]
         if ctx.address:
             limits.append((CHECKS_PER_ADDRESS, ctx.address))
-        waits = [w for limit, key in limits if (w := ctx.limiter.retry_after(ctx.db, limit, key, ctx.now))]
+        checks = [*limits, (CHECKS_PER_TARGET, target)]
+        waits = [w for limit, key in checks if (w := ctx.limiter.retry_after(ctx.db, limit, key, ctx.now))]
         if waits:
-            ctx.say(f"身份核验尝试次数过多，请 {math.ceil(max(waits) / 60)} 分钟后再试。")
+            ctx.say(f"身份核验尝试次数过多，请 {math.ceil(max(waits) / 60)} 分钟后再试。{URGENT_LOSS}")
             ctx.step("identity_throttled", retry_after=max(waits))
             ctx.outcome = "refused"
             ctx.state.end_flow(keep_context=False)
@@ -115,6 +117,9 @@ class BindFlow(Flow):
         ctx.step("identity_checked")  # matched or not is not logged either
         ctx.state.slots.pop("_customer_id", None)
         if customer is None:
+            # Only mismatches count against the ID number: its owner binding from several
+            # chats never locks themselves out; someone guessing names for it does.
+            ctx.limiter.record(ctx.db, CHECKS_PER_TARGET, target, ctx.now)
             ctx.state.slots["_otp_subject"] = f"bind:{target}"
         else:
             ctx.state.slots["_customer_id"] = customer.id
@@ -134,6 +139,12 @@ class BindFlow(Flow):
     def code_sent(self, ctx: FlowContext, phone: str | None) -> str:
         return ("若姓名和身份证号与我行预留信息一致，验证码已发送至您的预留手机，请在 5 分钟内回复 6 位验证码。\n"
                 "如未收到，可回复“重新发送”；信息有误请回复“取消”后重新绑定。")
+
+    def code_throttled(self, ctx: FlowContext, seconds: int, resend: bool) -> str:
+        # The phone's send limits are shared by every chat of a real customer, while a decoy's
+        # are not: a "too frequent" answer would tell a match from a mismatch. Say the same.
+        return ("若姓名和身份证号与我行预留信息一致，验证码已发送至您的预留手机，请在 5 分钟内回复 6 位验证码。\n"
+                f"如未收到，请 1 分钟后回复“重新发送”。{URGENT_LOSS}")
 
     def otp_use(self, ctx: FlowContext) -> str:
         return "绑定账户"
