@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import re
 import unicodedata
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from chatbot.dialogue.context import FlowContext
@@ -34,7 +35,7 @@ from chatbot.nlu.parser import ParseResult
 
 CUE = re.compile(
     r"改成|改为|改到|改作|改回|换成|换为|换到|变成|更正为|更改为|修改为|应该是|应为|其实是|我说的是|"
-    r"不对|错了|(?<![无没])有误|(?<!是)不是|搞错|弄错|说错|写错|输错|打错|改一下|改下|修改|更改|更正|换一下|"
+    r"不对|错了|(?:哦|噢|喔|呃|额)不(?![对是用要需必办转了想会行过])|(?<![无没])有误|(?<!是)不是|搞错|弄错|说错|写错|输错|打错|改一下|改下|修改|更改|更正|换一下|"
     r"(?:^|(?<=[,.;:!?\s我就请改还那]))(?:用|换)(?=[^,。;]{0,8}(?:卡|尾号))"
 )
 # What is left of "我想改一下" once cue, particles and fillers are gone: nothing to read.
@@ -44,6 +45,11 @@ LEAD = re.compile(r"^[\s,.;:!?，。；：！？、]*(?:是|为|成|应该是|�
 SETTLED_STEPS = ("confirm", "otp", "cooling_off")  # every slot given; the read-back was shown
 CODE_LIKE = re.compile(r"^\d{6}$")  # a code typed after its code was retired is not an amount
 WHICH = "_which"  # the bot asked "请问要修改…？": the next answer corrects one of these slots
+# A bare number shorter than an account number ("3000"): an amount, never a card tail unless the
+# customer was asked for a card or names one ("尾号3000", "3000那张卡" are read as card tails).
+BARE_NUMBER = re.compile(r"^\d{1,11}(?:\.\d+)?(?:元|块钱?)?$")
+NEGATION = "不是"
+_restating = ContextVar("restating", default=False)
 
 
 @dataclass
@@ -68,24 +74,64 @@ def read(flow: Flow, ctx: FlowContext) -> Correction | None:
     cue = _last_cue(ctx.text)
     if cue is None and not which:
         return _stated(flow, ctx, candidates) if state.step in SETTLED_STEPS else None
-    value_text = ctx.text if cue is None else _after(ctx.text, cue)
+    texts = [ctx.text] if cue is None else _value_texts(ctx.text, cue)
+    value_text = texts[0] if texts else ""
     named = [s for s in candidates if s.words and re.search(s.words, ctx.text)]
     typed = _typed_value(ctx.parse.text, value_text)
-    found = {}
+    asked = {s.name for s in named} | {state.asking} | set(which if isinstance(which, list) else ())
+    found, source = {}, {}
     for slot in named or candidates:
-        value = _read_slot(flow, ctx, slot, value_text, typed)
-        if value is not None:
-            found[slot.name] = value
+        for text in texts:  # the whole new value first, then its clauses, the last first
+            bare_ok = slot.reads_bare or slot.name in asked or not BARE_NUMBER.match(text)
+            value = _read_slot(flow, ctx, slot, text, typed if text == value_text else None) if bare_ok else None
+            if value is not None:
+                found[slot.name], source[slot.name] = value, text
+                break
     if not found and named:
         # The customer named what is wrong: ask for it again, or say the new value was unreadable.
         left = _bare(_strip_words(value_text, named))
         return Correction(asked=[s.name for s in named]) if not left else Correction(unread=[s.name for s in named])
     if not found:
-        if cue is not None and not _bare(value_text):  # "不对" / "我要改一下"
+        if cue is not None and not _bare(value_text):  # "不对" / "我要改一下" / "不是王芳"
             listed = _listed(flow, ctx)
             return Correction(asked=listed) if len(listed) == 1 else Correction(unclear=True)
         return None  # the cue belonged to something else ("转错了怎么办"): not ours
-    return _checked(flow, ctx, found)
+    return _checked(flow, ctx, found, source, _reparse(ctx, value_text) if value_text else None)
+
+
+def restated(flow: Flow, ctx: FlowContext, name: str):
+    """A message that corrects itself ("给李娜转2500，哦不对是250", "给李娜转，不对，给王芳"): the
+    value slot `name` reads in the words after its last cue, or None (then the slot reads the
+    message as usual). Extractors ask this first, so the customer's last word wins."""
+    if _restating.get():
+        return None
+    cue = _last_cue(ctx.text)
+    if cue is None:
+        return None
+    slot = next(s for s in flow.slots if s.name == name)
+    token = _restating.set(True)
+    try:
+        for text in _value_texts(ctx.text, cue):
+            value = _read_slot(flow, ctx, slot, text, None)
+            if value is not None:
+                return value
+    finally:
+        _restating.reset(token)
+    return None
+
+
+def after_last_cue(ctx: FlowContext, entities: list) -> list:
+    """Of this message's entities (in order), those the customer said after their last
+    correction ("转250元，不对，2500元" -> 2500), or all of them when none comes after one."""
+    cue = _last_cue(ctx.text)
+    if cue is None or not entities:
+        return entities
+    try:
+        _, end = normalize(ctx.parse.text).to_original(cue.start(), cue.end())
+    except (IndexError, ValueError):
+        return entities
+    later = [e for e in entities if e.start >= end]
+    return later or entities
 
 
 def _listed(flow: Flow, ctx: FlowContext) -> list[str]:
@@ -122,18 +168,18 @@ def reason(error: str) -> str:
 # --- reading -------------------------------------------------------------------------------------
 def _stated(flow: Flow, ctx: FlowContext, candidates: list[Slot]) -> Correction | None:
     """No cue, every slot given: a new value stated outright (or a bare one, at the read-back)."""
-    found = {}
+    found, source = {}, {}
     for slot in candidates:
         value = _extract(flow, ctx, slot, ctx.parse, None)
         if value is not None and not flow.same_value(ctx, slot.name, value):
-            found[slot.name] = value
+            found[slot.name], source[slot.name] = value, slot.name  # each read from its own words
     if not found and ctx.state.step in ("confirm", "cooling_off") and not CODE_LIKE.match(ctx.text):
         for slot in candidates:
             if slot.reads_bare:
                 value = _extract(flow, ctx, slot, _reparse(ctx, slot.phrase.format(ctx.text)), slot.name)
                 if value is not None and not flow.same_value(ctx, slot.name, value):
-                    found[slot.name] = value
-    return _checked(flow, ctx, found) if found else None
+                    found[slot.name], source[slot.name] = value, ctx.text
+    return _checked(flow, ctx, found, source, ctx.parse) if found else None
 
 
 def _read_slot(flow: Flow, ctx: FlowContext, slot: Slot, value_text: str, typed: str | None):
@@ -162,13 +208,24 @@ def _extract(flow: Flow, ctx: FlowContext, slot: Slot, parse: ParseResult, askin
         ctx.state, ctx.parse = saved_state, saved_parse
 
 
-def _checked(flow: Flow, ctx: FlowContext, found: dict) -> Correction:
-    """Validate the new values in slot order, each on the state the earlier ones made."""
+def _checked(flow: Flow, ctx: FlowContext, found: dict, source: dict | None = None,
+             parse: ParseResult | None = None) -> Correction:
+    """Validate the new values in slot order, each on the state the earlier ones made.
+
+    A slot that depends on a changed one and is needed again ("不对，是王芳，卡号6222…": the new
+    payee's account) is read from the same words (`parse`). When one slot accepts some words,
+    other slots' refusals of the same words are not reported ("改成3000" is the amount, and
+    says nothing about a card)."""
     result = Correction()
+    source = dict(source or {})
     saved_state = ctx.state
     work = ctx.state = copy.deepcopy(saved_state)
     try:
         for slot in flow.slots:
+            if slot.name not in found and parse is not None and _follows(flow, slot, result.values):
+                value = _extract(flow, ctx, slot, parse, None)
+                if value is not None:
+                    found, source[slot.name] = {**found, slot.name: value}, None
             if slot.name not in found:
                 continue
             before = dict(work.slots)
@@ -182,7 +239,15 @@ def _checked(flow: Flow, ctx: FlowContext, found: dict) -> Correction:
                 work.slots[slot.name] = slot.keep(ctx, found[slot.name])
     finally:
         ctx.state = saved_state
+    accepted = {source.get(name) for name in result.values}
+    result.refused = {name: error for name, error in result.refused.items()
+                      if source.get(name) is None or source.get(name) not in accepted}
     return result
+
+
+def _follows(flow: Flow, slot: Slot, changed: dict) -> bool:
+    """`slot` depends on a slot just changed (and is not yet given): the new payee's account."""
+    return any(dep in changed for dep in slot.depends_on)
 
 
 def _reparse(ctx: FlowContext, text: str, typed: str | None = None) -> ParseResult:
@@ -202,10 +267,23 @@ def _last_cue(text: str) -> re.Match | None:
 
 def _after(text: str, cue: re.Match) -> str:
     """The new value: after the cue, the last clause ("不是2500，是3000" -> 3000), no linking word."""
+    texts = _value_texts(text, cue)
+    return texts[0] if texts else ""
+
+
+def _value_texts(text: str, cue: re.Match) -> list[str]:
+    """Where the new value may be, best first: all the words after the cue ("是王芳，卡号6222…"),
+    then each clause, the last first ("改成3000，谢谢"); after "不是" the words it denies are
+    no new value ("不是2500，是3000" -> 3000; "不是王芳" -> nothing)."""
     rest = text[cue.end():]
-    clauses = [c for c in re.split(r"[,，。;；]", rest) if c.strip()]
-    value = clauses[-1] if clauses else ""
-    return LEAD.sub("", value).strip()
+    if cue.group(0) == NEGATION:
+        said = re.search(r"(?:^|[,，。;；\s]|[^不])(?:应该|而)?是", rest)
+        rest = rest[said.end():] if said else ""
+    clauses = [LEAD.sub("", c).strip() for c in re.split(r"[,，。;；]", rest)]
+    clauses = [c for c in clauses if c]
+    whole = LEAD.sub("", rest).strip(" ,，。;；")
+    texts = ([whole] if len(clauses) > 1 else []) + clauses[::-1]
+    return list(dict.fromkeys(t for t in texts if t))
 
 
 def _typed_value(typed: str, value_text: str) -> str | None:

@@ -32,7 +32,9 @@ from chatbot.tools.sql_bank import SqlBank
 
 CONFIDENT = 0.5
 SWITCH_CONFIDENT = 0.6
-CANCEL_WORDS = re.compile(r"^(算了|不办了|取消|不要了|不转了|不挂了|退出|先不.{0,3}了|cancel|stop)[。!.！]*$")
+# Inside a flow only: an offer's "不用了" is answered before (offers.py, _answer_switch).
+CANCEL_WORDS = re.compile(r"^(算了|不办了|取消|不要了|不转了|不挂了|退出|先不.{0,3}了|不用(?:转|办|挂)?了?|不需要(?:转|办)?了?|"
+                          r"cancel|stop)(?:[,，]?谢谢(?:你|您)?)?[。!.！]*$")
 HUMAN_WORDS = re.compile(r"^(人工|转人工|人工客服)$")
 # Answered mid-flow, then the flow re-asks (out_of_scope is not: it may be a bad slot answer).
 INTERRUPTIONS = {"faq", "greet", "thanks"}

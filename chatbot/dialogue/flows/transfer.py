@@ -10,10 +10,10 @@ import json
 import re
 from decimal import Decimal, InvalidOperation
 
-from chatbot.dialogue import fraud
+from chatbot.dialogue import corrections, fraud
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.flows.cards import pick_card
-from chatbot.dialogue.forms import Flow, Slot, flow, opened, sealed_value
+from chatbot.dialogue.forms import Flow, Slot, flow, get_flow, opened, sealed_value
 from chatbot.dialogue.names import is_kin, looks_like_name
 from chatbot.money import format_amount, to_capital
 from chatbot.nlu.entities.numbers import parse_number
@@ -25,6 +25,10 @@ CENT = Decimal("0.01")
 BARE_AMOUNT = re.compile(r"^(转|就|给)|(元|块钱?|rmb)?(吧|吧。|。)?$")
 NAME_ANSWER = re.compile(r"^(?:收款人|户名|名字|姓名)?(?:是|叫|为|:)?\s*([\u4e00-\u9fff]{2,4})$")
 ACCOUNT_LABEL = "transfer.create/account"
+CHOICES = "_amount_choices"  # "转500转1000": the amounts asked about ("是 500.00 元还是 1,000.00 元？")
+FIRST = re.compile(r"^(?:第一|第1|前面|前一|头一)")
+SECOND = re.compile(r"^(?:第二|第2|后面|后一|后来|最后)")
+PROBE = Decimal("0.01")  # check_transfer with the smallest sum: can this card pay at all?
 
 
 def seal_account(ctx: FlowContext, number: str) -> dict:
@@ -53,8 +57,21 @@ def _payee_from_book(ctx: FlowContext, name: str | None):
     return None
 
 
+def _transfer() -> Flow:
+    return get_flow("transfer.create")
+
+
+def _entities(ctx: FlowContext, kind: str) -> list:
+    """This message's `kind` entities, from the customer's last correction on (corrections.py)."""
+    return corrections.after_last_cue(ctx, [e for e in ctx.parse.entities if e.entity == kind])
+
+
 def extract_payee(ctx: FlowContext):
-    named = ctx.entity("payee")
+    restated = corrections.restated(_transfer(), ctx, "payee")  # "给李娜转，不对，给王芳"
+    if restated is not None:
+        return restated
+    payees = _entities(ctx, "payee")
+    named = payees[0].value if payees else None
     if named and not _payee_from_book(ctx, named) and not (looks_like_name(named) or is_kin(named)):
         named = None  # "给房贷利率转", "改成王芳": not a person (corrections read the name after the cue)
     found = _payee_from_book(ctx, named) or (None if named else _payee_from_book(ctx, None))
@@ -67,7 +84,19 @@ def extract_payee(ctx: FlowContext):
         return {"name": answer.group(1), "in_book": False}
     number = _account_number(ctx)
     if number and not ctx.state.slots.get("payee"):  # a bare card number names a new payee
+        beside = _name_beside(ctx)  # "王芳，卡号6222…": the name; the account is payee_account's
+        if beside:
+            return _payee_from_book(ctx, beside) or {"name": beside, "in_book": False}
         return {"name": None, "account_no": number, "in_book": False}
+    return None
+
+
+def _name_beside(ctx: FlowContext) -> str | None:
+    """A name said as a clause of its own beside an account number ("王芳，卡号6222…")."""
+    for clause in re.split(r"[\s,，。;；、]+", ctx.text):
+        answer = NAME_ANSWER.match(clause)
+        if answer and looks_like_name(answer.group(1)):
+            return answer.group(1)
     return None
 
 
@@ -106,13 +135,36 @@ def _validate_account(ctx: FlowContext, number: str) -> str | None:
     return None
 
 
+def _stated_amounts(ctx: FlowContext) -> list[Decimal]:
+    """The different amounts this message states for the transfer; a correction's wins
+    ("转2500，哦不对是250" -> [250]); two with no correction between them are both kept."""
+    restated = corrections.restated(_transfer(), ctx, "amount")
+    if restated is not None:
+        return [Decimal(restated)]
+    return list(dict.fromkeys(e.value for e in _entities(ctx, "amount")))
+
+
 def _extract_amount(ctx: FlowContext):
-    amount = ctx.entity("amount")
+    amounts = _stated_amounts(ctx)
+    if len(amounts) > 1:
+        return None  # "转500转1000": which one? (asked: _amount_prompt)
+    amount = amounts[0] if amounts else None
     if amount is None and ctx.state.asking == "amount":
         # Answering "转多少钱？" with a bare "800" is an amount, whatever the extractor thinks.
         bare = BARE_AMOUNT.sub("", ctx.text)
         amount = None if ACCOUNT_NUMBER.search(bare) else parse_number(bare)  # a card number is no sum
+        choices = ctx.state.slots.get(CHOICES) or []
+        if amount is None and len(choices) > 1:  # "请问转账金额是…还是…？" answered "第一个" / "后面那个"
+            amount = choices[0] if FIRST.match(ctx.text) else choices[-1] if SECOND.match(ctx.text) else None
     return str(amount) if amount is not None else None
+
+
+def _amount_prompt(ctx: FlowContext) -> str:
+    choices = [Decimal(c) for c in ctx.state.slots.get(CHOICES) or []]
+    if len(choices) < 2:
+        return "请问转多少钱？"
+    said = [format_amount(c) for c in choices]
+    return f"请问转账金额是 {'、'.join(said[:-1])}还是 {said[-1]}？"
 
 
 def _validate_amount(ctx: FlowContext, value: str) -> str | None:
@@ -162,10 +214,23 @@ def _extract_from(ctx: FlowContext):
     return tail
 
 
+def _frozen(ctx: FlowContext, tail: str) -> BankingRefusal | None:
+    """The bank's refusal when this card cannot pay at all (lost or frozen), else None."""
+    try:
+        ctx.bank.check_transfer(ctx.customer_id, tail, PROBE, ctx.now)
+    except BankingRefusal as refusal:
+        return refusal if refusal.code == "card_frozen" else None
+    return None
+
+
 def _validate_from(ctx: FlowContext, tail: str) -> str | None:
     savings = _savings(ctx)
     if any(a.card_tail == tail for a in savings):
-        return None
+        frozen = _frozen(ctx, tail)
+        usable = [a for a in savings if a.card_tail != tail and not _frozen(ctx, a.card_tail)]
+        if frozen and usable:
+            return f"{frozen.message}，请使用储蓄卡 {' 或 '.join(mask_card(a.card_tail) for a in usable)}。"
+        return None  # the only card, frozen: the flow stops (TransferFlow.advance)
     others = " 或 ".join(mask_card(a.card_tail) for a in savings)
     if any(a.card_tail == tail for a in ctx.bank.accounts(ctx.customer_id)):
         return f"尾号{tail}的卡不是储蓄卡，不能用于转账付款，请使用储蓄卡 {others}。"
@@ -190,9 +255,46 @@ class TransferFlow(Flow):
         Slot("from_tail", "请问用哪张储蓄卡付款？请说卡号尾号。", _extract_from, _validate_from,
              needed=_needs_from, label="付款卡", words="付款卡|付款账户|扣款卡|储蓄卡|尾号|哪张卡|用.{0,4}卡",
              correctable=True),
-        Slot("amount", "请问转多少钱？", _extract_amount, _validate_amount, label="金额",
+        Slot("amount", _amount_prompt, _extract_amount, _validate_amount, label="金额",
              words="金额|钱|数额|数目", reads_bare=True),
     )
+
+    def advance(self, ctx: FlowContext) -> None:
+        """A payer card that cannot pay (every savings card lost or frozen) ends the transfer at
+        once, saying how to lift the loss: nothing else is asked (scam wording still comes first)."""
+        refusal = self._payer_frozen(ctx)
+        if refusal is None:
+            super().advance(ctx)
+        elif self.screen(ctx):
+            self._stop_frozen(ctx, refusal)
+
+    def fill(self, ctx: FlowContext) -> list[str]:
+        filled = super().fill(ctx)
+        amounts = _stated_amounts(ctx)
+        if "amount" not in filled and len(amounts) > 1:
+            ctx.state.slots[CHOICES] = [str(a) for a in amounts]
+            ctx.step("amount_unclear", choices=len(amounts))
+        return filled
+
+    def next_step(self, ctx: FlowContext, filled: list[str]) -> None:
+        if "amount" in ctx.state.slots:
+            ctx.state.slots.pop(CHOICES, None)
+        super().next_step(ctx, filled)
+
+    def _payer_frozen(self, ctx: FlowContext) -> BankingRefusal | None:
+        """The refusal when the card this transfer would be paid from cannot pay and no other can."""
+        if ctx.customer_id is None:
+            return None
+        chosen = ctx.state.slots.get("from_tail")
+        tails = [chosen] if chosen else [a.card_tail for a in _savings(ctx) if a.card_tail]
+        refusals = [_frozen(ctx, tail) for tail in tails]
+        return refusals[0] if refusals and all(refusals) else None
+
+    def _stop_frozen(self, ctx: FlowContext, refusal: BankingRefusal) -> None:
+        ctx.say(f"{refusal.message}，本次转账无法办理。如卡片已找回，可回复“解挂”解除挂失后再转账。")
+        ctx.outcome = "refused"
+        ctx.step("refused", code=refusal.code)
+        ctx.state.end_flow(keep_context=False)
 
     def payee(self, ctx: FlowContext) -> tuple[str, str, bool]:
         """(name, full account number, in the payee book)."""
@@ -236,10 +338,10 @@ class TransferFlow(Flow):
         try:
             ctx.bank.check_transfer(ctx.customer_id, _from_tail(ctx), amount, ctx.now)
         except BankingRefusal as refusal:
-            if refusal.code == "card_frozen":
-                ctx.say(f"{refusal.message}。如卡片已找回，可回复“解挂”后再转账。")
-            else:
-                ctx.say(f"{refusal.message}，请重新输入金额。")
+            if refusal.code == "card_frozen":  # the card cannot pay whatever the sum: stop here
+                self._stop_frozen(ctx, refusal)
+                return False
+            ctx.say(f"{refusal.message}，请重新输入金额。")
             ctx.state.slots.pop("amount", None)
             ctx.state.step, ctx.state.asking = "collect", "amount"
             ctx.step("refused", code=refusal.code)
