@@ -24,6 +24,15 @@ def test_name_and_id_in_one_message(chat):
     assert "验证码已发送" in reply and c.sms_count(WANG["phone"]) == 1
 
 
+def test_an_id_number_typed_with_spaces_binds(chat):
+    """A trial customer typed "310115 19880615 2046" and was told it was not understood."""
+    c = chat()
+    c.say("绑定")
+    c.say("王芳")
+    spaced = f"{WANG['id'][:6]} {WANG['id'][6:14]} {WANG['id'][14:]}"
+    assert "验证码已发送" in c.say(spaced) and c.sms_count(WANG["phone"]) == 1
+
+
 def test_wrong_identity_is_not_told_apart_and_sends_no_code(chat):
     right, wrong = chat(), chat()
     right.say("绑定账户")

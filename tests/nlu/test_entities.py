@@ -430,3 +430,14 @@ def test_unknown_extractor_error_lists_the_registered_ones():
 def test_registering_a_second_extractor_for_a_name_is_refused():
     with pytest.raises(ValueError, match="already registered"):
         extractor("amount")(lambda ctx: [])
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("310115 19880615 2046", ["310115198806152046"]),
+    ("身份证 110105-19900307-1239", ["110105199003071239"]),
+    ("110105　19900307　1239", ["110105199003071239"]),  # ideographic spaces
+    ("310115 19880615 2047", []),  # wrong check digit
+    ("13800138000 1234567", []),  # a phone and another number are not an ID
+])
+def test_id_numbers_spaced_as_people_write_them(values_of, text, expected):
+    assert values_of(text, "id_number") == expected

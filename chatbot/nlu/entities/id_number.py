@@ -15,6 +15,8 @@ from chatbot.nlu.entities.registry import Context, Span, extractor
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
 _ID = re.compile(r"(?<![\dx])\d{17}[\dx](?![\dx])")
+# As people space it: region, birth date, sequence + check ("110105 19900307 1239").
+_SPACED_ID = re.compile(r"(?<![\dx])(\d{6})[\s-](\d{8})[\s-](\d{3}[\dx])(?![\dx])")
 _LONG_DIGITS = re.compile(r"(?<![\dx])\d{14,19}x?(?![\dx])")
 
 
@@ -32,6 +34,10 @@ def extract_id_number(ctx: Context) -> Iterator[Span]:
     for match in _ID.finditer(ctx.text):
         if id_checksum_ok(match.group()):
             yield Span(match.start(), match.end(), match.group().upper())
+    for match in _SPACED_ID.finditer(ctx.text):
+        candidate = "".join(match.groups())
+        if id_checksum_ok(candidate):
+            yield Span(match.start(), match.end(), candidate.upper())
 
 
 @extractor("_long_digits", priority=95)
