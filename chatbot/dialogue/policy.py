@@ -366,7 +366,7 @@ class DialoguePolicy:
         ctx.outcome = "answered" if name != "out_of_scope" else "out_of_scope"
         ctx.step("answer", intent=name)
         if name == "thanks" and not ctx.state.active_flow:
-            offers.remember(ctx, "more", replies.SMALL_TALK[name])  # "还有其他需要吗？"
+            offers.remember(ctx, "more", replies.ANYTHING_ELSE)  # asked again as itself, not "不客气"
 
     def _not_understood(self, ctx: FlowContext) -> None:
         ctx.state.not_understood += 1

@@ -310,3 +310,12 @@ def test_a_complaint_is_told_it_waits_in_the_queue_not_that_it_was_put_through(c
     assert "非常抱歉" in reply and "排队等候人工客服" in reply and "第 1 位" in reply
     assert "转接人工客服" not in reply and reply.count("抱歉") == 1
     assert c.last["state"]["mode"] == "queued"
+
+
+def test_a_sticker_after_thanks_is_not_thanked_again(chat):
+    """A trial: 谢谢 → "😭😭" → "不客气，很高兴为您服务…" again."""
+    c = chat()
+    c.say("谢谢")
+    reply = c.say("😭😭")
+    assert "不客气" not in reply and "还有其他需要吗" in reply
+    assert "再见" in c.say("没有了")  # the offer is still the one answered
