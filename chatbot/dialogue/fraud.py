@@ -83,10 +83,14 @@ def start_cooling_off(ctx: FlowContext, amount: Decimal, in_book: bool) -> bool:
     return True
 
 
+def asks_to_continue(ctx: FlowContext) -> bool:
+    return bool(CONTINUE.search(ctx.parse.normalized))
+
+
 def cooling_over(ctx: FlowContext) -> bool:
     """In the cooling-off step: True when the customer may go on now (and asked to)."""
     until = datetime.fromisoformat(ctx.state.slots["_cool_until"])
-    if not CONTINUE.search(ctx.parse.normalized):
+    if not asks_to_continue(ctx):
         ctx.say(f"本笔转账处于冷静期，请于 {until.astimezone(BANK_TZ):%H:%M} 后回复“继续转账”，或回复“取消”。")
         return False
     if ctx.now < until:

@@ -36,6 +36,8 @@ SWITCH_CONFIDENT = 0.6
 CANCEL_WORDS = re.compile(r"^(算了|不办了|取消|不要了|不转了|不挂了|退出|先不.{0,3}了|不用(?:转|办|挂)?了?|不需要(?:转|办)?了?|"
                           r"cancel|stop)(?:[,，]?谢谢(?:你|您)?)?[。!.！]*$")
 HUMAN_WORDS = re.compile(r"^(人工|转人工|人工客服)$")
+# "请告诉我" with no offer open asks the bot to go on; the model hears a complaint in it.
+TELL_ME = re.compile(r"^(?:请|麻烦)?(?:你)?(?:告诉我|跟我说|说一下|讲一下|说说)(?:吧|呗|一下)?[。.!！~～]*$")
 # Answered mid-flow, then the flow re-asks (out_of_scope is not: it may be a bad slot answer).
 INTERRUPTIONS = {"faq", "greet", "thanks"}
 DIGITS_ONLY = re.compile(r"^[\d\s.,-]+$")
@@ -172,6 +174,8 @@ class DialoguePolicy:
         elif self._wants_person(ctx):
             self._hand_off(ctx)  # the flow stays where it is for the agent to see
             return
+        elif TELL_ME.match(ctx.text):
+            flow.next_step(ctx, filled=["(interruption)"])  # the open question again, no retry counted
         else:
             self._in_flow_step(flow, ctx)
         self._after_flow(ctx)
@@ -185,8 +189,7 @@ class DialoguePolicy:
         elif step == "otp":
             steps.handle_code(flow, ctx)
         elif step == "cooling_off":
-            if fraud.cooling_over(ctx):
-                steps.send_code(flow, ctx)
+            self._cooling_off_step(flow, ctx)
         elif self._fills_something(flow, ctx):
             flow.advance(ctx)
         elif step == "confirm" and (steps.is_affirm(ctx) or steps.is_deny(ctx)):
@@ -200,6 +203,18 @@ class DialoguePolicy:
             steps.handle_confirm(flow, ctx)
         else:
             flow.advance(ctx)
+
+    def _cooling_off_step(self, flow, ctx: FlowContext) -> None:
+        """A transfer cooling off holds the money, not the customer: a question is answered
+        and another business may be switched to; only "继续转账" after the time sends a code."""
+        going_on = fraud.asks_to_continue(ctx)
+        if not going_on and self._interruption(ctx):
+            self._answer_aside(ctx)
+            fraud.cooling_over(ctx)  # not going on: it only reminds when the transfer may continue
+        elif not going_on and self._switch_wanted(ctx, flow):
+            self._offer_switch(ctx, flow)
+        elif fraud.cooling_over(ctx):
+            steps.send_code(flow, ctx)
 
     def _fills_something(self, flow, ctx: FlowContext) -> bool:
         return any(slot.needed(ctx) and slot.extract(ctx) is not None for slot in flow.slots)
@@ -259,7 +274,10 @@ class DialoguePolicy:
             self._no_flow(ctx)
         elif answer == "no" or steps.is_deny(ctx):
             ctx.say("好的，我们继续。")
-            get_flow(ctx.state.active_flow).next_step(ctx, filled=["(resume)"])
+            if ctx.state.step == "cooling_off":
+                fraud.cooling_over(ctx)  # the cooling-off goes on: only its reminder
+            else:
+                get_flow(ctx.state.active_flow).next_step(ctx, filled=["(resume)"])
         else:
             self._in_flow(ctx)
 
@@ -311,6 +329,9 @@ class DialoguePolicy:
         intent = ctx.parse.intent
         if ctx.customer_id is not None and transactions.is_follow_up(ctx):
             transactions.follow_up(ctx, self.public_base_url)
+        elif TELL_ME.match(ctx.text):
+            ctx.say(replies.TELL_ME_WHAT)
+            ctx.outcome = "answered"
         elif self._wants_person(ctx):
             self._hand_off(ctx)
         elif bind.UNBIND.search(ctx.text):
@@ -384,8 +405,8 @@ class DialoguePolicy:
         return (ctx.intent == "cancel" and ctx.parse.intent.confidence >= CONFIDENT) or bool(CANCEL_WORDS.match(ctx.text))
 
     def _wants_person(self, ctx: FlowContext) -> bool:
-        if DIGITS_ONLY.match(ctx.text):
-            return False  # the classifier's guess on a bare number means nothing
+        if DIGITS_ONLY.match(ctx.text) or TELL_ME.match(ctx.text):
+            return False  # the classifier's guess on a bare number (or "请告诉我") means nothing
         intent = ctx.parse.intent
         confident = intent.confidence >= CONFIDENT and intent.name in ("human.request", "complaint")
         return confident or bool(HUMAN_WORDS.match(ctx.text))

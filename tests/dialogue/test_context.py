@@ -319,3 +319,15 @@ def test_a_sticker_after_thanks_is_not_thanked_again(chat):
     reply = c.say("😭😭")
     assert "不客气" not in reply and "还有其他需要吗" in reply
     assert "再见" in c.say("没有了")  # the offer is still the one answered
+
+
+def test_tell_me_without_an_offer_is_not_a_complaint(chat):
+    """A trial: "请告诉我" after a menu, after "好" and at the binding's name question was
+    queued as a complaint."""
+    c = chat()
+    reply = c.say("请告诉我")
+    assert c.last["state"]["mode"] == "bot" and "排队" not in reply and "请问您想了解或办理什么" in reply
+    c.say("绑定账户")
+    reply = c.say("请告诉我")
+    assert c.last["state"]["mode"] == "bot" and "姓名" in reply and "没能识别" not in reply
+    assert "验证码已发送" in c.say("王芳") + c.say("310115198806152046")

@@ -149,3 +149,18 @@ def test_the_cooling_off_time_is_said_in_bank_time(chat, clock):
     c.say("给王芳转8000，卡号6222021000584321")
     reply = c.say("确认")
     assert "10:10" in reply and "02:10" not in reply
+
+
+def test_a_transfer_cooling_off_does_not_hold_the_customer(chat, clock):
+    """A trial: during the 10 minutes, "上个月的明细" only got "本笔转账处于冷静期…"."""
+    c = chat()
+    c.bind()
+    c.say("给王芳转8000，卡号6222021000584321")
+    assert "冷静" in c.say("确认")
+    answered = c.say("挂失要收费吗")
+    assert "工本费" in answered or "免费" in answered
+    assert "继续转账" in answered  # and reminded how the transfer goes on
+    assert "改为" in c.say("上个月的明细")  # another business: offered, not refused
+    assert "转账" in c.say("否")
+    clock.advance(minutes=11)
+    assert "验证码已发送" in c.say("继续转账")
