@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from chatbot.clock import BANK_TZ
 from chatbot.dialogue import fraud, offers, own_money, replies, steps
 from chatbot.dialogue.context import FlowContext
-from chatbot.dialogue.flows import bind, transactions
+from chatbot.dialogue.flows import bind, loan_calculator, transactions
 from chatbot.dialogue.forms import FLOWS, get_flow
 from chatbot.dialogue.stickers import is_sticker
 from chatbot.dialogue.turn import HandoffRequest, PolicyResult, TurnContext  # noqa: F401 (re-exported)
@@ -45,9 +45,13 @@ RAISE_LIMIT = re.compile(r"提|调|升|涨|增加|临时|提高")
 
 
 def flow_for(intent: str, text: str) -> str | None:
-    """The flow that serves an intent; querying a credit limit is a balance question."""
+    """The flow that serves an intent; querying a credit limit is a balance question; a loan
+    payment to compute ("借10万分36期每月还多少") is the calculator, the customer's own loan
+    is not served in chat yet."""
     if intent == "card.limit" and not RAISE_LIMIT.search(text):
         return "account.balance"
+    if intent in ("loan.repayment_plan", "loan.apply"):
+        return "loan.repayment_plan" if loan_calculator.is_what_if(intent, text) else None
     return intent if intent in FLOWS else None
 
 

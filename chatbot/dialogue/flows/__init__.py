@@ -1,2 +1,2 @@
 """Business flows; importing this package registers them (see `forms.flow`)."""
-from chatbot.dialogue.flows import balance, bind, loss, transactions, transfer  # noqa: F401
+from chatbot.dialogue.flows import balance, bind, loan_calculator, loss, transactions, transfer  # noqa: F401

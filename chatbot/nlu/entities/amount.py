@@ -41,11 +41,14 @@ def extract_amount(ctx: Context) -> Iterator[Span]:
     pos = 0
     while (match := _AMOUNT.search(ctx.text, pos)) is not None:
         value, end = _read(match)
+        split = _before_term(ctx.text, match)
+        if split is not None:
+            value, end = split
         if value is None and not match["num"][0].isdigit():
             # 张三五百块: the numeral swallowed the name's last character; retry after it.
             pos = match.start("num") + 1
             continue
-        if value is not None and value > 0 and _is_money(ctx.text, match):
+        if value is not None and value > 0 and (split is not None or _is_money(ctx.text, match)):
             start = match.start("cur") if match["cur"] else match.start("num")
             yield Span(start, end, value.quantize(CENT, rounding=ROUND_HALF_UP))
         pos = max(end, match.start("num") + 1)
@@ -63,6 +66,20 @@ def _read(match: re.Match[str]) -> tuple[Decimal | None, int]:
         return value, match.end()
     fen = _digit(sub["fen"]) if sub["fen"] else 0
     return value + Decimal(_digit(sub["jiao"])) / 10 + Decimal(fen) / 100, sub.end()
+
+
+def _before_term(text: str, match: re.Match[str]) -> tuple[Decimal, int] | None:
+    """贷款20万36期, 20万三年: the numeral after 万 counts the term, so the money ends at 万."""
+    num = match["num"]
+    if match["unit"] or not cues.counter_after(text, match.end("num")):
+        return None
+    cut = max(num.rfind(mark) for mark in "万亿w千仟k")
+    if cut <= 0 or cut == len(num) - 1:
+        return None
+    value = parse_number(num[: cut + 1])
+    if value is None or value <= 0:
+        return None
+    return value, match.start("num") + cut + 1
 
 
 def _subunit_complete(sub: re.Match[str], unit: str) -> bool:

@@ -1,0 +1,180 @@
+"""loan.repayment_plan, what-if: "借10万分36期每月还多少", "房贷100万30年" (no binding needed).
+
+The amount and the term come from the message (the term is asked for when missing); the
+product (房贷, 消费贷, 经营贷, 车贷 and their aliases in data/kg.yaml) chooses the annual rate
+and the limits; 消费贷 when none is named. The answer gives both methods (等额本息: the
+monthly payment; 等额本金: first and last payment) with the total interest of each, computed
+exactly by `chatbot.tools.amortization`. The customer's own loan ("我的贷款还剩多少",
+"我这个月月供多少") is not this flow: `is_what_if` leaves it to the policy's usual answer.
+"""
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+
+from chatbot.dialogue.context import FlowContext
+from chatbot.dialogue.forms import Flow, Slot, flow
+from chatbot.money import format_amount
+from chatbot.nlu.entities.amount import extract_amount
+from chatbot.nlu.entities.registry import Context
+from chatbot.nlu.resources import resolve_data_dir
+from chatbot.tools.amortization import MAX_MONTHS, equal_installment, equal_principal
+from knowledge.kg.load import KnowledgeGraph
+
+DEFAULT_PRODUCT = "consumer_loan"
+# The customer's own loan, not a what-if: answered as before (it needs the loan records).
+OWN_LOAN = re.compile(r"我的|我家|我这|我现在|我目前|还剩|剩余|剩下|下期|本期|这期|这个月|上个月|欠")
+# Words of a payment question: "房贷100万30年月供多少" asks to compute, whatever the model thinks.
+PAYMENT_WORDS = re.compile(r"月供|每月|每期|一个月|还多少|利息|等额|还款计划|怎么还")
+APPLY_WORDS = re.compile(r"申请|办理|办一笔|开通")
+TERM = re.compile(r"\d+\s*(?:期|年|个月)|[一二两三四五六七八九十半]+(?:年|期|个月)")
+BARE_MONTHS = re.compile(r"^(?:分)?(\d{1,3})[。.!！]*$")
+TERM_PROMPT = "请问分多少期（或几年）？"
+
+
+@dataclass(frozen=True)
+class LoanProduct:
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    rates: tuple[dict, ...]  # rate facts of the graph: percent, qualifier, label
+    max_amount: Decimal | None  # the largest numeric limit (None when only a ratio is given)
+    max_months: int | None
+
+
+@lru_cache(maxsize=1)
+def loan_products() -> dict[str, LoanProduct]:
+    """The loan products of data/kg.yaml (read once)."""
+    graph = KnowledgeGraph.load(resolve_data_dir(None) / "kg.yaml")
+    products = {}
+    for node in graph.of_type("product"):
+        if "loan" not in graph.targets(node, "is_a"):
+            continue
+        facts = {kind: [graph.nodes[f] for f in graph.facts(node, kind)] for kind in ("rate", "max_amount", "max_term")}
+        amounts = [Decimal(str(f["amount"])) for f in facts["max_amount"] if "amount" in f]
+        months = [f["months"] for f in facts["max_term"] if "months" in f]
+        products[node] = LoanProduct(
+            node, graph.name(node), graph.nodes[node]["aliases"],
+            tuple(f for f in facts["rate"] if "percent" in f),
+            max(amounts) if amounts else None, max(months) if months else None)
+    return products
+
+
+def named_product(text: str) -> str | None:
+    """The loan product a message names (the longest alias wins: 消费贷款 over 贷款)."""
+    best, length = None, 0
+    for product in loan_products().values():
+        for word in (product.name, *product.aliases):
+            if len(word) > length and word in text:
+                best, length = product.id, len(word)
+    return best
+
+
+def has_amount(text: str) -> bool:
+    return any(True for _ in extract_amount(Context(text, datetime.date.today())))
+
+
+def is_what_if(intent: str, text: str) -> bool:
+    """A loan payment to compute ("借10万分36期每月还多少", "房贷100万30年"), not the
+    customer's own loan nor (for loan.apply) a bare wish to borrow ("借10万", "申请贷款20万")."""
+    if OWN_LOAN.search(text) or not has_amount(text):
+        return False
+    if intent == "loan.repayment_plan":
+        return True
+    return bool(PAYMENT_WORDS.search(text) or (TERM.search(text) and not APPLY_WORDS.search(text)))
+
+
+def _product(ctx: FlowContext) -> LoanProduct:
+    return loan_products()[ctx.state.slots.get("product") or named_product(ctx.text) or DEFAULT_PRODUCT]
+
+
+def _rate(ctx: FlowContext, product: LoanProduct) -> dict:
+    """The rate fact used: the labelled one the message names (二套), else the first (首套)."""
+    for fact in product.rates:
+        if fact.get("label") and fact["label"] in ctx.text:
+            return fact
+    return product.rates[0]
+
+
+def _years(months: int) -> str:
+    return f"{months // 12} 年（{months} 期）" if months % 12 == 0 else f"{months} 期"
+
+
+def _terms(months: int) -> str:
+    return f"{months} 期（{months // 12} 年）" if months % 12 == 0 else f"{months} 期"
+
+
+def _extract_amount(ctx: FlowContext):
+    amount = ctx.entity("amount")
+    return str(amount) if amount is not None else None
+
+
+def _validate_amount(ctx: FlowContext, value) -> str | None:
+    product, amount = _product(ctx), Decimal(value)
+    if amount <= 0:
+        return "借款金额需大于 0，请重新告诉我借款金额。"
+    if product.max_amount is not None and amount > product.max_amount:
+        term = f"，期限最长 {_terms(product.max_months)}" if product.max_months else ""
+        return (f"{product.name}可借 {format_amount(product.max_amount)}以内{term}。"
+                "请重新告诉我借款金额，或说明其他贷款品种（如房贷、经营贷）。")
+    return None
+
+
+def _extract_term(ctx: FlowContext):
+    months = ctx.entity("term_months")
+    if months is None and ctx.state.asking == "term_months":
+        bare = BARE_MONTHS.match(ctx.text)  # "36" answering "分多少期"
+        months = int(bare.group(1)) if bare else None
+    return months
+
+
+def _validate_term(ctx: FlowContext, months) -> str | None:
+    product = _product(ctx)
+    longest = min(product.max_months or MAX_MONTHS, MAX_MONTHS)
+    if not 1 <= months <= longest:
+        return f"{product.name}期限为 1 至 {_terms(longest)}，请重新告诉我分多少期。"
+    return None
+
+
+@flow
+class LoanCalculatorFlow(Flow):
+    name = "loan.repayment_plan"
+    title = "月供试算"
+    requires_binding = False
+    slots = (
+        Slot("product", "", lambda ctx: named_product(ctx.text), label="贷款品种"),
+        Slot("amount", "请问要借多少钱？", _extract_amount, _validate_amount, label="金额",
+             words=r"金额|借款|本金", reads_bare=True),
+        Slot("term_months", TERM_PROMPT, _extract_term, _validate_term, label="期限", words=r"期限|期数|年限"),
+    )
+
+    def missing(self, ctx: FlowContext) -> list[Slot]:
+        return [s for s in super().missing(ctx) if s.name != "product"]  # 消费贷 when none is named
+
+    def cancelled(self, ctx: FlowContext) -> str:
+        return "好的，先不算了。还有什么可以帮您？"
+
+    def execute(self, ctx: FlowContext) -> None:
+        slots = ctx.state.slots
+        product = loan_products()[slots.get("product") or DEFAULT_PRODUCT]
+        amount, months = Decimal(slots["amount"]), int(slots["term_months"])
+        rate = _rate(ctx, product)
+        percent = Decimal(str(rate["percent"]))
+        installment = equal_installment(amount, percent / 100, months)
+        principal = equal_principal(amount, percent / 100, months)
+        label = rate.get("label") or ""
+        quoted = f"{product.name}{label}年化利率 " + ("约 " if rate.get("qualifier") == "约" else "") + f"{percent:.2f}%"
+        quoted += " 起" if rate.get("qualifier") == "起" else ""
+        ctx.say(
+            f"借 {format_amount(amount)}，分 {_years(months)}，"
+            f"按年化 {percent:.2f}% 估算，实际以审批为准（{quoted}，示例数据）：\n"
+            f"等额本息：每月 {format_amount(installment.first_payment)}，"
+            f"总利息 {format_amount(installment.total_interest)}\n"
+            f"等额本金：首月 {format_amount(principal.first_payment)}，逐月递减，"
+            f"末月 {format_amount(principal.last_payment)}，总利息 {format_amount(principal.total_interest)}")
+        ctx.step("loan_calculated", product=product.id, amount=str(amount), months=months, rate=str(percent))
+        ctx.outcome = "completed"
+        ctx.state.end_flow()
