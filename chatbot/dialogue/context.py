@@ -11,6 +11,7 @@ from chatbot.dialogue.state import DialogueState
 from chatbot.nlu.parser import ParseResult
 from chatbot.security.otp import OtpService
 from chatbot.security.rate_limit import RateLimiter
+from knowledge.kg.load import KnowledgeGraph
 from chatbot.tools.banking import CoreBanking
 
 
@@ -30,6 +31,7 @@ class FlowContext:
     secret_key: str
     limiter: RateLimiter
     address: str | None = None
+    graph: KnowledgeGraph | None = None  # the product graph of the knowledge desk (rates, limits)
     replies: list[str] = field(default_factory=list)
     steps: list[dict] = field(default_factory=list)
     handoff: HandoffRequest | None = None

@@ -24,6 +24,7 @@ from chatbot.dialogue.flows import bind, loan_calculator, transactions
 from chatbot.dialogue.forms import FLOWS, get_flow
 from chatbot.dialogue.stickers import is_sticker
 from chatbot.dialogue.turn import HandoffRequest, PolicyResult, TurnContext  # noqa: F401 (re-exported)
+from chatbot.nlu.parser import ParseResult
 from chatbot.security.masking import PASSWORD_REMINDER, mentions_password
 from chatbot.security.otp import OtpService
 from chatbot.security.rate_limit import RateLimiter, SqlRateLimiter
@@ -44,14 +45,16 @@ DIGITS_ONLY = re.compile(r"^[\d\s.,-]+$")
 RAISE_LIMIT = re.compile(r"提|调|升|涨|增加|临时|提高")
 
 
-def flow_for(intent: str, text: str) -> str | None:
-    """The flow that serves an intent; querying a credit limit is a balance question; a loan
-    payment to compute ("借10万分36期每月还多少") is the calculator, the customer's own loan
-    is not served in chat yet."""
+def flow_for(parse: ParseResult) -> str | None:
+    """The flow that serves the message's intent; querying a credit limit is a balance
+    question; a loan payment to compute ("借10万分36期每月还多少") is the calculator, the
+    customer's own loan is not served in chat yet."""
+    intent, text = parse.intent.name, parse.normalized
     if intent == "card.limit" and not RAISE_LIMIT.search(text):
         return "account.balance"
     if intent in ("loan.repayment_plan", "loan.apply"):
-        return "loan.repayment_plan" if loan_calculator.is_what_if(intent, text) else None
+        what_if = loan_calculator.is_what_if(intent, text, bool(parse.entity_values("amount")))
+        return "loan.repayment_plan" if what_if else None
     return intent if intent in FLOWS else None
 
 
@@ -87,7 +90,12 @@ class DialoguePolicy:
             db=turn.db, parse=turn.parse, state=turn.state, bank=SqlBank(turn.db), otp=otp,
             customer_id=turn.customer_id, now=turn.now, today=turn.now.astimezone(BANK_TZ).date(),
             channel=turn.channel, user_id=turn.user_id, session_id=turn.session_id, secret_key=self.secret_key,
-            limiter=self.limiter, address=turn.address)
+            limiter=self.limiter, address=turn.address, graph=self._graph())
+
+    def _graph(self):
+        """The product graph the knowledge desk loaded, if any (flows read rates and limits)."""
+        answerer = getattr(self.knowledge, "graph", None)
+        return answerer.graph if answerer is not None else None
 
     def _route(self, ctx: FlowContext) -> None:
         state = ctx.state
@@ -134,7 +142,7 @@ class DialoguePolicy:
         message is something else (the offer is dropped and the message routed as usual)."""
         answer, target = offers.reply_to(ctx), offer.get("intent")
         saved = offers.open_request(ctx, offer.get("request"))
-        asked_for = target and flow_for(ctx.intent, ctx.text) == target and ctx.parse.intent.confidence >= CONFIDENT
+        asked_for = target and flow_for(ctx.parse) == target and ctx.parse.intent.confidence >= CONFIDENT
         if answer is None and not asked_for:
             return False
         ctx.step("offer_answered", kind=offer.get("kind"), answer=answer or "asked_for")
@@ -233,7 +241,7 @@ class DialoguePolicy:
             return "account.report_loss"
         intent = ctx.parse.intent
         if intent.name in replies.BUSINESS_INTENTS and intent.confidence >= SWITCH_CONFIDENT:
-            target = flow_for(intent.name, ctx.text) or intent.name
+            target = flow_for(ctx.parse) or intent.name
             return target if target != flow.name else None
         return None
 
@@ -341,7 +349,7 @@ class DialoguePolicy:
         elif bind.UNBIND.search(ctx.text):
             self._start(ctx, "account.bind")
         elif own_money.lost_card(ctx.text) and (own_money.asks_what_to_do(ctx.text)
-                                                or flow_for(intent.name, ctx.text) != "account.report_loss"
+                                                or flow_for(ctx.parse) != "account.report_loss"
                                                 or intent.confidence < CONFIDENT):
             # "我卡丢了怎么办啊" is an emergency, not a knowledge question: offer to freeze it now.
             ctx.outcome = "answered"
@@ -350,9 +358,9 @@ class DialoguePolicy:
             # Unplaced by the intent model, but perhaps a topic the FAQ knows ("吞卡的事情").
             if self.knowledge is None or not self.knowledge.answer_if_known(ctx):
                 self._not_understood(ctx)
-        elif flow_for(intent.name, ctx.text):
+        elif target := flow_for(ctx.parse):
             if not self._how_to_answered(ctx):
-                self._start(ctx, flow_for(intent.name, ctx.text))
+                self._start(ctx, target)
         else:
             self._answer_aside(ctx)
 
@@ -364,7 +372,7 @@ class DialoguePolicy:
         if not self.knowledge.answer_if_sure(ctx):
             return False
         offers.make(ctx, "flow", f"如需我直接帮您{replies.intent_title(ctx.intent)}，请告诉我。",
-                    flow_for(ctx.intent, ctx.text))
+                    flow_for(ctx.parse))
         return True
 
     def _start(self, ctx: FlowContext, name: str) -> None:

@@ -9,8 +9,8 @@ exactly by `chatbot.tools.amortization`. The customer's own loan ("我的贷款�
 """
 from __future__ import annotations
 
-import datetime
 import re
+import weakref
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -18,8 +18,6 @@ from functools import lru_cache
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.forms import Flow, Slot, flow
 from chatbot.money import format_amount
-from chatbot.nlu.entities.amount import extract_amount
-from chatbot.nlu.entities.registry import Context
 from chatbot.nlu.resources import resolve_data_dir
 from chatbot.tools.amortization import MAX_MONTHS, equal_installment, equal_principal
 from knowledge.kg.load import KnowledgeGraph
@@ -45,10 +43,24 @@ class LoanProduct:
     max_months: int | None
 
 
+_catalogues: "weakref.WeakKeyDictionary[KnowledgeGraph, dict[str, LoanProduct]]" = weakref.WeakKeyDictionary()
+
+
 @lru_cache(maxsize=1)
-def loan_products() -> dict[str, LoanProduct]:
-    """The loan products of data/kg.yaml (read once)."""
-    graph = KnowledgeGraph.load(resolve_data_dir(None) / "kg.yaml")
+def _default_graph() -> KnowledgeGraph:
+    """Only for a policy running without a knowledge base (some tests): the shipped graph."""
+    return KnowledgeGraph.load(resolve_data_dir(None) / "kg.yaml")
+
+
+def loan_products(graph: KnowledgeGraph | None) -> dict[str, LoanProduct]:
+    """The loan products of the service's knowledge graph (built once per graph)."""
+    graph = graph if graph is not None else _default_graph()
+    if graph not in _catalogues:
+        _catalogues[graph] = _read_products(graph)
+    return _catalogues[graph]
+
+
+def _read_products(graph: KnowledgeGraph) -> dict[str, LoanProduct]:
     products = {}
     for node in graph.of_type("product"):
         if "loan" not in graph.targets(node, "is_a"):
@@ -63,24 +75,20 @@ def loan_products() -> dict[str, LoanProduct]:
     return products
 
 
-def named_product(text: str) -> str | None:
+def named_product(ctx: FlowContext) -> str | None:
     """The loan product a message names (the longest alias wins: 消费贷款 over 贷款)."""
     best, length = None, 0
-    for product in loan_products().values():
+    for product in loan_products(ctx.graph).values():
         for word in (product.name, *product.aliases):
-            if len(word) > length and word in text:
+            if len(word) > length and word in ctx.text:
                 best, length = product.id, len(word)
     return best
 
 
-def has_amount(text: str) -> bool:
-    return any(True for _ in extract_amount(Context(text, datetime.date.today())))
-
-
-def is_what_if(intent: str, text: str) -> bool:
+def is_what_if(intent: str, text: str, has_amount: bool) -> bool:
     """A loan payment to compute ("借10万分36期每月还多少", "房贷100万30年"), not the
     customer's own loan nor (for loan.apply) a bare wish to borrow ("借10万", "申请贷款20万")."""
-    if OWN_LOAN.search(text) or not has_amount(text):
+    if OWN_LOAN.search(text) or not has_amount:
         return False
     if intent == "loan.repayment_plan":
         return True
@@ -88,7 +96,7 @@ def is_what_if(intent: str, text: str) -> bool:
 
 
 def _product(ctx: FlowContext) -> LoanProduct:
-    return loan_products()[ctx.state.slots.get("product") or named_product(ctx.text) or DEFAULT_PRODUCT]
+    return loan_products(ctx.graph)[ctx.state.slots.get("product") or named_product(ctx) or DEFAULT_PRODUCT]
 
 
 def _rate(ctx: FlowContext, product: LoanProduct) -> dict:
@@ -99,12 +107,12 @@ def _rate(ctx: FlowContext, product: LoanProduct) -> dict:
     return product.rates[0]
 
 
-def _years(months: int) -> str:
-    return f"{months // 12} 年（{months} 期）" if months % 12 == 0 else f"{months} 期"
-
-
-def _terms(months: int) -> str:
-    return f"{months} 期（{months // 12} 年）" if months % 12 == 0 else f"{months} 期"
+def _terms(months: int, years_first: bool = False) -> str:
+    """"36 期（3 年）", or "3 年（36 期）" with `years_first`; "18 期" when not whole years."""
+    if months % 12:
+        return f"{months} 期"
+    years, periods = f"{months // 12} 年", f"{months} 期"
+    return f"{years}（{periods}）" if years_first else f"{periods}（{years}）"
 
 
 def _extract_amount(ctx: FlowContext):
@@ -145,7 +153,7 @@ class LoanCalculatorFlow(Flow):
     title = "月供试算"
     requires_binding = False
     slots = (
-        Slot("product", "", lambda ctx: named_product(ctx.text), label="贷款品种"),
+        Slot("product", "", named_product, label="贷款品种"),
         Slot("amount", "请问要借多少钱？", _extract_amount, _validate_amount, label="金额",
              words=r"金额|借款|本金", reads_bare=True),
         Slot("term_months", TERM_PROMPT, _extract_term, _validate_term, label="期限", words=r"期限|期数|年限"),
@@ -159,7 +167,7 @@ class LoanCalculatorFlow(Flow):
 
     def execute(self, ctx: FlowContext) -> None:
         slots = ctx.state.slots
-        product = loan_products()[slots.get("product") or DEFAULT_PRODUCT]
+        product = loan_products(ctx.graph)[slots.get("product") or DEFAULT_PRODUCT]
         amount, months = Decimal(slots["amount"]), int(slots["term_months"])
         rate = _rate(ctx, product)
         percent = Decimal(str(rate["percent"]))
@@ -169,7 +177,7 @@ class LoanCalculatorFlow(Flow):
         quoted = f"{product.name}{label}年化利率 " + ("约 " if rate.get("qualifier") == "约" else "") + f"{percent:.2f}%"
         quoted += " 起" if rate.get("qualifier") == "起" else ""
         ctx.say(
-            f"借 {format_amount(amount)}，分 {_years(months)}，"
+            f"借 {format_amount(amount)}，分 {_terms(months, years_first=True)}，"
             f"按年化 {percent:.2f}% 估算，实际以审批为准（{quoted}，示例数据）：\n"
             f"等额本息：每月 {format_amount(installment.first_payment)}，"
             f"总利息 {format_amount(installment.total_interest)}\n"
