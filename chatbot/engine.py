@@ -139,7 +139,7 @@ class Engine:
         session.customer_id = conversations.bound_customer_id(db, message.channel, message.user_id)
         session.last_active_at = now
         reply_state = SessionState(session.mode, parse.intent.name, result.state.active_flow)
-        db.add(self._turn_row(session, message, parse, result, replies, reply_state, started))
+        db.add(self._turn_row(session, message, said.text, parse, result, replies, reply_state, started))
         db.flush()
         return Reply(session.id, tuple(ReplyItem(t) for t in replies), reply_state), events
 
@@ -170,12 +170,12 @@ class Engine:
                                         "priority": result.handoff.priority}]
         return result, queued.events
 
-    def _turn_row(self, session: ChatSession, message: InboundMessage, parse: ParseResult,
+    def _turn_row(self, session: ChatSession, message: InboundMessage, said_text: str, parse: ParseResult,
                   result: PolicyResult, replies: list[str], state: SessionState, started: float) -> TurnLog:
         return TurnLog(
             session_id=session.id, channel=message.channel, user_id=message.user_id,
             message_id=message.message_id, text_digest=self._digest(message),
-            text=mask_customer_text(message.text, parse),
+            text=said_text,
             intent=parse.intent.name, confidence=parse.intent.confidence,
             entities=mask_entities([e.to_dict() for e in parse.entities]),
             outcome=result.outcome, steps=mask_value(result.steps), replies=replies,
