@@ -4,12 +4,13 @@ Money columns are NUMERIC(18, 2) and map to `Decimal`; timestamps are timezone-a
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -404,3 +405,144 @@ class HandoffMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reply_from: Mapped[datetime] = mapped_column(UTCDateTime)  # when agents are back on duty
+
+
+# --- credit cards and loans (issue 16; docs/cards_and_loans.md) ----------------------------------
+
+Rate = Numeric(9, 6, asdecimal=True)  # a fraction: 0.032 is 3.2 %
+
+
+class CreditTerms(Base):
+    """A credit-card account's cycle and limits; one row per `accounts` row of kind credit.
+
+    A statement closes on `statement_day` (1..28) and is due `grace_days` later. A temporary
+    limit replaces the permanent one until `temp_limit_until` (inclusive, bank calendar).
+    """
+
+    __tablename__ = "credit_terms"
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    statement_day: Mapped[int] = mapped_column(Integer)
+    grace_days: Mapped[int] = mapped_column(Integer, default=20)
+    min_payment_rate: Mapped[Decimal] = mapped_column(Rate, default=Decimal("0.10"))
+    temp_limit: Mapped[Decimal | None] = mapped_column(Money)
+    temp_limit_until: Mapped[date | None] = mapped_column(Date)
+    overdue_count: Mapped[int] = mapped_column(Integer, default=0)  # late statements, last 24 months
+    limit_raised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last permanent raise
+
+
+class CardStatement(Base):
+    """One closed billing cycle of a credit card: what was owed on the statement date.
+
+    `paid` counts repayments made against it since, `installed` the part turned into an
+    installment plan; what is still due is new_balance - paid - installed (never below 0).
+    """
+
+    __tablename__ = "card_statements"
+    __table_args__ = (UniqueConstraint("account_id", "statement_date", name="uq_card_statements_cycle"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    statement_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    new_balance: Mapped[Decimal] = mapped_column(Money)
+    minimum_payment: Mapped[Decimal] = mapped_column(Money)
+    paid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    installed: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InstallmentPlan(Base):
+    """A statement or one purchase split into `terms` monthly parts with a fee per term."""
+
+    __tablename__ = "installment_plans"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    statement_id: Mapped[int | None] = mapped_column(ForeignKey("card_statements.id"), unique=True)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), unique=True)
+    description: Mapped[str] = mapped_column(String(128))
+    principal: Mapped[Decimal] = mapped_column(Money)
+    terms: Mapped[int] = mapped_column(Integer)
+    fee_rate: Mapped[Decimal] = mapped_column(Rate)  # per term, of the principal
+    fee_per_term: Mapped[Decimal] = mapped_column(Money)
+    principal_per_term: Mapped[Decimal] = mapped_column(Money)  # the last term takes the remainder
+    terms_billed: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | finished
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Application(Base):
+    """A card or loan application and the stage it is at (its history: application_events).
+
+    card: submitted -> reviewing -> approved | rejected; approved -> producing -> mailed ->
+    activated. loan: submitted -> reviewing -> approved | rejected; approved -> disbursed.
+    `details` keeps what the form asked (employer, income, address, purpose; never an ID or
+    phone number, which the customer row holds).
+    """
+
+    __tablename__ = "applications"
+    __table_args__ = (Index("ix_applications_kind_stage", "kind", "stage"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(24), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))  # card | loan
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    product_code: Mapped[str] = mapped_column(String(32))
+    product_name: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal | None] = mapped_column(Money)  # loans: the amount asked
+    term_months: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    card_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id"))  # the card made for it
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApplicationEvent(Base):
+    """One stage an application reached, when, and who moved it (customer, system, staff)."""
+
+    __tablename__ = "application_events"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Loan(Base):
+    """A disbursed loan: its ledger account (balance = -principal still owed) and terms."""
+
+    __tablename__ = "loans"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(24), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), unique=True)
+    repay_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))  # savings, auto-debited
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), unique=True)
+    product_code: Mapped[str] = mapped_column(String(32))
+    product_name: Mapped[str] = mapped_column(String(64))
+    principal: Mapped[Decimal] = mapped_column(Money)
+    annual_rate: Mapped[Decimal] = mapped_column(Rate)
+    months: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(24))  # equal_installment | equal_principal
+    disbursed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="repaying")  # repaying | closed
+
+
+class LoanPayment(Base):
+    """One period of a loan's schedule (chatbot/tools/amortization.py computes them)."""
+
+    __tablename__ = "loan_payments"
+    __table_args__ = (UniqueConstraint("loan_id", "number", name="uq_loan_payments_period"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[date] = mapped_column(Date)
+    payment: Mapped[Decimal] = mapped_column(Money)
+    principal: Mapped[Decimal] = mapped_column(Money)
+    interest: Mapped[Decimal] = mapped_column(Money)
+    remaining: Mapped[Decimal] = mapped_column(Money)
+    status: Mapped[str] = mapped_column(String(16), default="due")  # due | paid
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

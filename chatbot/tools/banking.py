@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Protocol
 
 from chatbot.errors import ChatbotError
+from chatbot.tools.credit import CreditCards
+from chatbot.tools.lending import Lending
 
 
 class BankingRefusal(ChatbotError):
@@ -87,8 +89,9 @@ class TransferReceipt:
     replayed: bool  # True when the idempotency key had already been used
 
 
-class CoreBanking(Protocol):
-    """Operations on the bank's books for one customer at a time."""
+class CoreBanking(CreditCards, Lending, Protocol):
+    """Operations on the bank's books for one customer at a time (credit cards: credit.py;
+    applications and loans: lending.py)."""
 
     def customer(self, customer_id: int) -> CustomerInfo: ...
 

@@ -28,6 +28,8 @@ from chatbot.money import format_amount, to_cents
 from chatbot.storage.ledger import Leg, internal_account, post
 from chatbot.storage.models import (Account, Card, ChannelBinding, Customer, LedgerEntry,
                                     LedgerTransaction, Money, Payee)
+from chatbot.tools.sql_credit import SqlCreditCards
+from chatbot.tools.sql_lending import SqlLending
 from chatbot.tools.banking import (AccountInfo, BankingRefusal, CustomerInfo, PayeeInfo,
                                    TransactionInfo, TransactionPage, TransferReceipt)
 
@@ -53,7 +55,7 @@ def refuse(code: str, message: str) -> BankingRefusal:
     return BankingRefusal(message, code)
 
 
-class SqlBank:
+class SqlBank(SqlCreditCards, SqlLending):
     """The bank's books for one turn, read and written through the turn's session."""
 
     def __init__(self, db: Session, limits: TransferLimits = DEMO_LIMITS) -> None:

@@ -1,0 +1,6 @@
+"""`Lending` over the demo bank's tables; mixed into `SqlBank` (chatbot/tools/sql_bank.py)."""
+from __future__ import annotations
+
+
+class SqlLending:
+    """Applications and loans, inside the caller's transaction like the rest of `SqlBank`."""
