@@ -48,7 +48,8 @@ def _days(today: date):
 
 
 def plan_customer(customer: dict, merchants: list[dict], today: date) -> list[PlannedTxn]:
-    """Salary, rent, spending, cash, fees and interest for one customer, oldest first."""
+    """Salary, rent, spending, cash, fees and interest for one customer, oldest first (the
+    credit card's statements and repayments: demo_credit.py)."""
     rng = random.Random(customer["id_number"])
     savings = next(c["card_no"] for c in customer["cards"] if c["kind"] == "debit")
     credit = next((c["card_no"] for c in customer["cards"] if c["kind"] == "credit"), None)
@@ -60,8 +61,6 @@ def plan_customer(customer: dict, merchants: list[dict], today: date) -> list[Pl
             m = rng.choice(merchants)
             amount = _money(rng, m["low"], m["high"])
             plan.append(_external(spend_from, -amount, m["name"], "consumption", f"消费 {m['name']}", _at(day, rng)))
-    if credit:
-        plan += _card_repayments(plan, savings, credit, rng)
     return sorted(plan, key=lambda t: t.at)
 
 
@@ -81,25 +80,6 @@ def _monthly_items(customer: dict, savings: str, day: date, rng: random.Random) 
         interest = _money(rng, "8.00", "45.00")
         items.append(_external(savings, interest, "结息", "interest", "活期结息", _at(day, rng), INTEREST))
     return items
-
-
-def _card_repayments(plan: list[PlannedTxn], savings: str, credit: str, rng: random.Random) -> list[PlannedTxn]:
-    """Each month on the 25th the savings card repays what the credit card spent the month before."""
-    owed: dict[tuple[int, int], Decimal] = {}
-    for txn in plan:
-        if txn.legs[0][0] == credit:
-            key = (txn.at.year, txn.at.month)
-            owed[key] = owed.get(key, Decimal("0")) - txn.legs[0][1]
-    repayments = []
-    months = sorted(owed)
-    for (year, month), nxt in zip(months, months[1:]):
-        day = date(nxt[0], nxt[1], 25)
-        if day > plan[-1].at.date():
-            break
-        amount = owed[(year, month)]
-        repayments.append(PlannedTxn(_at(day, rng), "repayment", "信用卡还款",
-                                     [(savings, -amount, "信用卡还款"), (credit, amount, "储蓄卡还款")]))
-    return repayments
 
 
 def transfer_between(payer: str, payee: str, payer_name: str, payee_name: str, amount: Decimal,

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,12 +11,13 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from chatbot.clock import FixedClock, bank_today
+from chatbot.clock import BANK_TZ, FixedClock, bank_today
 from chatbot.security.passwords import hash_password
-from chatbot.storage import demo_history
+from chatbot.storage import demo_credit, demo_history
 from chatbot.storage.db import Database
 from chatbot.storage.ledger import Leg, post
-from chatbot.storage.models import Account, Card, Customer, LedgerEntry, Payee, StaffUser
+from chatbot.storage.models import (Account, Application, ApplicationEvent, Card, CardStatement, CreditTerms,
+                                    Customer, LedgerEntry, Loan, LoanPayment, Payee, StaffUser)
 
 
 @dataclass
@@ -42,12 +43,15 @@ def seed_demo_bank(database: Database, data_dir: Path, now: datetime) -> SeedRep
     with database.write() as db:
         _ensure_internal_accounts(db, spec, now)
         new_customers = [c for c in spec["customers"] if not _customer_exists(db, c)]
-        accounts = {c["name"]: _create_customer(db, c, now) for c in new_customers}
+        for customer in new_customers:
+            _create_customer(db, customer, now)
         report.customers_created = len(new_customers)
         if new_customers:
             db.flush()
             _create_payees(db, new_customers, now)
-            report.transactions_posted = _post_history(db, spec, new_customers, accounts, now)
+            credit = CreditPlan()
+            report.transactions_posted = _post_history(db, spec, new_customers, credit, now)
+            _create_credit_records(db, new_customers, credit, now)
         report.staff_created = _ensure_staff(db, spec, now)
     return report
 
@@ -63,12 +67,11 @@ def _customer_exists(db: Session, customer: dict) -> bool:
     return db.scalar(select(Customer.id).where(Customer.id_number == customer["id_number"])) is not None
 
 
-def _create_customer(db: Session, spec: dict, now: datetime) -> list[Account]:
+def _create_customer(db: Session, spec: dict, now: datetime) -> None:
     customer = Customer(name=spec["name"], id_number=spec["id_number"], phone=spec["phone"], created_at=now)
     db.add(customer)
     db.flush()
     opened = now - timedelta(days=demo_history.HISTORY_DAYS + 30)
-    accounts = []
     for card_spec in spec["cards"]:
         kind = "savings" if card_spec["kind"] == "debit" else "credit"
         limit = Decimal(card_spec["credit_limit"]) if "credit_limit" in card_spec else None
@@ -79,8 +82,9 @@ def _create_customer(db: Session, spec: dict, now: datetime) -> list[Account]:
         db.flush()
         db.add(Card(account_id=account.id, card_no=card_spec["card_no"], tail=card_spec["card_no"][-4:],
                     kind=card_spec["kind"], tier=card_spec["tier"], status="active", issued_at=opened))
-        accounts.append(account)
-    return accounts
+    for loan in spec.get("loans", []):
+        db.add(Account(account_no=loan["account_no"], customer_id=customer.id, kind="loan", name=loan["name"],
+                       balance=Decimal("0.00"), status="active", opened_at=opened))
 
 
 def _create_payees(db: Session, customers: list[dict], now: datetime) -> None:
@@ -91,11 +95,38 @@ def _create_payees(db: Session, customers: list[dict], now: datetime) -> None:
                          bank_name=payee["bank_name"], created_at=now))
 
 
-def _post_history(db: Session, spec: dict, customers: list[dict], accounts: dict, now: datetime) -> int:
+@dataclass
+class CreditPlan:
+    """What the seed planned beyond the ledger: credit-card statements and loan schedules."""
+
+    statements: dict = field(default_factory=dict)  # credit card_no -> [PlannedStatement]
+    loans: dict = field(default_factory=dict)  # customer name -> [(loan spec, PlannedLoan)]
+
+
+def _plan_credit(customer: dict, history: list, today, credit: CreditPlan) -> list:
+    """The customer's card cycles (cut from the card spending in `history`) and loans, and
+    the postings they add: fixed purchases, statement repayments, disbursement, loan payments."""
+    savings = next(c["card_no"] for c in customer["cards"] if c["kind"] == "debit")
+    postings = []
+    for loan_spec in customer.get("loans", []):
+        loan = demo_credit.plan_loan(loan_spec, today)
+        credit.loans.setdefault(customer["name"], []).append((loan_spec, loan))
+        postings += demo_credit.loan_postings(loan, loan_spec, savings)
+    card = next((c["card_no"] for c in customer["cards"] if c["kind"] == "credit"), None)
+    if card is not None:
+        postings += demo_credit.fixed_purchases(card, today)
+        statements, repayments = demo_credit.plan_cycles(history + postings, savings, card, today)
+        credit.statements[card] = statements
+        postings += repayments
+    return postings
+
+
+def _post_history(db: Session, spec: dict, customers: list[dict], credit: CreditPlan, now: datetime) -> int:
     today = bank_today(FixedClock(now))
     plan = []
     for customer in customers:
-        plan += demo_history.plan_customer(customer, spec["merchants"], today)
+        history = demo_history.plan_customer(customer, spec["merchants"], today)
+        plan += history + _plan_credit(customer, history, today, credit)
     plan += _payee_transfers(customers, today)
     targets = {c["card_no"]: Decimal(c["balance"]) for cu in customers for c in cu["cards"] if "balance" in c}
     first_day = today - timedelta(days=demo_history.HISTORY_DAYS)
@@ -148,3 +179,60 @@ def _ensure_staff(db: Session, spec: dict, now: datetime) -> int:
             created += 1
     return created
 
+
+
+# --- credit cards, loans and applications -------------------------------------------------------
+
+def _create_credit_records(db: Session, customers: list[dict], credit: CreditPlan, now: datetime) -> None:
+    by_no = {a.account_no: a for a in db.scalars(select(Account)).all()}
+    for card_no, statements in credit.statements.items():
+        account = by_no[card_no]
+        db.add(CreditTerms(account_id=account.id, statement_day=statements[-1].statement_date.day,
+                           grace_days=demo_credit.GRACE_DAYS, min_payment_rate=demo_credit.MIN_PAYMENT_RATE,
+                           overdue_count=0))
+        for s in statements:
+            db.add(CardStatement(account_id=account.id, period_start=s.period_start, statement_date=s.statement_date,
+                                 due_date=s.due_date, new_balance=s.new_balance, minimum_payment=s.minimum_payment,
+                                 paid=s.paid, installed=Decimal("0.00"), created_at=now))
+    for customer in customers:
+        owner = db.scalar(select(Customer).where(Customer.id_number == customer["id_number"]))
+        savings = by_no[next(c["card_no"] for c in customer["cards"] if c["kind"] == "debit")]
+        applications = [_create_application(db, owner, item, now) for item in customer.get("applications", [])]
+        disbursed = iter(a for a in applications if a.kind == "loan" and a.stage == "disbursed")
+        for loan_spec, loan in credit.loans.get(customer["name"], []):
+            _create_loan(db, owner, by_no[loan_spec["account_no"]], savings, loan_spec, loan, next(disbursed, None))
+
+
+def _create_application(db: Session, owner: Customer, spec: dict, now: datetime) -> Application:
+    stages = [(stage, now - timedelta(days=days_ago)) for stage, days_ago in spec["stages"]]
+    first, last = stages[0][1], stages[-1]
+    application = Application(
+        reference="pending", kind=spec["kind"], customer_id=owner.id, product_code=spec["product"],
+        product_name=spec["name"], stage=last[0], amount=Decimal(spec["amount"]) if "amount" in spec else None,
+        term_months=spec.get("term_months"), details=spec.get("details", {}), submitted_at=first, updated_at=last[1])
+    db.add(application)
+    db.flush()
+    prefix = "CA" if spec["kind"] == "card" else "LA"
+    application.reference = f"{prefix}{first.astimezone(BANK_TZ):%Y%m%d}-{application.id:06d}"
+    for stage, at in stages:
+        actor = "customer" if stage == "submitted" else "system"
+        db.add(ApplicationEvent(application_id=application.id, stage=stage, actor=actor, at=at))
+    return application
+
+
+def _create_loan(db: Session, owner: Customer, account: Account, savings: Account, spec: dict,
+                 plan: demo_credit.PlannedLoan, application: Application | None) -> None:
+    schedule = plan.schedule
+    loan = Loan(reference="pending", customer_id=owner.id, account_id=account.id, repay_account_id=savings.id,
+                application_id=application.id if application else None, product_code=spec["product"],
+                product_name=spec["name"], principal=schedule.principal, annual_rate=schedule.annual_rate,
+                months=schedule.months, method=schedule.method, disbursed_at=plan.disbursed_at, status="repaying")
+    db.add(loan)
+    db.flush()
+    loan.reference = f"LN{plan.disbursed_at:%Y%m%d}-{loan.id:06d}"
+    for period, due in zip(schedule.periods, plan.due_dates):
+        paid = period.number <= plan.paid_periods
+        db.add(LoanPayment(loan_id=loan.id, number=period.number, due_date=due, payment=period.payment,
+                           principal=period.principal, interest=period.interest, remaining=period.remaining,
+                           status="paid" if paid else "due",
+                           paid_at=datetime.combine(due, time(9, 0), BANK_TZ) if paid else None))

@@ -190,7 +190,8 @@ class SqlBank(SqlCreditCards, SqlLending):
 
     def _tails(self, customer_id: int, card_tail: str | None) -> dict[int, str | None]:
         """{account id: card tail} of the customer's accounts, narrowed to `card_tail` if given."""
-        ids = self.db.scalars(select(Account.id).where(Account.customer_id == customer_id)).all()
+        ids = self.db.scalars(select(Account.id).where(  # loan accounts have their own answers
+            Account.customer_id == customer_id, Account.kind.in_(("savings", "credit")))).all()
         cards = self._newest_cards(list(ids))
         tails = {i: cards[i].tail if i in cards else None for i in ids}
         if card_tail is None:
