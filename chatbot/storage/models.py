@@ -546,3 +546,42 @@ class LoanPayment(Base):
     remaining: Mapped[Decimal] = mapped_column(Money)
     status: Mapped[str] = mapped_column(String(16), default="due")  # due | paid
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- notifications (issue 16; docs/notifications.md) ---------------------------------------------
+
+
+class Notice(Base):
+    """One notification of one event to the customer it concerns, written before anything is
+    delivered: `(source, subject_id, event)` is unique, so an event is never told twice.
+
+    source `application` (subject: applications.id, event: the stage reached) or `statement`
+    (subject: card_statements.id, event `due_soon`). status: `sent` (the transcript lines were
+    written in the same transaction) or `undeliverable` (no channel binding). A WeChat push
+    follows the commit: push_status `pending` -> `sent` | `failed` (None: nobody to push to);
+    `push_claimed_at` leases a pending push to one worker, and a stale lease is taken over.
+    `text` is masked; `template` holds the WeChat template kind and its values, if any.
+    """
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        UniqueConstraint("source", "subject_id", "event", name="uq_notices_event"),
+        Index("ix_notices_push", "push_status", "push_claimed_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[int] = mapped_column(BigInteger)
+    event: Mapped[str] = mapped_column(String(16))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    template: Mapped[dict | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))  # sent | undeliverable
+    delivered_to: Mapped[list] = mapped_column(JSON, default=list)  # ["web:<user id>", "wechat:<openid>"]
+    push_status: Mapped[str | None] = mapped_column(String(16))  # pending | sent | failed
+    push_to: Mapped[list] = mapped_column(JSON, default=list)  # WeChat openids
+    push_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    push_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    push_error: Mapped[str | None] = mapped_column(Text)
+    event_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
