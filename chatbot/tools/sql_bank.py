@@ -26,9 +26,9 @@ from chatbot.clock import BANK_TZ
 from chatbot.errors import Conflict, InvalidInput, NotFound
 from chatbot.money import format_amount, to_cents
 from chatbot.storage.ledger import Leg, internal_account, post
-from chatbot.storage.models import (Account, Card, ChannelBinding, Customer, LedgerEntry,
+from chatbot.storage.models import (Account, Card, ChannelBinding, CreditTerms, Customer, LedgerEntry,
                                     LedgerTransaction, Money, Payee)
-from chatbot.tools.sql_credit import SqlCreditCards
+from chatbot.tools.sql_credit import SqlCreditCards, effective_limit
 from chatbot.tools.sql_lending import SqlLending
 from chatbot.tools.banking import (AccountInfo, BankingRefusal, CustomerInfo, PayeeInfo,
                                    TransactionInfo, TransactionPage, TransferReceipt)
@@ -112,13 +112,17 @@ class SqlBank(SqlCreditCards, SqlLending):
 
     # --- accounts, cards and payees ----------------------------------------------------------
 
-    def accounts(self, customer_id: int) -> list[AccountInfo]:
-        """The customer's savings and credit accounts, oldest first."""
+    def accounts(self, customer_id: int, now: datetime | None = None) -> list[AccountInfo]:
+        """The customer's savings and credit accounts, oldest first; a credit card's limit is the
+        one in force on `now`'s bank day (a valid temporary limit counts; default: the real now)."""
         rows = self.db.scalars(select(Account).where(
             Account.customer_id == customer_id, Account.kind.in_(("savings", "credit"))
         ).order_by(Account.id)).all()
         cards = self._newest_cards([a.id for a in rows])
-        return [_account_info(a, cards.get(a.id)) for a in rows]
+        today = (now or datetime.now(BANK_TZ)).astimezone(BANK_TZ).date()
+        terms = {t.account_id: t for t in self.db.scalars(select(CreditTerms).where(
+            CreditTerms.account_id.in_([a.id for a in rows if a.kind == "credit"])))}
+        return [_account_info(a, cards.get(a.id), effective_limit(a, terms.get(a.id), today)) for a in rows]
 
     def report_loss(self, customer_id: int, card_tail: str, now: datetime) -> AccountInfo:
         """Mark the card lost and freeze its account (no debits until the loss is lifted)."""
@@ -379,8 +383,8 @@ def _customer_info(row: Customer) -> CustomerInfo:
     return CustomerInfo(row.id, row.name, row.phone, row.id_number)
 
 
-def _account_info(account: Account, card: Card | None) -> AccountInfo:
-    limit = account.credit_limit
+def _account_info(account: Account, card: Card | None, limit: Decimal | None = None) -> AccountInfo:
+    limit = limit if limit is not None and account.kind == "credit" else account.credit_limit
     available = account.balance + limit if account.kind == "credit" and limit is not None else account.balance
     return AccountInfo(account.id, account.kind, account.name, card.tail if card else None, account.balance,
                        available, limit, account.status, card.status if card else None)
