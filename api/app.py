@@ -17,6 +17,7 @@ from api.routes import chat, exports, faq, health, nlu, sandbox, unanswered
 from api.routes import admin, agent, auth, events, metrics
 from api.routes import wechat
 from chatbot.channels.wechat.setup import build_wechat
+from chatbot.notify.wiring import start_notifications
 from chatbot.service import Services, build_services
 from chatbot.settings import Settings
 from knowledge.faq.editor import FaqEditor
@@ -24,12 +25,19 @@ from knowledge.faq.editor import FaqEditor
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, services: Services | None = None, *,
+               notify: bool | None = None) -> FastAPI:
+    """`notify`: run the notification scheduler in the lifespan (CHATBOT_NOTIFY_INTERVAL_SECONDS);
+    by default only when the app builds its own services (`chatbot serve`), not for given ones."""
+    run_notify = services is None if notify is None else notify
     services = services or build_services(settings or Settings())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        scheduler = start_notifications(services, _app.state.wechat) if run_notify else None
         yield
+        if scheduler is not None:
+            scheduler.stop()
         _app.state.wechat.close()
         services.close()
 

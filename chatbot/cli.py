@@ -23,6 +23,8 @@ wechat_app = typer.Typer(help="微信公众号", no_args_is_help=True)
 app.add_typer(wechat_app, name="wechat")
 wechat_menu_app = typer.Typer(help="公众号自定义菜单（data/wechat_menu.yaml）", no_args_is_help=True)
 wechat_app.add_typer(wechat_menu_app, name="menu")
+notify_app = typer.Typer(help="客户通知（申请进度、账单到期提醒）", no_args_is_help=True)
+app.add_typer(notify_app, name="notify")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -292,6 +294,30 @@ def wechat_menu_push() -> None:
         if client is not None:
             client.close()
     console.print(f"公众号菜单已推送：{len(menu.buttons)} 个一级菜单，{len(menu.leaves())} 个按钮")
+
+
+@notify_app.command("run")
+def notify_run() -> None:
+    """立即发送待发的通知：申请进度（已提交、审核通过/未通过、卡片寄出、已放款）与 3 天内到期的账单提醒。"""
+    from chatbot.clock import SystemClock
+    from chatbot.notify.job import job_for_cli
+    from chatbot.service import ensure_schema_current
+    from chatbot.storage.db import Database
+
+    settings = _settings()
+    database = Database(settings.database_url)
+    try:
+        ensure_schema_current(database)
+        job, close = job_for_cli(settings, database, SystemClock())
+        try:
+            report = job.run()
+        finally:
+            close()
+    finally:
+        database.dispose()
+    console.print(report.line(), highlight=False)
+    if report.errors:
+        raise ChatbotError(f"{report.errors} 条通知未能记录，详见日志（下次运行会重试）", "notify_failed")
 
 
 def main() -> None:

@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     # after their last console action (wait estimates, docs/handoff.md).
     agent_presence_minutes: int = Field(default=5, ge=1, le=120)
     staff_token_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60)
+    # Notifications (docs/notifications.md): how often the job inside `chatbot serve` runs
+    # (each worker process runs it; 0 turns it off, e.g. when cron runs `chatbot notify run`).
+    notify_interval_seconds: float = Field(default=60, ge=0, le=24 * 3600)
 
     @property
     def is_sandbox(self) -> bool:

@@ -1,0 +1,17 @@
+"""The scheduler of `chatbot serve`, built from the worker's services and WeChat wiring."""
+from __future__ import annotations
+
+from chatbot.notify.deliver import WeChatPusher
+from chatbot.notify.job import NotifyJob
+from chatbot.notify.scheduler import NotifyScheduler
+
+
+def start_notifications(services, wechat) -> NotifyScheduler | None:
+    """Start the job's thread unless CHATBOT_NOTIFY_INTERVAL_SECONDS is 0; `stop()` it at shutdown."""
+    interval = services.settings.notify_interval_seconds
+    if interval <= 0:
+        return None
+    job = NotifyJob(services.database, services.clock, pusher=WeChatPusher.of(wechat), bus=services.handoff.events)
+    scheduler = NotifyScheduler(job, interval)
+    scheduler.start()
+    return scheduler
