@@ -140,4 +140,4 @@ class KnowledgeDesk:
     def _say_entry(self, ctx, entry: FaqEntry, score: float | None) -> None:
         ctx.say(entry.answer)
         ctx.outcome = "answered"
-        ctx.step("faq_answer", faq_id=entry.id, score=score)
+        ctx.step("faq_answer", faq_id=entry.id, score=score, **({"offers": entry.offers} if entry.offers else {}))

@@ -24,6 +24,8 @@ class FaqIn(BaseModel):
     answer: str = Field(min_length=1, max_length=2000)
     category: str = Field(min_length=1, max_length=32)
     tags: list[str] = Field(default_factory=list, max_length=20)
+    offers: str | None = Field(default=None, max_length=48, pattern=r"^[a-z]+\.[a-z_]+$",
+                               description="答案所讲、可在对话中办理的业务（意图名，如 card.repay）")
 
 
 class FaqCreateIn(FaqIn):

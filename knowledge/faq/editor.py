@@ -17,8 +17,9 @@ from knowledge.desk import KnowledgeDesk
 from knowledge.faq.store import FaqEntry, validate_entry
 
 HEADER = ("# 示例银行 FAQ（由管理后台维护）。文中的费用、利率、限额等数字均为示例数据。\n"
-          "# 格式：列表，每项 {id, question, similar: [...], answer, category, tags?}\n"
-          "# tags 是编辑维护的检索关键词：别名、口语说法、所问的方面（收费/多久/材料…），与问法一起参与检索。\n")
+          "# 格式：列表，每项 {id, question, similar: [...], answer, category, tags?, offers?}\n"
+          "# tags 是编辑维护的检索关键词：别名、口语说法、所问的方面（收费/多久/材料…），与问法一起参与检索。\n"
+          "# offers 是答案所讲的业务（意图名，如 card.repay）：回答后主动提出可在对话中直接办理。\n")
 
 
 class FaqEditor:

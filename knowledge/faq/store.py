@@ -17,6 +17,8 @@ and the field, so whoever edited the file can fix it without reading code.
 """
 from __future__ import annotations
 
+import re
+
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +30,11 @@ from chatbot.errors import ChatbotError, InvalidInput
 
 REQUIRED_TEXT_FIELDS = ("id", "question", "answer", "category")
 LIST_FIELDS = ("similar", "tags")
-KNOWN_FIELDS = frozenset(REQUIRED_TEXT_FIELDS + LIST_FIELDS)
+# `offers` names the business an answer is about (an intent such as card.repay): after the
+# answer the bot offers to do it ("需要我现在帮您还信用卡吗？") when it can in chat.
+OPTIONAL_TEXT_FIELDS = ("offers",)
+KNOWN_FIELDS = frozenset(REQUIRED_TEXT_FIELDS + LIST_FIELDS + OPTIONAL_TEXT_FIELDS)
+INTENT_NAME = re.compile(r"[a-z]+\.[a-z_]+")
 _SEQUENCE_TAG = "tag:yaml.org,2002:seq"
 
 
@@ -42,6 +48,7 @@ class FaqEntry:
     answer: str
     category: str
     tags: tuple[str, ...] = ()
+    offers: str | None = None
 
     @property
     def phrasings(self) -> tuple[str, ...]:
@@ -50,8 +57,9 @@ class FaqEntry:
 
     def to_dict(self) -> dict[str, Any]:
         """The entry in the file's format (for admin export and rewriting the file)."""
-        return {"id": self.id, "question": self.question, "similar": list(self.similar),
+        data = {"id": self.id, "question": self.question, "similar": list(self.similar),
                 "answer": self.answer, "category": self.category, "tags": list(self.tags)}
+        return data | ({"offers": self.offers} if self.offers else {})
 
 
 class FaqEntryError(InvalidInput):
@@ -87,8 +95,12 @@ def validate_entry(raw: Any) -> FaqEntry:
                             field=unknown[0])
     texts = {name: _required_text(raw, name) for name in REQUIRED_TEXT_FIELDS}
     lists = {name: _optional_texts(raw, name) for name in LIST_FIELDS}
+    offers = _required_text(raw, "offers") if raw.get("offers") is not None else None
+    if offers is not None and not INTENT_NAME.fullmatch(offers):
+        raise FaqEntryError(f"field 'offers' must be an intent name such as card.repay, got '{offers}'",
+                            field="offers")
     return FaqEntry(id=texts["id"], question=texts["question"], similar=lists["similar"],
-                    answer=texts["answer"], category=texts["category"], tags=lists["tags"])
+                    answer=texts["answer"], category=texts["category"], tags=lists["tags"], offers=offers)
 
 
 def load_faq(path: str | Path) -> list[FaqEntry]:
