@@ -60,6 +60,7 @@ def application(facts: ApplicationFacts) -> Wording:
         amount = facts.principal if facts.principal is not None else facts.amount
         template = {"kind": "loan_progress",
                     "values": [facts.product, label, f"{amount or Decimal('0.00'):.2f}", when]}
+    template["values"] = [mask_text(value) for value in template["values"]]  # stored as sent: masked
     return Wording(mask_text(BANK + text), template)
 
 
