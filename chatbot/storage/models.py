@@ -557,7 +557,8 @@ class Notice(Base):
 
     source `application` (subject: applications.id, event: the stage reached) or `statement`
     (subject: card_statements.id, event `due_soon`). status: `sent` (the transcript lines were
-    written in the same transaction) or `undeliverable` (no channel binding). A WeChat push
+    written in the same transaction) or `undeliverable` (no channel binding; taken over and
+    delivered once the customer binds, while the event still counts). A WeChat push
     follows the commit: push_status `pending` -> `sent` | `failed` (None: nobody to push to);
     `push_claimed_at` leases a pending push to one worker, and a stale lease is taken over.
     `text` is masked; `template` holds the WeChat template kind and its values, if any.
