@@ -14,7 +14,7 @@ from chatbot.tools.credit import CreditCardInfo
 
 NO_CARD = "您名下没有信用卡。如需办理，可以说“申请信用卡”。"
 BARE_TAIL = re.compile(r"(?:尾号)?(\d{4})(?:的?卡|那张卡?)?")
-BARE_NUMBER = re.compile(r"^(?:还|就|调到|提到|到)?\s*([\d.,]+|[零一二两三四五六七八九十百千万点]+)\s*(?:元|块钱?)?(?:吧)?[。.!！]*$")
+BARE_NUMBER = re.compile(r"^(?:还|就|调到|调高|提到|提高|提升|增加|加|再加|到)?\s*([\d.,]+|[零一二两三四五六七八九十百千万点]+)\s*(?:元|块钱?)?(?:吧)?[。.!！]*$")
 
 
 def credit_cards(ctx: FlowContext) -> list[CreditCardInfo]:

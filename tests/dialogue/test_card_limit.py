@@ -1,0 +1,62 @@
+"""card.limit raise requests through POST /v1/chat; querying the limit stays the balance answer."""
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from chatbot.storage.models import Account, Card, CreditTerms
+
+
+def test_limit_query_is_the_balance_answer(chat):
+    c = chat()
+    c.bind()
+    reply = c.say("信用卡额度还有多少")
+    assert "可用额度" in reply and "总额度 30,000.00 元" in reply and c.flow is None
+
+
+def test_temporary_raise_approved_and_counts_in_available_credit(chat):
+    c = chat()
+    c.bind()
+    reply = c.say("申请临时额度")
+    assert "最高可申请至 45,000.00 元" in reply
+    reply = c.say("4万")
+    assert "临时额度调整为 40,000.00 元（有效 30 天）" in reply
+    reply = c.say("确认")
+    assert "申请已通过" in reply and "有效期至 2026-12-23" in reply
+    assert "总额度 40,000.00 元" in c.say("我的信用卡额度")
+
+
+def test_permanent_raise_over_the_maximum_then_corrected_and_once_per_six_months(chat):
+    c = chat()
+    c.bind()
+    reply = c.say("我想提高固定额度到5万")
+    assert "最高可申请至 36,000.00 元" in reply and c.flow == "card.limit"
+    reply = c.say("3.6万")
+    assert "固定额度调整为 36,000.00 元" in reply
+    assert "申请已通过" in c.say("确认")
+    reply = c.say("提额")  # a second permanent raise today is refused, a temporary one offered
+    assert "请问申请" in reply
+    reply = c.say("固定")
+    assert "每 6 个月可申请一次" in reply and "临时额度" in reply
+
+
+def test_increment_wording_and_kind_asked(chat):
+    c = chat()
+    c.bind()
+    assert "请问申请" in c.say("额度太低了能调高吗")
+    assert "希望调整到多少" in c.say("固定")
+    assert "35,000.00 元" in c.say("提高5000")
+    assert "先不调整额度" in c.say("算了")
+
+
+def test_overdue_and_young_cards_are_refused_with_the_reason(chat, database, clock):
+    with database.write() as db:
+        account_id = db.scalar(select(Card.account_id).where(Card.tail == "5678"))
+        db.execute(update(CreditTerms).where(CreditTerms.account_id == account_id).values(overdue_count=1))
+    c = chat()
+    c.bind()
+    reply = c.say("提额")
+    assert "不能调整额度" in reply and "逾期" in reply and c.flow is None
+    with database.write() as db:
+        db.execute(update(CreditTerms).where(CreditTerms.account_id == account_id).values(overdue_count=0))
+        db.execute(update(Account).where(Account.id == account_id).values(opened_at=clock.now() - timedelta(days=60)))
+    assert "开卡未满" in c.say("提额")
