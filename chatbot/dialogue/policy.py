@@ -42,7 +42,11 @@ TELL_ME = re.compile(r"^(?:请|麻烦)?(?:你)?(?:告诉我|跟我说|说一下|
 # Answered mid-flow, then the flow re-asks (out_of_scope is not: it may be a bad slot answer).
 INTERRUPTIONS = {"faq", "greet", "thanks"}
 DIGITS_ONLY = re.compile(r"^[\d\s.,-]+$")
-RAISE_LIMIT = re.compile(r"提|调|升|涨|增加|临时|提高")
+# card.limit: a raise request ("提额", "申请临时额度", "额度提到5万"), unless it only asks how much
+# ("临时额度还有多少": the balance answer).
+RAISE_LIMIT = re.compile(r"提|调|升|涨|增加|加额|临时|临额")
+LIMIT_VERB = re.compile(r"提额|提高|提升|调高|调整|调到|调至|调额|升额|涨|增加|加额|提到|提至|申请|办理?|要|想")
+LIMIT_QUERY = re.compile(r"多少|几|剩|还有|查|是什么")
 
 
 def flow_for(parse: ParseResult) -> str | None:
@@ -50,7 +54,8 @@ def flow_for(parse: ParseResult) -> str | None:
     question; a loan payment to compute ("借10万分36期每月还多少") is the calculator, the
     customer's own loan is not served in chat yet."""
     intent, text = parse.intent.name, parse.normalized
-    if intent == "card.limit" and not RAISE_LIMIT.search(text):
+    if intent == "card.limit" and (not RAISE_LIMIT.search(text)
+                                   or (LIMIT_QUERY.search(text) and not LIMIT_VERB.search(text))):
         return "account.balance"
     if intent in ("loan.repayment_plan", "loan.apply"):
         what_if = loan_calculator.is_what_if(intent, text, bool(parse.entity_values("amount")))
