@@ -38,12 +38,16 @@ class CardProduct:
     def name(self) -> str:
         return self.terms.name
 
+    def limits(self) -> str:
+        """"1 万元–5 万元": the credit-limit range."""
+        return f"{_wan(self.terms.limit_min)}–{_wan(self.terms.limit_max)}"
+
     def describe(self) -> str:
         """"金卡：年费 200.00 元（首年免年费…），额度 1 万–5 万元；权益：…"."""
         fee = f"年费 {format_amount(self.annual_fee)}" if self.annual_fee is not None else "年费以产品说明为准"
         if self.fee_waiver:
             fee += f"（{self.fee_waiver}）"
-        limits = f"额度 {_wan(self.terms.limit_min)}–{_wan(self.terms.limit_max)}"
+        limits = f"额度 {self.limits()}"
         benefits = f"；权益：{'、'.join(self.benefits)}" if self.benefits else ""
         return f"{self.name}：{fee}，{limits}{benefits}"
 

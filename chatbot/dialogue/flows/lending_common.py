@@ -1,0 +1,75 @@
+"""Answers the card and loan application forms share: a monthly income, free-text details
+(employer, address, purpose), a choice from a numbered list, the read-back of a refusal."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from chatbot.dialogue.context import FlowContext
+from chatbot.nlu.entities.numbers import parse_number
+
+QUESTION = re.compile(r"[?？]|吗|么|多少|怎么|如何|什么|哪|能不能|可不可以|是否")
+BARE_NUMBER = re.compile(r"^(?:月收入|收入|月薪|工资|税后)?(?:是|为|大概|大约|约)?\s*([0-9.,，万千kK一二两三四五六七八九十百]+)"
+                         r"\s*(?:元|块钱?)?(?:左右|多|每月|一个月)?[。.!！]*$")
+MAX_INCOME = Decimal("10000000")
+ORDINAL = re.compile(r"^(?:第)?([1-9一二三四五六七八九])(?:个|张|种|号)?[。.!！]*$")
+CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def extract_income(ctx: FlowContext, slot: str = "monthly_income"):
+    """The monthly income this message states: an amount after 收入/月薪/工资, or a bare
+    number answering the income question ("9600", "一万二")."""
+    if ctx.state.asking != slot and not re.search(r"收入|月薪|工资|薪水", ctx.text):
+        return None
+    amount = ctx.entity("amount")
+    if amount is None:
+        match = BARE_NUMBER.match(ctx.text.replace(" ", ""))
+        amount = parse_number(match.group(1)) if match else None
+    return str(Decimal(str(amount))) if amount is not None else None
+
+
+def validate_income(ctx: FlowContext, value) -> str | None:
+    try:
+        income = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return "月收入格式不正确，请告诉我每月税后收入，如“9600”。"
+    if not income.is_finite() or income <= 0 or income >= MAX_INCOME:
+        return "请告诉我每月税后收入（元），如“9600”。"
+    return None
+
+
+def keep_income(ctx: FlowContext, value) -> str:
+    return str(Decimal(value).quantize(Decimal("0.01")))
+
+
+def free_text(ctx: FlowContext, slot: str, shortest: int = 2, longest: int = 60) -> str | None:
+    """The whole message as the answer to the question for `slot`, unless it is a question,
+    a bare number or a confirmation word."""
+    if ctx.state.asking != slot:
+        return None
+    text = re.sub(r"^(?:我的|我)?(?:工作单位|单位|公司|地址|通讯地址|用途|借款用途)?(?:是|在|为|:|：)\s*", "",
+                  ctx.text.strip()).strip(" 。.!！")
+    if not shortest <= len(text) <= longest or QUESTION.search(text) or re.fullmatch(r"[\d\s.,，]+", text):
+        return None
+    return text
+
+
+def ordinal(ctx: FlowContext, count: int) -> int | None:
+    """"2" / "第二个" answering a numbered list of `count` items -> index 1."""
+    match = ORDINAL.match(ctx.text.strip())
+    if not match:
+        return None
+    value = match.group(1)
+    number = int(value) if value.isdigit() else CN_DIGITS[value]
+    return number - 1 if 1 <= number <= count else None
+
+
+def refused(ctx: FlowContext, flow_name: str, code: str, message: str, keep: bool = False) -> None:
+    """Say why the bank said no; the flow ends unless `keep` (the customer may change details)."""
+    ctx.outcome = "refused"
+    ctx.step("refused", flow=flow_name, code=code)
+    if keep:
+        ctx.say(message)
+        return
+    ctx.say(message)
+    ctx.state.end_flow(keep_context=False)
