@@ -214,3 +214,18 @@ def test_two_runs_at_once_tell_each_event_exactly_once(notify_database, empty_da
     finally:
         for database in workers:
             database.dispose()
+
+
+def test_an_open_chat_page_hears_the_notice_at_once(notify_database, books, clock):
+    from chatbot.handoff.events import LocalBus, customer_key
+
+    zhao = books.customer()
+    books.bind(zhao, "web", "zhao-web")
+    books.application(zhao, "card", "金卡", [("submitted", clock.now())])
+    bus, heard = LocalBus(), []
+    bus.subscribe([customer_key("web", "zhao-web")], heard.append)
+    run(notify_database, clock, bus=bus)
+    run(notify_database, clock, bus=bus)
+    [event] = heard
+    assert event.type == "message" and event.data["sender"] == "bot"
+    assert event.data["text"] == books.lines("web", "zhao-web")[0]

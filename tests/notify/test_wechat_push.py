@@ -39,9 +39,10 @@ def fake_wechat():
 @pytest.fixture
 def make_pusher(fake_wechat):
     apis = []
+    tokens = MemoryTokenStore()  # one access token for all workers, as Redis shares it in production
 
     def make(database: Database, clock, templates: dict | None = None) -> WeChatPusher:
-        api = WeChatApi(fake_wechat.base_url, APPID, SECRET, MemoryTokenStore(), retry=Retry(2, 0.01))
+        api = WeChatApi(fake_wechat.base_url, APPID, SECRET, tokens, retry=Retry(2, 0.01))
         apis.append(api)
         on_failure = failure_recorder(database_recorder(database, clock))
         return WeChatPusher(WeChatOutbound(api, on_failure=on_failure),
