@@ -70,3 +70,33 @@ def test_interval_zero_turns_the_scheduler_off(services):
     finally:
         scheduler.stop()
     assert not scheduler._thread.is_alive()
+
+
+def test_a_back_office_stage_move_reaches_the_customers_web_history(client, services, clock):
+    """王芳 binds on the web page; an admin approves her card application, then mails the card;
+    each run of the job puts exactly the new stage into her history (plus the submission of
+    3 days ago, still within the lookback)."""
+    from chatbot.notify.job import NotifyJob
+    from tests.dialogue.conftest import WANG
+
+    Chat(client, "wf-web").bind(WANG)
+    token = client.post("/v1/auth/login", json={"username": "admin", "password": "admin-sandbox"}).json()["token"]
+    admin = {"Authorization": f"Bearer {token}"}
+    [application] = client.get("/v1/admin/applications", params={"kind": "card"}, headers=admin).json()["applications"]
+    assert application["stage"] == "reviewing"
+
+    job = NotifyJob(services.database, clock, bus=services.handoff.events)
+    assert job.run().sent == 1  # 李娜 has no binding: recorded undeliverable
+    [submitted] = _bot_lines(client, "wf-web", "【示例银行】")
+    assert "金卡申请已提交" in submitted["text"]
+
+    for stage in ("approved", "producing", "mailed"):
+        clock.advance(hours=1)
+        moved = client.post(f"/v1/admin/applications/{application['id']}/stage", json={"stage": stage}, headers=admin)
+        assert moved.status_code == 200, moved.text
+        job.run()
+        job.run()
+    texts = [m["text"] for m in _bot_lines(client, "wf-web", "【示例银行】")]
+    assert len(texts) == 3, texts
+    assert "金卡申请已审核通过" in texts[1]
+    assert "您申请的金卡（卡号 **** " in texts[2] and "已寄出" in texts[2]
