@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import install_error_handlers
 from api.limits import BodyLimit, SecurityHeaders
 from api.routes import chat, exports, faq, health, nlu, sandbox, unanswered
-from api.routes import admin, agent, applications, auth, events, metrics
+from api.routes import admin, agent, applications, auth, events, loan_schedule, metrics
 from api.routes import wechat
 from chatbot.channels.wechat.setup import build_wechat
 from chatbot.notify.wiring import start_notifications
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for handoff_router in (auth.router, agent.router, events.router, admin.router, metrics.router):
         app.include_router(handoff_router)  # human handoff, agent console (docs/handoff.md)
     app.include_router(applications.router)  # card and loan applications (docs/applications_and_loans.md)
+    app.include_router(loan_schedule.router)
     if services.settings.is_sandbox:
         app.include_router(sandbox.router)
     if services.settings.bench_echo:

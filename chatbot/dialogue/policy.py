@@ -51,15 +51,16 @@ LIMIT_QUERY = re.compile(r"多少|几|剩|还有|查|是什么")
 
 def flow_for(parse: ParseResult) -> str | None:
     """The flow that serves the message's intent; querying a credit limit is a balance
-    question; a loan payment to compute ("借10万分36期每月还多少") is the calculator, the
-    customer's own loan is not served in chat yet."""
+    question; a loan payment to compute ("借10万分36期每月还多少") is the calculator, a
+    question about the customer's own loan ("下期还多少") their repayment plan."""
     intent, text = parse.intent.name, parse.normalized
     if intent == "card.limit" and (not RAISE_LIMIT.search(text)
                                    or (LIMIT_QUERY.search(text) and not LIMIT_VERB.search(text))):
         return "account.balance"
-    if intent in ("loan.repayment_plan", "loan.apply"):
-        what_if = loan_calculator.is_what_if(intent, text, bool(parse.entity_values("amount")))
-        return "loan.repayment_plan" if what_if else None
+    if intent in ("loan.repayment_plan", "loan.apply"):  # a what-if, else the customer's own loan or application
+        if loan_calculator.is_what_if(intent, text, bool(parse.entity_values("amount"))):
+            return "loan.repayment_plan"
+        return "loan.my_plan" if intent == "loan.repayment_plan" else "loan.apply"
     return intent if intent in FLOWS else None
 
 

@@ -13,7 +13,7 @@ TITLES = {
     "card.apply": "申请信用卡", "card.application_status": "查询信用卡申请进度", "card.activate": "激活信用卡",
     "card.bill": "查询信用卡账单", "card.repay": "信用卡还款", "card.installment": "办理分期",
     "card.limit": "查询或调整信用卡额度", "loan.apply": "申请贷款", "loan.status": "查询贷款进度",
-    "loan.repayment_plan": "查询还款计划", "wealth.products": "了解理财产品", "wealth.risk_assessment": "风险测评",
+    "loan.repayment_plan": "查询还款计划", "loan.my_plan": "查询还款计划", "wealth.products": "了解理财产品", "wealth.risk_assessment": "风险测评",
     "wealth.buy": "购买理财", "wealth.holdings": "查询理财持仓", "news.subscribe": "订阅财经资讯",
     "news.latest": "查看财经资讯",
 }

@@ -299,9 +299,9 @@ def test_switching_to_business_the_chat_does_not_do_says_where_it_is_done(chat):
     c = chat()
     c.bind()
     c.say("我要给李娜转账")
-    assert "改为申请信用卡" in c.say("我想申请一张信用卡")
-    reply = c.say("是的")  # was a LookupError: card.apply has no flow
-    assert "申请信用卡暂不支持在对话中办理" in reply and c.flow is None
+    assert "改为购买理财" in c.say("我想买理财")
+    reply = c.say("是的")  # was a LookupError: the business has no flow
+    assert "购买理财暂不支持在对话中办理" in reply and c.flow is None
 
 
 def test_a_complaint_is_told_it_waits_in_the_queue_not_that_it_was_put_through(chat):

@@ -104,9 +104,9 @@ def test_a_correction_changes_the_amount(chat):
     assert_calculated(c.say("三年"), "200000", "3.20", 36)
 
 
-def test_the_customers_own_loan_keeps_its_answer(chat):
-    reply = chat().say("我这个月月供多少")
-    assert "等额本息" not in reply and "暂不支持" in reply
+def test_the_customers_own_loan_is_not_a_calculation(chat):
+    reply = chat().say("我这个月月供多少")  # their own loan (tests/dialogue/test_loan_plan.py): binding first
+    assert "等额本息" not in reply and "查询还款计划需要先绑定" in reply
 
 
 def test_a_wish_to_borrow_without_a_term_is_not_a_calculation(chat):

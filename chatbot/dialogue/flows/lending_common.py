@@ -16,12 +16,28 @@ ORDINAL = re.compile(r"^(?:第)?([1-9一二三四五六七八九])(?:个|张|种
 CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
+INCOME_WORDS = re.compile(r"收入|月薪|工资|薪水|挣|赚")
+
+
+def split_amounts(ctx: FlowContext) -> tuple[list, list]:
+    """(other amounts, income amounts) of this message: an amount whose clause names the
+    income before it ("借5万，月收入1万") is the income's, the others are the loan's."""
+    text, other, income = ctx.parse.text, [], []
+    for entity in ctx.parse.entities:
+        if entity.entity != "amount":
+            continue
+        clause = re.split(r"[,，。;；、]", text[:entity.start])[-1]
+        (income if INCOME_WORDS.search(clause) else other).append(entity.value)
+    return other, income
+
+
 def extract_income(ctx: FlowContext, slot: str = "monthly_income"):
     """The monthly income this message states: an amount after 收入/月薪/工资, or a bare
     number answering the income question ("9600", "一万二")."""
-    if ctx.state.asking != slot and not re.search(r"收入|月薪|工资|薪水", ctx.text):
+    if ctx.state.asking != slot and not INCOME_WORDS.search(ctx.text):
         return None
-    amount = ctx.entity("amount")
+    other, income = split_amounts(ctx)
+    amount = income[0] if income else (other[0] if other and ctx.state.asking == slot else None)
     if amount is None:
         match = BARE_NUMBER.match(ctx.text.replace(" ", ""))
         amount = parse_number(match.group(1)) if match else None
