@@ -81,6 +81,7 @@ class DialoguePolicy:
         fraud.note_risky_wording(ctx)
         asked = (ctx.state.active_flow, ctx.state.asking)
         self._route(ctx)
+        self._offer_business_answered(ctx)
         sticker = any(step["action"] == "sticker" for step in ctx.steps)
         if ctx.outcome != "not_understood" and not sticker:  # a sticker neither fails nor succeeds
             ctx.state.not_understood = 0
@@ -377,9 +378,24 @@ class DialoguePolicy:
             return False
         if not self.knowledge.answer_if_sure(ctx):
             return False
-        offers.make(ctx, "flow", f"如需我直接帮您{replies.intent_title(ctx.intent)}，请告诉我。",
-                    flow_for(ctx.parse))
+        self._offer_to_do(ctx, flow_for(ctx.parse))
         return True
+
+    def _offer_business_answered(self, ctx: FlowContext) -> None:
+        """An FAQ answer about business the chat can do ("信用卡怎么还款", the entry's `offers`)
+        ends with the offer to do it now, whichever way the question reached the FAQ."""
+        state = ctx.state
+        if state.active_flow or state.offer or ctx.handoff is not None:
+            return
+        target = next((step.get("offers") for step in ctx.steps if step["action"] == "faq_answer"), None)
+        if target in FLOWS:
+            self._offer_to_do(ctx, target)
+
+    @staticmethod
+    def _offer_to_do(ctx: FlowContext, target: str) -> None:
+        if target == "account.bind" and ctx.customer_id is not None:
+            return  # bound already: binding again is not something to offer
+        offers.make(ctx, "flow", replies.offer_to_do(target), target)
 
     def _start(self, ctx: FlowContext, name: str) -> None:
         flow = get_flow(name)

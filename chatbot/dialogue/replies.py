@@ -4,14 +4,15 @@ Kept short for a phone screen, polite (您), in Simplified Chinese.
 """
 from __future__ import annotations
 
-CAPABILITIES = "我可以帮您查余额和明细、转账、挂失和解挂，也能解答业务问题；需要时可为您转接人工客服。"
+CAPABILITIES = ("我可以帮您查余额和明细、转账、挂失，查信用卡账单、还款、分期、调额度，申请信用卡和贷款、"
+                "查进度和还款计划，也能解答业务问题；需要时可为您转接人工客服。")
 HUMAN_HINT = "回复“人工”可转接人工客服。"
 NOT_UNDERSTOOD = "抱歉，我没太明白您的意思，您可以换个说法试试，或" + HUMAN_HINT
 TITLES = {
     "account.balance": "查询余额", "account.transactions": "查询交易明细", "account.report_loss": "挂失",
     "account.cancel_loss": "解除挂失", "account.bind": "绑定账户", "transfer.create": "转账",
     "card.apply": "申请信用卡", "card.application_status": "查询信用卡申请进度", "card.activate": "激活信用卡",
-    "card.bill": "查询信用卡账单", "card.repay": "信用卡还款", "card.installment": "办理分期",
+    "card.bill": "查询信用卡账单", "card.repay": "还信用卡", "card.installment": "办理分期",
     "card.limit": "查询或调整信用卡额度", "loan.apply": "申请贷款", "loan.status": "查询贷款进度",
     "loan.repayment_plan": "查询还款计划", "loan.my_plan": "查询还款计划", "wealth.products": "了解理财产品", "wealth.risk_assessment": "风险测评",
     "wealth.buy": "购买理财", "wealth.holdings": "查询理财持仓", "news.subscribe": "订阅财经资讯",
@@ -41,6 +42,11 @@ PICK_A_NUMBER = "请回复序号选择您想问的问题，或直接告诉我您
 CONFIRM_IN_WORDS = "请回复“确认”二字继续办理，或直接告诉我要修改的内容；不办了请回复“取消”。"
 CODE_IN_WORDS = "请回复短信中的 6 位验证码；没收到可回复“重新发送”。"
 COOLING_OFF_IN_WORDS = "本笔转账处于冷静期，冷静期结束后请回复“继续转账”，或回复“取消”。"
+
+
+def offer_to_do(intent: str) -> str:
+    """After a how-to answer: the offer to do that business now ("好的" starts it)."""
+    return f"如需我直接帮您{intent_title(intent)}，请告诉我。"
 
 
 def declined(intent: str | None) -> str:
