@@ -49,15 +49,16 @@ def test_products_come_from_the_graph_and_the_application_is_recorded(chat, serv
         assert events == ["submitted"]
 
 
-def test_an_open_application_for_the_same_card_is_refused_before_a_code(chat):
+def test_an_open_application_for_the_same_card_is_said_when_it_is_chosen(chat):
     c = chat()
     c.bind(WANG)  # the demo bank: 王芳's 金卡 application is under review
-    reply = _to_readback(c, "办金卡")
-    assert "卡种：金卡" in reply
     sent = c.sms_count(WANG["phone"])
-    reply = c.say("确认")
-    assert "正在办理中" in reply and "审核中" in reply and "验证码" not in reply
-    assert c.sms_count(WANG["phone"]) == sent and c.flow is None
+    reply = c.say("办金卡")
+    assert "正在办理中" in reply and "CA20261121-" in reply and "审核中" in reply and "请问申请哪一张" in reply
+    assert c.flow == "card.apply"
+    reply = _to_readback(c, "普卡")  # another card is fine
+    assert "卡种：普卡" in reply
+    assert c.sms_count(WANG["phone"]) == sent
 
 
 def test_income_too_low_for_the_card_is_refused_with_the_reason(chat):

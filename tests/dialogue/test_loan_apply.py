@@ -73,12 +73,13 @@ def test_debt_to_income_refusal_keeps_the_read_back_for_a_change(chat):
 def test_an_open_application_and_forbidden_purpose(chat):
     c = chat()
     c.bind(LINA)  # the demo bank: 李娜's consumer loan application is submitted
-    c.say("申请消费贷2万12期")
-    assert "不得用于" in c.say("炒股")
-    c.say("旅游")
-    c.say("7200")
-    reply = c.say("确认")
-    assert "正在办理中" in reply and c.flow is None
+    reply = c.say("申请消费贷2万12期")
+    assert "正在办理中" in reply and "LA20261123-" in reply and "请问申请哪一种" in reply
+    assert "经营贷" in reply and c.flow == "loan.apply"
+    assert "不得用于" in c.say("经营贷，用来炒股")
+    assert "税后收入" in c.say("进货")
+    reply = c.say("7200")
+    assert "产品：经营贷" in reply and "金额：20,000.00 元" in reply
 
 
 def test_a_mortgage_is_applied_for_elsewhere(chat):

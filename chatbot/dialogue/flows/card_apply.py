@@ -12,8 +12,8 @@ import json
 from decimal import Decimal
 
 from chatbot.dialogue.context import FlowContext
-from chatbot.dialogue.flows.lending_common import (extract_income, free_text, keep_income, ordinal, refused,
-                                                   validate_income)
+from chatbot.dialogue.flows.lending_common import (extract_income, free_text, keep_income, open_application, ordinal,
+                                                   refused, validate_income)
 from chatbot.dialogue.flows.lending_products import card_products, named_card
 from chatbot.dialogue.forms import Flow, Slot, flow
 from chatbot.dialogue.steps import is_affirm, is_deny
@@ -47,6 +47,11 @@ def _extract_product(ctx: FlowContext):
     return code
 
 
+def _validate_product(ctx: FlowContext, code) -> str | None:
+    error = open_application(ctx, "card", code)
+    return f"{error}\n{_product_prompt(ctx)}" if error else None
+
+
 def _identity_prompt(ctx: FlowContext) -> str:
     me = ctx.bank.customer(ctx.customer_id)
     return (f"以下信息将按您在本行登记的资料填写：\n姓名：{me.name}\n证件号：{mask_id_number(me.id_number)}\n"
@@ -73,7 +78,7 @@ class CardApplyFlow(Flow):
     title = "信用卡申请"
     confirm = needs_code = high_risk = True
     slots = (
-        Slot("product", _product_prompt, _extract_product, label="卡种", words="卡种|哪张卡|普卡|金卡|白金卡"),
+        Slot("product", _product_prompt, _extract_product, _validate_product, label="卡种", words="卡种|哪张卡|普卡|金卡|白金卡"),
         Slot("identity", _identity_prompt, _extract_identity, _validate_identity, label="身份信息"),
         Slot("employer", "请问您的工作单位是？", lambda ctx: free_text(ctx, "employer"), label="工作单位",
              words="单位|公司|工作"),

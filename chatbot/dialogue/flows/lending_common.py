@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from chatbot.dialogue.context import FlowContext
 from chatbot.nlu.entities.numbers import parse_number
+from chatbot.tools.lending import OPEN_STAGES
 
 QUESTION = re.compile(r"[?？]|吗|么|多少|怎么|如何|什么|哪|能不能|可不可以|是否")
 BARE_NUMBER = re.compile(r"^(?:月收入|收入|月薪|工资|税后)?(?:是|为|大概|大约|约)?\s*([0-9.,，万千kK一二两三四五六七八九十百]+)"
@@ -89,3 +90,14 @@ def refused(ctx: FlowContext, flow_name: str, code: str, message: str, keep: boo
         return
     ctx.say(message)
     ctx.state.end_flow(keep_context=False)
+
+
+def open_application(ctx: FlowContext, kind: str, code: str) -> str | None:
+    """"您已有一笔金卡申请（编号 …）正在办理中…" when the customer has an open one for this
+    product (the bank refuses a second; said as soon as the product is chosen)."""
+    for app in ctx.bank.applications(ctx.customer_id, kind=kind):
+        if app.product_code == code and app.stage in OPEN_STAGES[kind]:
+            where = "信用卡申请进度" if kind == "card" else "贷款进度"
+            return (f"您已有一笔{app.product_name}申请（编号 {app.reference}）正在办理中，当前{app.stage_name}，"
+                    f"无需重复申请（回复“{where}”可查看进度）。")
+    return None

@@ -14,8 +14,8 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from chatbot.dialogue.context import FlowContext
-from chatbot.dialogue.flows.lending_common import (extract_income, free_text, keep_income, ordinal, refused,
-                                                   split_amounts, validate_income)
+from chatbot.dialogue.flows.lending_common import (extract_income, free_text, keep_income, open_application, ordinal,
+                                                   refused, split_amounts, validate_income)
 from chatbot.dialogue.flows.lending_products import loan_terms, where_to_apply
 from chatbot.dialogue.flows.loan_calculator import BARE_MONTHS, named_product
 from chatbot.dialogue.forms import Flow, Slot, flow
@@ -63,7 +63,8 @@ def _extract_product(ctx: FlowContext):
 
 def _validate_product(ctx: FlowContext, code) -> str | None:
     if code in _catalogue(ctx):
-        return None
+        error = open_application(ctx, "loan", code)
+        return f"{error}\n{_product_prompt(ctx)}" if error else None
     names = "、".join(t.name for t in _catalogue(ctx).values())
     return f"{where_to_apply(ctx.graph, code)}。在线可申请{names}，请问申请哪一种？"
 
