@@ -153,7 +153,7 @@ def test_a_card_is_made_when_mailed_and_activated_by_its_owner(backend, database
     assert _refusal(lambda: _activate(database, demo.wang, app.card_tail)).code == "already_active"
     with database.read() as db:
         assert db.scalar(select(Card.status).where(Card.tail == app.card_tail)) == "active"
-        assert any(a.card_tail == app.card_tail and a.kind == "credit" for a in SqlBank(db).accounts(demo.wang))
+        assert any(a.card_tail == app.card_tail and a.kind == "credit" for a in SqlBank(db).accounts(demo.wang, NOW))
         moves = db.scalars(select(AuditLog).where(AuditLog.action == "application.stage",
                                                   AuditLog.target == app.reference)).all()
         assert [m.detail["to"] for m in moves] == ["reviewing", "approved", "producing", "mailed", "activated"]
@@ -252,3 +252,29 @@ def test_products_come_from_the_knowledge_graph():
     assert "consumer_loan" in loans and "mortgage" not in loans  # a ratio limit needs documents
     rate = graph.nodes[graph.facts("consumer_loan", "rate")[0]]["percent"]
     assert GraphProducts(graph).loan("consumer_loan").annual_rate == D(str(rate)) / 100
+
+
+def test_disbursing_from_several_sessions_at_once_posts_once(backend, database, demo):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    app = _loan(database, demo.lina, "36000", 36)
+    _move(database, app.id, "reviewing")
+    _move(database, app.id, "approved")
+    start = threading.Barrier(4)
+
+    def disburse(_):
+        start.wait()
+        try:
+            return _move(database, app.id, "disbursed").stage
+        except StageConflict:
+            return "conflict"
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = sorted(pool.map(disburse, range(4)))
+    assert outcomes == ["conflict", "conflict", "conflict", "disbursed"]
+    with database.read() as db:
+        assert db.scalar(select(func.count()).select_from(Loan).where(Loan.application_id == app.id)) == 1
+        events = db.scalars(select(ApplicationEvent.stage).where(ApplicationEvent.application_id == app.id)).all()
+        assert events.count("disbursed") == 1
+    _assert_balanced(database)
