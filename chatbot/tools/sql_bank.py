@@ -112,14 +112,14 @@ class SqlBank(SqlCreditCards, SqlLending):
 
     # --- accounts, cards and payees ----------------------------------------------------------
 
-    def accounts(self, customer_id: int, now: datetime | None = None) -> list[AccountInfo]:
+    def accounts(self, customer_id: int, now: datetime) -> list[AccountInfo]:
         """The customer's savings and credit accounts, oldest first; a credit card's limit is the
-        one in force on `now`'s bank day (a valid temporary limit counts; default: the real now)."""
+        one in force on `now`'s bank day (a valid temporary limit counts)."""
         rows = self.db.scalars(select(Account).where(
             Account.customer_id == customer_id, Account.kind.in_(("savings", "credit"))
         ).order_by(Account.id)).all()
         cards = self._newest_cards([a.id for a in rows])
-        today = (now or datetime.now(BANK_TZ)).astimezone(BANK_TZ).date()
+        today = now.astimezone(BANK_TZ).date()
         terms = {t.account_id: t for t in self.db.scalars(select(CreditTerms).where(
             CreditTerms.account_id.in_([a.id for a in rows if a.kind == "credit"])))}
         return [_account_info(a, cards.get(a.id), effective_limit(a, terms.get(a.id), today)) for a in rows]

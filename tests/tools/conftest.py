@@ -59,12 +59,15 @@ class Books:
     def assert_balanced(self) -> None:
         """Every posting sums to zero, has two legs or more, and balances equal their entries."""
         with self.database.read() as db:
-            assert db.scalar(select(func.sum(LedgerEntry.amount))) == 0
-            unbalanced = db.execute(select(LedgerEntry.transaction_id).group_by(LedgerEntry.transaction_id)
-                                    .having((func.sum(LedgerEntry.amount) != 0) | (func.count() < 2))).all()
-            assert unbalanced == []
-            sums = dict(db.execute(select(LedgerEntry.account_id, func.sum(LedgerEntry.amount))
-                                   .group_by(LedgerEntry.account_id)).all())
+            # Summed in Decimal: SQLite's SUM is a float, and a three-leg loan payment adds up to 1e-13.
+            entries = db.execute(select(LedgerEntry.transaction_id, LedgerEntry.account_id, LedgerEntry.amount)).all()
+            by_txn, sums, legs = {}, {}, {}
+            for txn, account, amount in entries:
+                by_txn[txn] = by_txn.get(txn, Decimal("0")) + amount
+                legs[txn] = legs.get(txn, 0) + 1
+                sums[account] = sums.get(account, Decimal("0")) + amount
+            assert sum(by_txn.values(), Decimal("0")) == 0
+            assert [t for t, total in by_txn.items() if total != 0 or legs[t] < 2] == []
             for account in db.scalars(select(Account)):
                 assert account.balance == sums.get(account.id, 0), account.account_no
 

@@ -14,6 +14,7 @@ from chatbot.tools.sql_bank import DEMO_LIMITS, SqlBank, TransferLimits
 
 D = Decimal
 LINA = "6222021000708888"
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=BANK_TZ)
 
 
 def _transfer(bank, demo, amount, key="k-1", now=None, to=None, name="李娜", tail="1234", purpose=None):
@@ -62,7 +63,7 @@ def test_bind_unbind_and_already_bound(backend, database, demo, clock):
 
 def test_accounts_of_a_customer(backend, database, demo):
     with database.read() as db:
-        savings, credit = SqlBank(db).accounts(demo.zhang)
+        savings, credit = SqlBank(db).accounts(demo.zhang, NOW)
     assert (savings.kind, savings.card_tail, savings.balance) == ("savings", "1234", D("52380.50"))
     assert savings.available == savings.balance and savings.credit_limit is None
     assert (credit.kind, credit.card_tail, credit.credit_limit) == ("credit", "5678", D("30000.00"))

@@ -25,7 +25,7 @@ class BalanceFlow(Flow):
     title = "余额查询"
 
     def execute(self, ctx: FlowContext) -> None:
-        accounts = ctx.bank.accounts(ctx.customer_id)
+        accounts = ctx.bank.accounts(ctx.customer_id, ctx.now)
         tail = ctx.entity("card_tail")
         # "信用卡额度还剩多少" (card.limit) is a balance question about the credit card.
         kind = ctx.entity("account_type") or ("credit" if ctx.intent == "card.limit" and not tail else None)

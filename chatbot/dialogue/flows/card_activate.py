@@ -43,7 +43,7 @@ class CardActivateFlow(Flow):
         if coming:
             app = coming[0]
             return f"您的{app.product_name}申请当前为“{app.stage_name}”，卡片寄出后即可激活。回复“信用卡申请进度”可查看详情。"
-        credit = [a for a in ctx.bank.accounts(ctx.customer_id) if a.kind == "credit" and a.card_tail]
+        credit = [a for a in ctx.bank.accounts(ctx.customer_id, ctx.now) if a.kind == "credit" and a.card_tail]
         if credit:
             return f"您名下的信用卡（{'、'.join(mask_card(a.card_tail) for a in credit)}）均已激活，无需再次激活。"
         return "您名下没有待激活的信用卡。如需办卡，请回复“申请信用卡”。"
@@ -57,7 +57,7 @@ class CardActivateFlow(Flow):
     def _validate(self, ctx: FlowContext, tail) -> str | None:
         if any(a.card_tail == tail for a in _waiting(ctx)):
             return None
-        if any(a.card_tail == tail for a in ctx.bank.accounts(ctx.customer_id)):
+        if any(a.card_tail == tail for a in ctx.bank.accounts(ctx.customer_id, ctx.now)):
             return f"尾号{tail}的卡已激活，无需再次激活。" + (self._prompt(ctx) if len(_waiting(ctx)) > 1 else "")
         return f"没有找到尾号{tail}的待激活信用卡，请核对卡片背面的卡号尾号。"
 

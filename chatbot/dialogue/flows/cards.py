@@ -34,4 +34,4 @@ def pick_card(ctx: FlowContext, candidates: list[AccountInfo]) -> str | None:
 
 
 def card_accounts(ctx: FlowContext) -> list[AccountInfo]:
-    return [a for a in ctx.bank.accounts(ctx.customer_id) if a.card_tail]
+    return [a for a in ctx.bank.accounts(ctx.customer_id, ctx.now) if a.card_tail]

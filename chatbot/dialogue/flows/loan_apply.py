@@ -141,7 +141,7 @@ def _payment(ctx: FlowContext) -> Decimal:
 
 
 def _savings_tail(ctx: FlowContext) -> str | None:
-    savings = [a for a in ctx.bank.accounts(ctx.customer_id) if a.kind == "savings" and a.status == "active"]
+    savings = [a for a in ctx.bank.accounts(ctx.customer_id, ctx.now) if a.kind == "savings" and a.status == "active"]
     return savings[0].card_tail if savings else None
 
 

@@ -74,7 +74,7 @@ def show_page(ctx: FlowContext, query: dict) -> None:
 def _card_names(ctx: FlowContext) -> dict[str, str]:
     """{card tail: "储蓄卡 **** 1234"} when the customer has more than one card, else {}
     (with one card every line is on it; the lines need not say so)."""
-    named = {a.card_tail: f"{a.name} **** {a.card_tail}" for a in ctx.bank.accounts(ctx.customer_id) if a.card_tail}
+    named = {a.card_tail: f"{a.name} **** {a.card_tail}" for a in ctx.bank.accounts(ctx.customer_id, ctx.now) if a.card_tail}
     return named if len(named) > 1 else {}
 
 

@@ -193,12 +193,12 @@ def _validate_amount(ctx: FlowContext, value: str) -> str | None:
 def _from_tail(ctx: FlowContext) -> str:
     if ctx.state.slots.get("from_tail"):
         return ctx.state.slots["from_tail"]
-    savings = [a for a in ctx.bank.accounts(ctx.customer_id) if a.kind == "savings"]
+    savings = [a for a in ctx.bank.accounts(ctx.customer_id, ctx.now) if a.kind == "savings"]
     return savings[0].card_tail
 
 
 def _savings(ctx: FlowContext):
-    return [a for a in ctx.bank.accounts(ctx.customer_id) if a.kind == "savings"]
+    return [a for a in ctx.bank.accounts(ctx.customer_id, ctx.now) if a.kind == "savings"]
 
 
 def _needs_from(ctx: FlowContext) -> bool:
@@ -232,7 +232,7 @@ def _validate_from(ctx: FlowContext, tail: str) -> str | None:
             return f"{frozen.message}，请使用储蓄卡 {' 或 '.join(mask_card(a.card_tail) for a in usable)}。"
         return None  # the only card, frozen: the flow stops (TransferFlow.advance)
     others = " 或 ".join(mask_card(a.card_tail) for a in savings)
-    if any(a.card_tail == tail for a in ctx.bank.accounts(ctx.customer_id)):
+    if any(a.card_tail == tail for a in ctx.bank.accounts(ctx.customer_id, ctx.now)):
         return f"尾号{tail}的卡不是储蓄卡，不能用于转账付款，请使用储蓄卡 {others}。"
     return f"您名下没有尾号{tail}的卡，请使用储蓄卡 {others}。"
 
