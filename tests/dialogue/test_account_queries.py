@@ -41,3 +41,20 @@ def test_transactions_by_type(chat):
     reply = c.say("最近三个月的工资收入")
     assert "北京星辰科技有限公司" in reply
     assert "美团外卖" not in reply
+
+
+def test_loan_balance_names_what_is_still_owed(chat):
+    c = chat()
+    c.bind()
+    reply = c.say("贷款余额")
+    assert "消费贷" in reply and "剩余本金 50,346.10 元" in reply and "2026-11-27" in reply, reply
+    everything = c.say("查一下所有账户余额")
+    assert "**** 1234" in everything and "**** 5678" in everything and "剩余本金" in everything
+
+
+def test_no_loan_is_said_plainly(chat):
+    c = chat()
+    c.bind(WANG)
+    reply = c.say("贷款余额")
+    assert reply == "您名下没有在还的贷款。"
+    assert "剩余本金" not in c.say("查余额")

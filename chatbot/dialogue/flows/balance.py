@@ -1,10 +1,12 @@
-"""account.balance: balances of all accounts, or of one card or account type."""
+"""account.balance: balances of all accounts, or of one card or account type; what is still owed
+on loans."""
 from __future__ import annotations
 
 from decimal import Decimal
 
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.flows.cards import card_label
+from chatbot.dialogue.flows.loan_status import next_due
 from chatbot.dialogue.forms import Flow, flow
 from chatbot.money import format_amount
 from chatbot.tools.banking import AccountInfo
@@ -19,6 +21,12 @@ def describe(account: AccountInfo) -> str:
     return f"{card_label(account)}{status}：可用余额 {format_amount(account.available)}"
 
 
+def loan_lines(ctx: FlowContext) -> list[str]:
+    """Each loan in repayment: what is still owed and the next payment."""
+    return [f"{loan.product_name}（{loan.reference}）：{next_due(loan)}"
+            for loan in ctx.bank.loans(ctx.customer_id) if loan.status == "repaying"]
+
+
 @flow
 class BalanceFlow(Flow):
     name = "account.balance"
@@ -30,12 +38,17 @@ class BalanceFlow(Flow):
         # "信用卡额度还剩多少" (card.limit) is a balance question about the credit card.
         kind = ctx.entity("account_type") or ("credit" if ctx.intent == "card.limit" and not tail else None)
         chosen = [a for a in accounts if (not tail or a.card_tail == tail) and (not kind or a.kind == kind)]
-        if not chosen:
+        # "贷款余额": what is still owed on each loan; "所有账户余额" lists the loans too.
+        loans = loan_lines(ctx) if kind == "loan" or (kind is None and not tail) else []
+        if kind == "loan":
+            ctx.say("\n".join(loans) if loans else "您名下没有在还的贷款。")
+            ctx.outcome = "completed" if loans else "answered"
+        elif not chosen:
             wanted = f"尾号 {tail} 的卡" if tail else "这类账户"
             ctx.say(f"您名下没有{wanted}。您的账户有：" + "、".join(card_label(a) for a in accounts) + "。")
             ctx.outcome = "answered"
         else:
-            ctx.say("\n".join(describe(a) for a in chosen))
+            ctx.say("\n".join([describe(a) for a in chosen] + loans))
             ctx.outcome = "completed"
         ctx.step("balance", accounts=[a.card_tail for a in chosen])
         ctx.state.slots = {"card_tail": tail, "account_type": kind}
