@@ -32,6 +32,7 @@ class FlowContext:
     limiter: RateLimiter
     address: str | None = None
     graph: KnowledgeGraph | None = None  # the product graph of the knowledge desk (rates, limits)
+    public_base_url: str = ""  # where download links point (CHATBOT_PUBLIC_BASE_URL)
     replies: list[str] = field(default_factory=list)
     steps: list[dict] = field(default_factory=list)
     handoff: HandoffRequest | None = None

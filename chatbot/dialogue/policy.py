@@ -18,7 +18,7 @@ import uuid
 from contextlib import contextmanager
 
 from chatbot.clock import BANK_TZ
-from chatbot.dialogue import fraud, offers, own_money, replies, steps
+from chatbot.dialogue import corrections, fraud, offers, own_money, replies, steps
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.flows import bind, loan_calculator, transactions
 from chatbot.dialogue.forms import FLOWS, get_flow
@@ -97,7 +97,7 @@ class DialoguePolicy:
             db=turn.db, parse=turn.parse, state=turn.state, bank=SqlBank(turn.db), otp=otp,
             customer_id=turn.customer_id, now=turn.now, today=turn.now.astimezone(BANK_TZ).date(),
             channel=turn.channel, user_id=turn.user_id, session_id=turn.session_id, secret_key=self.secret_key,
-            limiter=self.limiter, address=turn.address, graph=self._graph())
+            limiter=self.limiter, address=turn.address, graph=self._graph(), public_base_url=self.public_base_url)
 
     def _graph(self):
         """The product graph the knowledge desk loaded, if any (flows read rates and limits)."""
@@ -203,6 +203,8 @@ class DialoguePolicy:
         step = ctx.state.step
         if not flow.screen(ctx):
             pass  # new scam wording: warned and handed over before anything else (fraud.py)
+        elif self._other_business_at_read_back(ctx, flow):
+            self._offer_switch(ctx, flow)
         elif steps.correct(flow, ctx):
             pass  # "改成3000", "不对，是王芳": updated and read back (corrections.py)
         elif step == "otp":
@@ -222,6 +224,13 @@ class DialoguePolicy:
             steps.handle_confirm(flow, ctx)
         else:
             flow.advance(ctx)
+
+    def _other_business_at_read_back(self, ctx: FlowContext, flow) -> bool:
+        """"借10万分36期每月还多少" at an installment's read-back asks for other business: its
+        36期 is not a new term. Only without a correction word ("改成…") and not a bare value."""
+        if ctx.state.step not in corrections.SETTLED_STEPS or corrections.CUE.search(ctx.text):
+            return False
+        return not DIGITS_ONLY.match(ctx.text) and self._switch_wanted(ctx, flow)
 
     def _cooling_off_step(self, flow, ctx: FlowContext) -> None:
         """A transfer cooling off holds the money, not the customer: a question is answered
@@ -348,6 +357,8 @@ class DialoguePolicy:
         intent = ctx.parse.intent
         if ctx.customer_id is not None and transactions.is_follow_up(ctx):
             transactions.follow_up(ctx, self.public_base_url)
+        elif loan_calculator.is_follow_up(ctx):
+            loan_calculator.follow_up(ctx)
         elif TELL_ME.match(ctx.text):
             ctx.say(replies.TELL_ME_WHAT)
             ctx.outcome = "answered"

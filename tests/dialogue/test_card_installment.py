@@ -75,3 +75,12 @@ def test_no_credit_card(chat):
     c = chat()
     c.bind({"name": "王芳", "id": "310115198806152046", "phone": "13900139000"})
     assert "没有信用卡" in c.say("账单分期")
+
+
+def test_a_loan_what_if_at_the_read_back_is_other_business_not_a_new_term(chat):
+    c = chat()
+    c.bind()
+    assert "确认分期请回复“确认”" in c.say("把京东那笔分12期")
+    reply = c.say("借10万分36期每月还多少")
+    assert "要先放弃" in reply and "期数" not in reply, reply
+    assert "借 100,000.00 元，分 3 年（36 期）" in c.say("是")

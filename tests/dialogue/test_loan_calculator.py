@@ -121,3 +121,24 @@ def test_how_to_questions_about_loans_keep_their_faq_answers(chat):
     assert c.flow is None
     reply = c.say("月供怎么算")
     assert "贷款计算器" in reply and c.flow is None
+
+
+def test_a_follow_up_changes_the_last_what_if(chat):
+    """"那分24期呢" recomputes the loan just asked about (it is not a card installment)."""
+    c = chat()
+    c.say("借10万分36期每月还多少")
+    reply = c.say("那分24期呢")
+    assert "借 100,000.00 元，分 2 年（24 期）" in reply and c.flow is None, reply
+    assert "每月 4,306.97 元" in reply  # the amortization tests check the arithmetic itself
+    reply = c.say("要是借20万呢")
+    assert "借 200,000.00 元，分 2 年（24 期）" in reply
+    reply = c.say("那分48期呢")  # beyond the product: said, and the last figures stay
+    assert "36" in reply and "借 200,000.00" not in reply
+    assert "期数" in c.say("那分100年呢") and c.flow is None
+    assert "借 200,000.00 元，分 1 年（12 期）" in c.say("那12期呢")
+
+
+def test_without_a_what_if_before_it_is_not_a_follow_up(chat):
+    c = chat()
+    c.say("你好")
+    assert "借 " not in c.say("那分24期呢")

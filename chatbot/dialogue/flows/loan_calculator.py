@@ -10,13 +10,14 @@ exactly by `chatbot.tools.amortization`. The customer's own loan ("我的贷款�
 from __future__ import annotations
 
 import re
+import uuid
 import weakref
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
 from chatbot.dialogue.context import FlowContext
-from chatbot.dialogue.forms import Flow, Slot, flow
+from chatbot.dialogue.forms import FLOWS, Flow, Slot, flow
 from chatbot.money import format_amount
 from chatbot.nlu.resources import resolve_data_dir
 from chatbot.tools.amortization import MAX_MONTHS, equal_installment, equal_principal
@@ -186,3 +187,35 @@ class LoanCalculatorFlow(Flow):
         ctx.step("loan_calculated", product=product.id, amount=str(amount), months=months, rate=str(percent))
         ctx.outcome = "completed"
         ctx.state.end_flow()
+
+
+# "那分24期呢", "要是借20万呢": another what-if on the figures of the one just answered.
+ELLIPTICAL = re.compile(r"那|呢|如果|要是|换成|改成|改为|变成")
+
+
+def is_follow_up(ctx: FlowContext) -> bool:
+    """A short message changing the amount, the term or the product of the last what-if."""
+    if ctx.state.context.get("flow") != LoanCalculatorFlow.name or len(ctx.text) > 16:
+        return False
+    changes = ctx.entity("term_months") or ctx.entity("amount") or TERM.search(ctx.text)
+    return bool(ELLIPTICAL.search(ctx.text) and changes)
+
+
+def follow_up(ctx: FlowContext) -> None:
+    """Compute again from the last figures with what this message changes; a change the
+    product does not allow is refused, and the last figures stay for the next try."""
+    last = dict(ctx.state.context.get("slots", {}))
+    calculator = FLOWS[LoanCalculatorFlow.name]
+    ctx.state.start_flow(calculator.name, uuid.uuid4().hex)
+    ctx.state.slots = last
+    filled = calculator.fill(ctx)
+    ctx.step("loan_what_if_follow_up", changed=filled)
+    refused = any(step["action"] == "slot_invalid" for step in ctx.steps)
+    if refused or not filled:
+        if not refused:  # "那分100年呢": a term no loan has, not read as one
+            ctx.say("请告诉我要改的金额或期数，例如“分24期”或“借20万”。")
+        ctx.outcome = "answered"
+        ctx.state.slots = last
+        ctx.state.end_flow()
+        return
+    calculator.next_step(ctx, [])

@@ -5,7 +5,6 @@ What-ifs ("借10万分36期每月还多少") are the calculator's (loan_calculat
 """
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 from chatbot.dialogue.context import FlowContext
@@ -18,19 +17,11 @@ from chatbot.tools.loan_export import ScheduleRequest
 
 COMING = 3
 LINK_MINUTES = 30
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
-
-
-def public_base(ctx: FlowContext) -> str:
-    """Where download links point: the context's base URL when it carries one, else the
-    service's configured CHATBOT_PUBLIC_BASE_URL (chatbot/settings.py)."""
-    base = getattr(ctx, "base_url", None) or os.environ.get("CHATBOT_PUBLIC_BASE_URL") or DEFAULT_BASE_URL
-    return base.rstrip("/")
 
 
 def schedule_links(ctx: FlowContext, loan: LoanInfo) -> str:
     expires = ctx.now + timedelta(minutes=LINK_MINUTES)
-    links = {fmt: f"{public_base(ctx)}/v1/exports/loan-schedule/"
+    links = {fmt: f"{ctx.public_base_url}/v1/exports/loan-schedule/"
                   f"{ScheduleRequest(ctx.customer_id, loan.reference, fmt).to_token(ctx.secret_key, expires)}"
              for fmt in ("xlsx", "csv")}
     ctx.step("export_links", loan=loan.reference, expires_at=expires.isoformat())
