@@ -103,7 +103,9 @@ def test_the_console_never_receives_a_full_id_card_or_phone(client, database):
     assert not LONG_DIGITS.search(dumped)
     customer = view["customer"]
     assert customer["id_number"] == "1101**********1239" and customer["phone"] == "138****8000"
-    assert {a["card"] for a in customer["accounts"]} == {"**** 1234", "**** 5678"}
+    assert {a["card"] for a in customer["accounts"] if a["kind"] != "loan"} == {"**** 1234", "**** 5678"}
+    loan, = [a for a in customer["accounts"] if a["kind"] == "loan"]  # the consumer loan, no card
+    assert loan["name"] == "消费贷" and loan["card"] is None and loan["balance"].startswith("-")
     assert customer["accounts"][0]["balance"] == "52,380.50 元"
     flow = view["stalled_flow"]
     assert flow["stalled"] and flow["failed_step"] == "otp" and flow["missing_slots"] == ["otp"]
