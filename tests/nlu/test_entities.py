@@ -88,6 +88,14 @@ def test_amounts(values_of, text, expected):
         "第3期",
         "10:30转账",
         "还款日是15号",
+        # A sign or an exponent: never the bare digits as a positive sum.
+        "还-100",
+        "借-5万",
+        "还负100元",
+        "提到−5000",
+        "还1e30",
+        "还1E3块",
+        "转2e5",
     ],
 )
 def test_numbers_that_are_not_amounts(values_of, text):

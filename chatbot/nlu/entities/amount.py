@@ -33,6 +33,11 @@ _DATE_OR_TIME_NEXT = re.compile(r"[-/:]\d")
 _DATE_OR_TIME_PREV = re.compile(r"\d[-/:]$")
 _MAGNITUDE = re.compile(r"[千仟万亿wk]")
 _CN_UNIT = re.compile(r"[十拾百佰千仟万亿]")
+# "-100", "负5万", "1e30": a sign or an exponent makes the number something other than the
+# digits read; taking the bare digits would put a sum the customer never typed on a read-back.
+_SIGN_BEFORE = re.compile(r"(?:(?<![\d.])[-−—–]|负)\s?$")
+_EXPONENT_AFTER = re.compile(r"[eE][-+]?\d")
+_EXPONENT_BEFORE = re.compile(r"\d[eE][-+]?$")  # the "30" of "1e30"
 
 
 @extractor("amount", priority=40)
@@ -47,6 +52,9 @@ def extract_amount(ctx: Context) -> Iterator[Span]:
         if value is None and not match["num"][0].isdigit():
             # 张三五百块: the numeral swallowed the name's last character; retry after it.
             pos = match.start("num") + 1
+            continue
+        if _signed_or_exponent(ctx.text, match):
+            pos = max(end, match.start("num") + 1)
             continue
         if value is not None and value > 0 and (split is not None or _is_money(ctx.text, match)):
             start = match.start("cur") if match["cur"] else match.start("num")
@@ -90,6 +98,13 @@ def _subunit_complete(sub: re.Match[str], unit: str) -> bool:
         return False
     following = sub.string[sub.end() : sub.end() + 1]
     return not (following.isdigit() or following in CN_DIGITS or _CN_UNIT.match(following))
+
+
+def _signed_or_exponent(text: str, match: re.Match[str]) -> bool:
+    start = match.start("cur") if match["cur"] else match.start("num")
+    before = text[max(0, start - 3):start]
+    return bool(_SIGN_BEFORE.search(before) or _EXPONENT_BEFORE.search(before)
+                or _EXPONENT_AFTER.match(text, match.end("num")))
 
 
 def _digit(char: str) -> int:
