@@ -1,6 +1,7 @@
 """`chatbot` command line. Errors are one line on stderr and a non-zero exit."""
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -68,6 +69,11 @@ def serve(
     from knowledge.faq.store import load_faq
     from knowledge.faq.training import load_training_for
 
+    if not os.environ.get("CHATBOT_PUBLIC_BASE_URL"):
+        # Download links in replies point where this server listens, unless the address
+        # customers reach it by is configured (behind a proxy it must be).
+        reachable = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        os.environ["CHATBOT_PUBLIC_BASE_URL"] = f"http://{reachable}:{port}"
     settings = _settings()
     database = Database(settings.database_url)
     ensure_schema_current(database)  # fail here with one line, not inside every worker

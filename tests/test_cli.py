@@ -111,3 +111,28 @@ def test_serve_refuses_a_malformed_training_file_naming_the_id(tmp_path, cli_env
     result = run(["serve", "--port", "1"], {**cli_env, "CHATBOT_FAQ_PATH": str(faq)})
     assert result.returncode == 1
     assert "fee-1" in result.stderr and "list of phrasings" in result.stderr
+
+
+@pytest.mark.parametrize("host, configured, expected", [
+    ("127.0.0.1", None, "http://127.0.0.1:8765"),
+    ("0.0.0.0", None, "http://127.0.0.1:8765"),
+    ("127.0.0.1", "https://bank.example", "https://bank.example"),
+])
+def test_serve_points_download_links_where_it_listens(cli_env, monkeypatch, host, configured, expected):
+    """Statement and schedule links must reach this server: without CHATBOT_PUBLIC_BASE_URL
+    they follow --host/--port (the trial found them on 8000 while serving on 8765)."""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from chatbot.cli import app
+
+    assert run(["db", "upgrade"], cli_env).returncode == 0
+    for name, value in cli_env.items():
+        monkeypatch.setenv(name, value)
+    # Also when unset: serve writes it into the environment, and teardown must take it out.
+    monkeypatch.setenv("CHATBOT_PUBLIC_BASE_URL", configured or "")
+    seen = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: seen.update(base=os.environ["CHATBOT_PUBLIC_BASE_URL"]))
+    result = CliRunner().invoke(app, ["serve", "--host", host, "--port", "8765"])
+    assert result.exit_code == 0, result.output
+    assert seen["base"] == expected
