@@ -3,7 +3,8 @@
 Two sources, read from the books (nothing is queued by the code that moves an application):
 
 - **Application stages**: every `application_events` row of a stage worth telling (card:
-  submitted, approved, rejected, mailed; loan: submitted, approved, rejected, disbursed) that
+  submitted, approved, rejected, mailed — unless the card is already activated; loan: submitted,
+  approved, rejected, disbursed) that
   is not older than `LOOKBACK` (7 days). Older news is never sent: a fresh deployment, or one
   that was down for weeks, does not greet customers with months-old stages. An event is the
   pair (application, stage), so a stage written twice is told once.
@@ -83,6 +84,8 @@ def stage_events(db: Session, now: datetime, lookback: timedelta = LOOKBACK) -> 
         key = (application.id, event.stage)
         if event.stage not in TOLD_STAGES.get(application.kind, ()) or key in found:
             continue
+        if event.stage == "mailed" and application.stage == "activated":
+            continue  # activated before the notice went out: "回复激活信用卡" would be stale
         facts = application_facts(db, application, event)
         found[key] = PendingEvent("application", application.id, event.stage, application.customer_id, event.at,
                                   texts.application(facts))

@@ -63,6 +63,20 @@ def test_each_stage_is_told_once_in_order_and_only_the_telling_ones(notify_datab
     assert all(n.status == "sent" and n.delivered_to == ["web:zhao-web"] for n in books.notices())
 
 
+def test_a_card_activated_before_the_job_ran_is_not_asked_to_be_activated(notify_database, books, clock):
+    zhao = books.customer()
+    books.bind(zhao, "web", "zhao-web")
+    card = books.application(zhao, "card", "金卡", [("submitted", bank_time("2026-11-22"))])
+    assert run(notify_database, clock).sent == 1
+    books.card_account(zhao, "credit", "6258800000991234", status="inactive")
+    for minute, stage in enumerate(("reviewing", "approved", "producing", "mailed", "activated")):
+        books.move(card, stage, clock.now() + timedelta(minutes=minute),
+                   **({"card_id": books.card_id("6258800000991234")} if stage == "mailed" else {}))
+    clock.advance(minutes=10)
+    assert run(notify_database, clock).sent == 1  # approved; not "已寄出…回复激活信用卡"
+    assert not any("激活信用卡" in line for line in books.lines("web", "zhao-web"))
+
+
 def test_a_disbursed_loan_names_the_amount_card_and_first_payment(notify_database, books, clock):
     zhao = books.customer()
     books.bind(zhao, "web", "zhao-web")
