@@ -154,7 +154,7 @@ def seed() -> None:
     report = seed_demo_bank(database, settings.data_dir, SystemClock().now())
     if report.changed:
         console.print(f"演示银行已创建：客户 {report.customers_created} 位，交易 {report.transactions_posted} 笔，"
-                      f"员工账号 {report.staff_created} 个")
+                      f"员工账号 {report.staff_created} 个，资讯 {report.news_created} 条")
     else:
         console.print("演示银行数据已存在，未做改动")
 

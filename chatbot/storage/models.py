@@ -586,3 +586,113 @@ class Notice(Base):
     push_error: Mapped[str | None] = mapped_column(Text)
     event_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+# --- wealth products and financial news (issue 17) --------------------------------------------
+
+class WealthProduct(Base):
+    """What the bank sells of a wealth product of the knowledge graph (`code` = its node id).
+
+    The graph keeps the product's facts (name, risk level, expected yield, minimum, redemption
+    rule); this row keeps what only the sales system knows: the term in days (0: no fixed
+    term), the step above the minimum, the latest net value, and whether it is on sale.
+    """
+
+    __tablename__ = "wealth_products"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    term_days: Mapped[int] = mapped_column(Integer)
+    step_amount: Mapped[Decimal] = mapped_column(Money)
+    nav: Mapped[Decimal | None] = mapped_column(Numeric(12, 4, asdecimal=True))
+    status: Mapped[str] = mapped_column(String(16), default="on_sale")  # on_sale | paused | closed
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RiskAssessment(Base):
+    """One completed questionnaire: the answers, the score and the level C1..C5 it gives,
+    valid until `expires_on` (12 months). The newest one of a customer is the one in force."""
+
+    __tablename__ = "risk_assessments"
+    __table_args__ = (Index("ix_risk_assessments_customer_time", "customer_id", "assessed_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    answers: Mapped[dict] = mapped_column(JSON)
+    score: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(2))  # C1 .. C5
+    assessed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_on: Mapped[date] = mapped_column(Date)
+
+
+class WealthHolding(Base):
+    """A position in a wealth product, bought from a savings account."""
+
+    __tablename__ = "wealth_holdings"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(24), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    product_code: Mapped[str] = mapped_column(ForeignKey("wealth_products.code"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))  # the savings account debited
+    principal: Mapped[Decimal] = mapped_column(Money)  # what was paid
+    units: Mapped[Decimal] = mapped_column(Numeric(18, 4, asdecimal=True))
+    value: Mapped[Decimal] = mapped_column(Money)  # at the latest valuation
+    valued_on: Mapped[date] = mapped_column(Date)
+    maturity_date: Mapped[date | None] = mapped_column(Date)  # None: no fixed term
+    status: Mapped[str] = mapped_column(String(16), default="holding")  # holding | matured | redeemed
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    bought_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EvidenceRecord(Base):
+    """What the customer was shown and answered before a sale, kept append-only and chained:
+    `hash` covers `prev_hash` and the canonical JSON of the record, so changing or removing
+    any row breaks every later link (`chatbot evidence verify`)."""
+
+    __tablename__ = "evidence_records"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))  # wealth_purchase | risk_assessment ...
+    payload: Mapped[dict] = mapped_column(JSON)  # shown text and its hash, answers, product, amount
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)  # one successor per record
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NewsItem(Base):
+    """A financial news item; `unpublished_at` set takes it out of lists and pushes."""
+
+    __tablename__ = "news_items"
+    __table_args__ = (Index("ix_news_items_category_time", "category", "published_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    title: Mapped[str] = mapped_column(String(128))
+    summary: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(16))  # 宏观经济 | 金融政策 | 市场动态 | 行业分析 | 理财产品
+    important: Mapped[bool] = mapped_column(default=False)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    unpublished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class NewsSubscription(Base):
+    """A customer's news subscription: categories, frequency and whether it is on."""
+
+    __tablename__ = "news_subscriptions"
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    categories: Mapped[list] = mapped_column(JSON)
+    frequency: Mapped[str] = mapped_column(String(16))  # daily | thrice_weekly | weekly
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | paused | cancelled
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NewsDelivery(Base):
+    """One news item told to one customer: unique, so no item reaches anyone twice even when
+    two workers push at once (the row is inserted before anything is sent)."""
+
+    __tablename__ = "news_deliveries"
+    __table_args__ = (UniqueConstraint("customer_id", "news_id", name="uq_news_deliveries_item"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    news_id: Mapped[int] = mapped_column(ForeignKey("news_items.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(16))  # digest | important
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 
 from chatbot.clock import BANK_TZ, FixedClock, bank_today
 from chatbot.security.passwords import hash_password
-from chatbot.storage import demo_credit, demo_history
+from chatbot.storage import demo_credit, demo_history, seed_wealth
 from chatbot.storage.db import Database
 from chatbot.storage.ledger import Leg, post
 from chatbot.storage.models import (Account, Application, ApplicationEvent, Card, CardStatement, CreditTerms,
                                     Customer, LedgerEntry, Loan, LoanPayment, Payee, StaffUser)
+from knowledge.kg.load import KnowledgeGraph
 
 
 @dataclass
@@ -25,10 +26,17 @@ class SeedReport:
     customers_created: int = 0
     staff_created: int = 0
     transactions_posted: int = 0
+    news_created: int = 0
 
     @property
     def changed(self) -> bool:
-        return bool(self.customers_created or self.staff_created or self.transactions_posted)
+        return bool(self.customers_created or self.staff_created or self.transactions_posted or self.news_created)
+
+
+def _product_names(data_dir: Path) -> dict[str, str]:
+    """Product names by node id, from the knowledge graph (for transaction descriptions)."""
+    graph = KnowledgeGraph.load(data_dir / "kg.yaml")
+    return {node: data["name"] for node, data in graph.nodes(data=True) if "name" in data}
 
 
 def load_demo_bank(data_dir: Path) -> dict:
@@ -40,8 +48,10 @@ def seed_demo_bank(database: Database, data_dir: Path, now: datetime) -> SeedRep
     """Create whatever part of the demo bank is missing, in one transaction."""
     spec = load_demo_bank(data_dir)
     report = SeedReport()
+    names = _product_names(data_dir)
     with database.write() as db:
         _ensure_internal_accounts(db, spec, now)
+        seed_wealth.ensure_products(db, spec, now)
         new_customers = [c for c in spec["customers"] if not _customer_exists(db, c)]
         for customer in new_customers:
             _create_customer(db, customer, now)
@@ -50,8 +60,10 @@ def seed_demo_bank(database: Database, data_dir: Path, now: datetime) -> SeedRep
             db.flush()
             _create_payees(db, new_customers, now)
             credit = CreditPlan()
-            report.transactions_posted = _post_history(db, spec, new_customers, credit, now)
+            report.transactions_posted = _post_history(db, spec, new_customers, credit, names, now)
             _create_credit_records(db, new_customers, credit, now)
+            seed_wealth.create_records(db, new_customers, now)
+        report.news_created = seed_wealth.ensure_news(db, data_dir, now)
         report.staff_created = _ensure_staff(db, spec, now)
     return report
 
@@ -121,12 +133,14 @@ def _plan_credit(customer: dict, history: list, today, credit: CreditPlan) -> li
     return postings
 
 
-def _post_history(db: Session, spec: dict, customers: list[dict], credit: CreditPlan, now: datetime) -> int:
+def _post_history(db: Session, spec: dict, customers: list[dict], credit: CreditPlan, names: dict[str, str],
+                  now: datetime) -> int:
     today = bank_today(FixedClock(now))
     plan = []
     for customer in customers:
         history = demo_history.plan_customer(customer, spec["merchants"], today)
         plan += history + _plan_credit(customer, history, today, credit)
+        plan += seed_wealth.holding_postings(customer, today, names)
     plan += _payee_transfers(customers, today)
     targets = {c["card_no"]: Decimal(c["balance"]) for cu in customers for c in cu["cards"] if "balance" in c}
     first_day = today - timedelta(days=demo_history.HISTORY_DAYS)
