@@ -7,6 +7,8 @@ A message corrects the flow when
     are read as the answer to each slot already given (as if the bot had just asked for
     it: "改成3000" at the read-back is 3000 yuan, "不对，是王芳" at the ID step is the name);
     a slot the customer names ("金额错了，是2000", "收款人改成王芳") decides between readings;
+    before any slot is given, only a value for the open question counts ("改成3000" answering
+    "请问还多少？" is 3000 yuan; "不对" alone, or words that do not answer it, are no correction);
   - or, once every slot is given (read-back, code, cooling-off), it states a new value the
     flow recognises without being asked (an amount with a unit, a card tail, an ID number),
     or, at the read-back, a bare value of a slot that reads bare answers (a number for the
@@ -66,12 +68,12 @@ def read(flow: Flow, ctx: FlowContext) -> Correction | None:
     state = ctx.state
     which = state.slots.pop(WHICH, None)
     given = [s for s in flow.slots if s.name in state.slots]
-    if not given:
+    cue = _last_cue(ctx.text)
+    if not given and (cue is None or state.asking is None):
         return None  # nothing to correct yet: an answer to the current question
     candidates = [s for s in flow.slots if s.name in state.slots or s.correctable or s.name == state.asking]
     if isinstance(which, list):  # "请问用哪张储蓄卡付款？" after "付款卡改一下": that slot only
         candidates = [s for s in candidates if s.name in which]
-    cue = _last_cue(ctx.text)
     if cue is None and not which:
         return _stated(flow, ctx, candidates) if state.step in SETTLED_STEPS else None
     texts = [ctx.text] if cue is None else _value_texts(ctx.text, cue)
@@ -87,6 +89,10 @@ def read(flow: Flow, ctx: FlowContext) -> Correction | None:
             if value is not None:
                 found[slot.name], source[slot.name] = value, text
                 break
+    if not given:  # "改成3000" answering the first question: the words after the cue answer it
+        found = {name: value for name, value in found.items() if name == state.asking}
+        if not found:
+            return None
     if not found and named:
         # The customer named what is wrong: ask for it again, or say the new value was unreadable.
         left = _bare(_strip_words(value_text, named))

@@ -114,6 +114,12 @@ class Flow(ABC):
         (the transfer's fraud guard); False stops and has said why."""
         return True
 
+    def aside(self, ctx: FlowContext) -> bool:
+        """A question about the flow's own business that it answers itself, without a switch
+        ("我的信用卡额度是多少" while raising the limit): True once answered; the open question
+        is then asked again (at the read-back, the summary)."""
+        return False
+
     def same_value(self, ctx: FlowContext, name: str, value) -> bool:
         """Whether `value` (as extracted) is what slot `name` already holds."""
         return ctx.state.slots.get(name) == value

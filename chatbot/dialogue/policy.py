@@ -203,6 +203,8 @@ class DialoguePolicy:
         step = ctx.state.step
         if not flow.screen(ctx):
             pass  # new scam wording: warned and handed over before anything else (fraud.py)
+        elif step in ("collect", "confirm") and flow.aside(ctx):
+            flow.next_step(ctx, filled=["(interruption)"])  # answered by the flow: its question again
         elif self._other_business_at_read_back(ctx, flow):
             self._offer_switch(ctx, flow)
         elif steps.correct(flow, ctx):

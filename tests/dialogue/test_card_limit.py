@@ -60,3 +60,49 @@ def test_overdue_and_young_cards_are_refused_with_the_reason(chat, database, clo
         db.execute(update(CreditTerms).where(CreditTerms.account_id == account_id).values(overdue_count=0))
         db.execute(update(Account).where(Account.id == account_id).values(opened_at=clock.now() - timedelta(days=60)))
     assert "开卡未满" in c.say("提额")
+
+
+def test_a_wanted_limit_at_the_kind_question_is_taken_and_answered(chat):
+    c = chat()
+    c.bind()
+    assert "请问申请" in c.say("提额")
+    reply = c.say("我想把额度提到5万")  # above both maximums: said at once, the kind asked again
+    assert "50,000.00 元" in reply and "超过" in reply, reply
+    assert "临时额度最高 45,000.00 元" in reply and "固定额度最高 36,000.00 元" in reply
+    assert "请问申请" in reply and c.flow == "card.limit"
+    assert "希望调整到多少" in c.say("临时")  # the refused amount is not kept
+    reply = c.say("我想把额度提到4万")  # a new wish once the kind is known: read back
+    assert "临时额度调整为 40,000.00 元（有效 30 天）" in reply
+
+
+def test_a_wanted_limit_only_one_kind_can_grant(chat):
+    c = chat()
+    c.bind()
+    c.say("提额")
+    reply = c.say("额度提到4万")
+    assert "40,000.00 元" in reply and "固定额度本次最高可申请至 36,000.00 元" in reply
+    assert "可以申请临时额度" in reply and "请问申请" in reply
+    assert "临时额度调整为 40,000.00 元" in c.say("临时")  # the amount was kept
+
+
+def test_kind_and_wanted_limit_in_one_answer(chat):
+    c = chat()
+    c.bind()
+    c.say("提额")
+    assert "临时额度调整为 40,000.00 元（有效 30 天）" in c.say("临时的，提到4万")
+
+
+def test_asking_the_limit_inside_the_raise_answers_it_and_goes_on(chat):
+    c = chat()
+    c.bind()
+    c.say("提额")
+    reply = c.say("我的信用卡额度是多少")
+    assert "要先放弃" not in reply and "总额度 30,000.00 元" in reply and "可用额度" in reply, reply
+    assert "请问申请" in reply and c.flow == "card.limit"
+    c.say("临时")
+    reply = c.say("临时额度还有多少")  # a question, not the answer "临时"
+    assert "可用额度" in reply and "希望调整到多少" in reply
+    c.say("4万")
+    reply = c.say("我的额度还有多少")  # at the read-back: answered, the summary again
+    assert "可用额度" in reply and "临时额度调整为 40,000.00 元" in reply
+    assert "申请已通过" in c.say("确认")

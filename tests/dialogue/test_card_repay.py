@@ -137,3 +137,25 @@ def test_no_credit_card(chat):
     c.bind({"name": "王芳", "id": "310115198806152046", "phone": "13900139000"})
     reply = c.say("还信用卡")
     assert "没有信用卡" in reply and c.flow is None
+
+
+
+def test_correction_words_answering_the_amount_question_are_the_amount(chat, database):
+    _, card = _zhang_card(database)
+    c = chat()
+    c.bind()
+    assert "请问还多少" in c.say("还款")
+    reply = c.say("改成3000")  # a correction cue before the answer to the open question: that answer
+    assert "没能识别" not in reply and "已修改" not in reply, reply
+    assert "请核对还款信息" in reply and "3,000.00 元（叁仟元整）" in reply
+    reply = c.say("确认")
+    assert "还款成功" in reply and "还款 3,000.00 元" in reply
+
+
+def test_a_correction_cue_alone_at_the_amount_question_is_no_answer(chat):
+    c = chat()
+    c.bind()
+    c.say("还款")
+    reply = c.say("不对")  # nothing was given to change, and no value follows the cue
+    assert "请问要修改" not in reply and "请问还多少" in reply and c.flow == "card.repay"
+    assert "（最低还款）" in c.say("应该是最低")

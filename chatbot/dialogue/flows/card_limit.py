@@ -23,6 +23,9 @@ TEMPORARY = re.compile(r"临时|临额|短期|暂时")
 PERMANENT = re.compile(r"固定|永久|长期|固额")
 TO_TOTAL = re.compile(r"(?:到|至|为|成|变|额度)\s*[\d一二两三四五六七八九十]")
 KIND_NAMES = {"permanent": "固定额度", "temporary": "临时额度"}
+# "我的信用卡额度是多少" / "临时额度还有多少" inside the flow: a question about the limit, not a raise.
+LIMIT_QUESTION = re.compile(r"额度.{0,6}(?:多少|几|剩|还有|是什么)|(?:查|看)一?下?.{0,4}额度")
+RAISE_WORDS = re.compile(r"提额|提高|提升|调高|调整|调到|调至|调额|升额|涨|增加|加额|提到|提至|申请|办")
 
 
 def options(ctx: FlowContext) -> LimitOptions:
@@ -105,6 +108,32 @@ def _amount_prompt(ctx: FlowContext) -> str:
             f"{format_amount(_highest(opts, kind))}。请问希望调整到多少？")
 
 
+def _amount_before_kind(ctx: FlowContext) -> None:
+    """"额度提到5万" before temporary or permanent is chosen: say at once which kinds can grant it
+    (and the maximums when none can, forgetting the amount), then the kind is asked."""
+    if any(s["action"] == "slot_invalid" and s.get("slot") == "kind" for s in ctx.steps):
+        return  # the kind said was refused: its reason already names what can be applied for
+    opts = options(ctx)
+    amount = Decimal(ctx.state.slots["amount"])
+    allowed = [k for k in ("temporary", "permanent") if _refusal(opts, k) is None]
+    fits = [k for k in allowed if amount <= _highest(opts, k)]
+    wanted = f"您希望额度调整到 {format_amount(amount)}"
+    if not fits:
+        ctx.state.slots.pop("amount")
+        highest = "，".join(f"{KIND_NAMES[k]}最高 {format_amount(_highest(opts, k))}" for k in allowed)
+        ctx.say(f"{wanted}，超过了本次可申请的最高额度（{highest}）。可以在最高额度以内申请：")
+        ctx.step("slot_invalid", slot="amount")
+    elif len(fits) < len(allowed):
+        other = next(k for k in allowed if k not in fits)
+        ctx.say(f"{wanted}：{KIND_NAMES[other]}本次最高可申请至 {format_amount(_highest(opts, other))}，"
+                f"这个额度可以申请{KIND_NAMES[fits[0]]}" +
+                (f"（有效 {opts.temp_days} 天）。" if fits[0] == "temporary" else "。"))
+    elif len(fits) > 1:
+        ctx.say(f"{wanted}，临时额度和固定额度都可以申请。")
+    else:
+        ctx.say(f"{wanted}，可以申请{KIND_NAMES[fits[0]]}。")
+
+
 @flow
 class CardLimitFlow(Flow):
     name = "card.limit"
@@ -131,6 +160,8 @@ class CardLimitFlow(Flow):
 
     def next_step(self, ctx: FlowContext, filled: list[str]) -> None:
         slots = ctx.state.slots
+        if "amount" in filled and "amount" in slots and "kind" not in slots:
+            _amount_before_kind(ctx)
         if "kind" in slots and "amount" in slots:  # the amount came before the kind: check it now
             error = _validate_amount(ctx, slots["amount"])
             if error:
@@ -138,6 +169,24 @@ class CardLimitFlow(Flow):
                 ctx.say(error)
                 ctx.step("slot_invalid", slot="amount")
         super().next_step(ctx, filled)
+
+    def aside(self, ctx: FlowContext) -> bool:
+        """"我的信用卡额度是多少" while raising it: the limit in force and what is available now
+        (the balance answer's figures), then the open question again, not an offer to switch."""
+        intent = ctx.parse.intent
+        if intent.name not in ("card.limit", "account.balance") or intent.confidence < 0.5:
+            return False
+        if not LIMIT_QUESTION.search(ctx.text) or RAISE_WORDS.search(ctx.text) or ctx.entity("amount"):
+            return False
+        card = ctx.bank.credit_card(ctx.customer_id, chosen_tail(ctx), ctx.now, recent=0)
+        if card.temp_limit:
+            total = (f"总额度 {format_amount(card.effective_limit)}（含临时额度，有效期至 "
+                     f"{card.temp_limit_until:%Y-%m-%d}；固定额度 {format_amount(card.credit_limit)}）")
+        else:
+            total = f"总额度 {format_amount(card.effective_limit)}"
+        ctx.say(f"{card_name(card.card_tail)} {total}，可用额度 {format_amount(card.available)}。")
+        ctx.step("answer", intent="card.limit", aside=True)
+        return True
 
     def summary(self, ctx: FlowContext) -> str:
         kind, amount = ctx.state.slots["kind"], Decimal(ctx.state.slots["amount"])
