@@ -53,6 +53,7 @@ class InstallmentPlanInfo:
     fee_per_term: Decimal
     principal_per_term: Decimal
     status: str
+    statement_id: int | None = None  # the statement it split (None: a purchase)
 
 
 @dataclass(frozen=True)

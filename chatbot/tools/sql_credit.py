@@ -607,7 +607,7 @@ def _statement_info(s: CardStatement, tail: str) -> StatementInfo:
 
 def _plan_info(p: InstallmentPlan) -> InstallmentPlanInfo:
     return InstallmentPlanInfo(p.id, p.description, p.principal, p.terms, p.terms_billed, p.fee_per_term,
-                               p.principal_per_term, p.status)
+                               p.principal_per_term, p.status, p.statement_id)
 
 
 def _first_billing(info: CreditCardInfo, plan: InstallmentPlan) -> date:

@@ -1,5 +1,6 @@
 """card.bill through POST /v1/chat: the current statement, earlier ones, export."""
 from datetime import datetime
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from chatbot.clock import BANK_TZ
 from chatbot.money import format_amount
@@ -58,3 +59,42 @@ def test_binding_first_and_no_card(chat):
     w = chat()
     w.bind({"name": "王芳", "id": "310115198806152046", "phone": "13900139000"})
     assert "没有信用卡" in w.say("我的账单")
+
+
+def test_a_split_statement_says_how_it_is_paid_not_that_it_was_repaid(chat, database):
+    card, _ = _card(database)
+    principal = card.statement.remaining
+    c = chat()
+    c.bind()
+    c.say("账单分期")
+    c.say("12")
+    c.say("确认")
+    assert "分期成功" in c.say(c.code("13800138000"))
+    reply = c.say("账单")
+    per_term = (principal / 12).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    fee = (principal * Decimal("0.0066")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    assert "已还清" not in reply, reply
+    assert f"已分 12 期，每期 {format_amount(per_term + fee)}（含手续费 {format_amount(fee)}）计入以后的账单" in reply
+    assert "本期无需再还款" in reply
+
+
+def test_minimum_paid_is_said_in_words(chat):
+    c = chat()
+    c.bind()
+    c.say("还最低")
+    assert "还款成功" in c.say("确认")
+    reply = c.say("账单")
+    assert "最低还款已还足" in reply and "最低还款 0.00 元" not in reply, reply
+
+
+def test_next_year_future_and_impossible_months(chat):
+    c = chat()
+    c.bind()
+    reply = c.say("明年1月账单")
+    assert "2027年1月的账单还没有出" in reply and "12月19日出账" in reply, reply
+    assert "2027年1月的账单还没有出" in c.say("明年一月的账单")
+    assert "还没有出" in c.say("下个月的账单")
+    reply = c.say("13月账单")
+    assert "没有13月" in reply and "本期账单" not in reply, reply
+    assert "没有13月" in c.say("十三月的账单")
+    assert "2026年10月19日账单" in c.say("今年10月账单")

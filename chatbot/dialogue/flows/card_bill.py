@@ -6,17 +6,46 @@ The statement's transactions are kept as the last transaction query (the context
 """
 from __future__ import annotations
 
+import calendar
 import re
+from datetime import date
 
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.flows.credit_common import card_name, card_slot, chosen_tail, day, has_card
 from chatbot.dialogue.flows.transactions import TransactionsFlow
 from chatbot.dialogue.forms import Flow, flow
 from chatbot.money import format_amount
+from chatbot.nlu.entities.numbers import parse_number
 from chatbot.tools.credit import StatementInfo
 
 PREVIOUS = re.compile(r"上期|上一期|上个?月的?账单|上次账单|上月")
+NEXT = re.compile(r"下个?月|下一?期|下次的?账单")
 MONTH_SPAN = 31
+# A month as named ("明年1月", "2027年一月", "13月"), not a day of it ("11月19日" is the date entity's).
+NUMERAL = "零〇一二两三四五六七八九十"
+MONTH = re.compile(rf"(?:(\d{{4}})年|(今年|去年|前年|明年|后年))?的?\s*(?<![\d{NUMERAL}])(\d{{1,2}}|[{NUMERAL}]{{1,3}})\s*月份?"
+                   rf"(?!\s*[\d{NUMERAL}]+\s*[日号])")
+YEARS = {"今年": 0, "去年": -1, "前年": -2, "明年": 1, "后年": 2}
+
+
+def _named_month(ctx: FlowContext) -> tuple[int | None, int] | None:
+    """(year or None when not said, month number as said) of a month the message names."""
+    match = MONTH.search(ctx.text)
+    if match is None:
+        return None
+    number = parse_number(match.group(3))
+    if number is None or number != int(number):
+        return None
+    year = int(match.group(1)) if match.group(1) else (
+        ctx.today.year + YEARS[match.group(2)] if match.group(2) else None)
+    return year, int(number)
+
+
+def _not_out_yet(ctx: FlowContext, what: str) -> str:
+    card = ctx.bank.credit_card(ctx.customer_id, chosen_tail(ctx), ctx.now, recent=0)
+    upcoming = card.next_statement_date
+    return (f"{what}的账单还没有出：下一期账单 {upcoming.year}年{day(upcoming)}出账。"
+            "目前可查询本期账单和未出账的消费，回复“账单”即可。")
 
 
 def _pick(ctx: FlowContext, statements: list[StatementInfo]) -> tuple[StatementInfo | None, str | None]:
@@ -28,12 +57,23 @@ def _pick(ctx: FlowContext, statements: list[StatementInfo]) -> tuple[StatementI
         if len(statements) > 1:
             return statements[1], None
         return None, "这张卡只出过一期账单。"
+    named = _named_month(ctx)
+    if named is not None and not 1 <= named[1] <= 12:
+        return None, f"没有{named[1]}月这个月份，请告诉我要查哪个月的账单，例如“10月账单”。"
+    if named is not None and named[0] is not None:  # "明年1月": the year as said (the date entity may drop it)
+        year, month = named
+        period = {"start": date(year, month, 1), "end": date(year, month, calendar.monthrange(year, month)[1])}
+    elif NEXT.search(ctx.text) and period is None:
+        return None, _not_out_yet(ctx, "下个月")
     if period and (period["end"] - period["start"]).days <= MONTH_SPAN:
         for statement in statements:
             if period["start"] <= statement.statement_date <= period["end"]:
                 return statement, None
+        label = f"{period['start'].year}年{period['start'].month}月"
+        if period["start"] > statements[0].statement_date:  # a later month: its statement is not out yet
+            return None, _not_out_yet(ctx, label)
         months = "、".join(f"{s.statement_date.year}年{s.statement_date.month}月" for s in statements[:6])
-        return None, f"没有找到{period['start'].year}年{period['start'].month}月的账单。可查询的账单：{months}。"
+        return None, f"没有找到{label}的账单。可查询的账单：{months}。"
     return statements[0], None
 
 
@@ -42,9 +82,10 @@ def _current(ctx: FlowContext, tail: str) -> str:
     s = card.statement
     lines = [f"{card_name(tail)} 本期账单（{day(s.statement_date)}出账）："]
     if s.remaining == 0:
-        lines.append(f"账单金额 {format_amount(s.new_balance)}，已还清，无需还款。")
+        lines.append(_settled(card, s))
     else:
-        lines.append(f"本期应还 {format_amount(s.remaining)}，最低还款 {format_amount(s.minimum_remaining)}")
+        minimum = f"最低还款 {format_amount(s.minimum_remaining)}" if s.minimum_remaining else "最低还款已还足"
+        lines.append(f"本期应还 {format_amount(s.remaining)}，{minimum}")
         left = (s.due_date - ctx.today).days
         if left >= 0:
             lines.append(f"到期还款日 {day(s.due_date)}，" + (f"还有 {left} 天" if left else "就是今天"))
@@ -70,6 +111,23 @@ def _current(ctx: FlowContext, tail: str) -> str:
     hints += ["“分期”办理分期", "“导出”下载明细"]
     lines.append("可回复" + "、".join(hints) + "。")
     return "\n".join(lines)
+
+
+def _settled(card, s: StatementInfo) -> str:
+    """Nothing left to pay on the statement: repaid, split into installments, or both."""
+    if not s.installed:
+        return f"账单金额 {format_amount(s.new_balance)}，" + ("已还清，无需还款。" if s.new_balance else "无需还款。")
+    parts = [f"账单金额 {format_amount(s.new_balance)}"]
+    if s.paid:
+        parts.append(f"已还 {format_amount(s.paid)}")
+    plan = next((p for p in card.plans if p.statement_id == s.id), None)
+    split = f"其余 {format_amount(s.installed)}" if s.paid else ""
+    if plan is not None:
+        parts.append(f"{split}已分 {plan.terms} 期，每期 {format_amount(plan.principal_per_term + plan.fee_per_term)}"
+                     f"（含手续费 {format_amount(plan.fee_per_term)}）计入以后的账单")
+    else:
+        parts.append(f"{split}已分期，按期计入以后的账单")
+    return "，".join(parts) + "，本期无需再还款。"
 
 
 def _past(s: StatementInfo, tail: str) -> str:
