@@ -45,7 +45,7 @@ def test_statement_installment_asks_what_then_terms(chat, database):
     reply = c.say("我要分期")
     assert "1. 11月19日账单" in reply and "2. 11-23 京东商城消费 2,399.00 元" in reply
     reply = c.say("1")
-    assert "请问分几期" in reply and "3 期（每期手续费率 0.75%）" in reply
+    assert "分期项目：11月19日账单" in reply and "请问分几期" in reply and "3 期（每期手续费率 0.75%）" in reply
     reply = c.say("6")
     principal = before.statement.remaining
     fee = (principal * Decimal("0.0070")).quantize(Decimal("0.01"))
@@ -84,3 +84,17 @@ def test_a_loan_what_if_at_the_read_back_is_other_business_not_a_new_term(chat):
     reply = c.say("借10万分36期每月还多少")
     assert "要先放弃" in reply and "期数" not in reply, reply
     assert "借 100,000.00 元，分 3 年（36 期）" in c.say("是")
+
+
+def test_the_only_eligible_item_is_named_before_the_terms_are_asked(chat):
+    c = chat()
+    c.bind()
+    c.say("账单分期")
+    c.say("12")
+    c.say("确认")
+    assert "分期成功" in c.say(c.code(PHONE))
+    reply = c.say("分期")  # only the 京东 purchase is left: the flow picks it, and says so
+    assert "可分期的是 11-23 京东商城消费 2,399.00 元，请问分几期？" in reply, reply
+    assert "3 期（每期手续费率 0.75%）" in reply
+    assert "期数可选 3、6、12、24 期" in c.say("1")
+    assert "京东商城消费 2,399.00 元" in c.say("12")

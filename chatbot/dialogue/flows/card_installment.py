@@ -80,6 +80,18 @@ def _validate_target(ctx: FlowContext, target: str) -> str | None:
     return None
 
 
+def _terms_prompt(ctx: FlowContext) -> str:
+    """The terms question names what is being split ("可分期的是 11-23 京东商城消费 2,399.00 元"):
+    the flow picks the only eligible item by itself, so the customer may not know which it is."""
+    options = _targets(ctx)
+    chosen = next(((text, amount) for t, text, amount in options if t == ctx.state.slots.get("target")), None)
+    what = ""
+    if chosen is not None:
+        lead = "可分期的是 " if len(options) == 1 else "分期项目："
+        what = f"{lead}{chosen[0]} {format_amount(chosen[1])}，"
+    return f"{what}请问分几期？可选 {_rates_text()}。"
+
+
 def _extract_terms(ctx: FlowContext):
     months = ctx.entity("term_months")
     if months is None and ctx.state.asking == "terms":
@@ -110,7 +122,7 @@ class CardInstallmentFlow(Flow):
         card_slot(),
         Slot("target", _target_prompt, _extract_target, _validate_target, label="分期项目",
              words="账单|消费|那笔|项目"),
-        Slot("terms", lambda ctx: f"请问分几期？可选 {_rates_text()}。", _extract_terms, _validate_terms,
+        Slot("terms", _terms_prompt, _extract_terms, _validate_terms,
              phrase="分{}期", label="期数", words="期数|几期|分.{0,2}期", reads_bare=True),
     )
 
