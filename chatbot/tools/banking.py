@@ -14,6 +14,7 @@ from typing import Protocol
 from chatbot.errors import ChatbotError
 from chatbot.tools.credit import CreditCards
 from chatbot.tools.lending import Lending
+from chatbot.tools.wealth import Wealth
 
 
 class BankingRefusal(ChatbotError):
@@ -89,9 +90,9 @@ class TransferReceipt:
     replayed: bool  # True when the idempotency key had already been used
 
 
-class CoreBanking(CreditCards, Lending, Protocol):
+class CoreBanking(CreditCards, Lending, Wealth, Protocol):
     """Operations on the bank's books for one customer at a time (credit cards: credit.py;
-    applications and loans: lending.py)."""
+    applications and loans: lending.py; wealth products and holdings: wealth.py)."""
 
     def customer(self, customer_id: int) -> CustomerInfo: ...
 

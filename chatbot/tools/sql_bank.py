@@ -30,6 +30,7 @@ from chatbot.storage.models import (Account, Card, ChannelBinding, CreditTerms, 
                                     LedgerTransaction, Money, Payee)
 from chatbot.tools.sql_credit import SqlCreditCards, effective_limit
 from chatbot.tools.sql_lending import SqlLending
+from chatbot.tools.sql_wealth import SqlWealth
 from chatbot.tools.banking import (AccountInfo, BankingRefusal, CustomerInfo, PayeeInfo,
                                    TransactionInfo, TransactionPage, TransferReceipt)
 
@@ -55,7 +56,7 @@ def refuse(code: str, message: str) -> BankingRefusal:
     return BankingRefusal(message, code)
 
 
-class SqlBank(SqlCreditCards, SqlLending):
+class SqlBank(SqlCreditCards, SqlLending, SqlWealth):
     """The bank's books for one turn, read and written through the turn's session."""
 
     def __init__(self, db: Session, limits: TransferLimits = DEMO_LIMITS) -> None:
