@@ -33,7 +33,7 @@ def test_a_mailed_card_is_activated_with_a_code(chat, client, services):
     assert "139****9000" in c.say("确认")
     assert "验证码不正确" in c.say("000000")
     reply = c.say(c.code(WANG["phone"]))
-    assert "激活成功" in reply and f"**** {tail}" in reply
+    assert "激活成功" in reply and f"**** {tail} 已可使用" in reply
     with services.database.read() as db:
         assert db.scalar(select(Card.status).where(Card.tail == tail)) == "active"
     assert "已激活" in c.say("信用卡申请进度")

@@ -88,7 +88,7 @@ class CardActivateFlow(Flow):
             refused(ctx, self.name, refusal.code, refusal.message + "。")
             return
         limit = f"，额度 {format_amount(app.credit_limit)}" if app.credit_limit else ""
-        ctx.say(f"激活成功！{_label(app)}已可使用{limit}。请妥善保管卡片，勿将卡号、有效期和验证码告诉他人。")
+        ctx.say(f"激活成功！{_label(app)} 已可使用{limit}。请妥善保管卡片，勿将卡号、有效期和验证码告诉他人。")
         ctx.outcome = "completed"
         ctx.step("executed", flow=self.name, card_tail=tail)
         ctx.state.end_flow()
