@@ -47,9 +47,11 @@ LEAD = re.compile(r"^[\s,.;:!?，。；：！？、]*(?:是|为|成|应该是|�
 SETTLED_STEPS = ("confirm", "otp", "cooling_off")  # every slot given; the read-back was shown
 CODE_LIKE = re.compile(r"^\d{6}$")  # a code typed after its code was retired is not an amount
 WHICH = "_which"  # the bot asked "请问要修改…？": the next answer corrects one of these slots
-# A bare number shorter than an account number ("3000"): an amount, never a card tail unless the
-# customer was asked for a card or names one ("尾号3000", "3000那张卡" are read as card tails).
-BARE_NUMBER = re.compile(r"^\d{1,11}(?:\.\d+)?(?:元|块钱?)?$")
+# A bare number shorter than an account number ("3000"), or an amount with nothing else ("8万",
+# "两千块"): the value of a slot that reads bare (the amount), never a card tail, an income or a
+# purpose unless the customer was asked for it or names it ("尾号3000", "收入改成8000").
+BARE_NUMBER = re.compile(r"^(?:\d{1,11}(?:\.\d+)?|[\d.零〇一二两三四五六七八九十百千万亿kw]*[\d零〇一二两三四五六七八九十百千万亿]"
+                         r"[\d.零〇一二两三四五六七八九十百千万亿kw]*)(?:元|块钱?)?$")
 NEGATION = "不是"
 _restating = ContextVar("restating", default=False)
 

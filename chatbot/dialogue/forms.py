@@ -120,6 +120,11 @@ class Flow(ABC):
         is then asked again (at the read-back, the summary)."""
         return False
 
+    def how_to(self, ctx: FlowContext) -> str | None:
+        """How this business is done, for a how-to question ("怎么申请信用卡") the FAQ cannot
+        answer surely; None: the flow has nothing to say (the policy starts it as asked)."""
+        return None
+
     def same_value(self, ctx: FlowContext, name: str, value) -> bool:
         """Whether `value` (as extracted) is what slot `name` already holds."""
         return ctx.state.slots.get(name) == value

@@ -385,13 +385,20 @@ class DialoguePolicy:
             self._answer_aside(ctx)
 
     def _how_to_answered(self, ctx: FlowContext) -> bool:
-        """"卡被吞了咋办" asks how, not to act: a sure FAQ answer wins, the flow is offered.
+        """"卡被吞了咋办" asks how, not to act: a sure FAQ answer wins, else the flow's own
+        account of how it is done ("怎么申请信用卡", `Flow.how_to`); the flow is offered.
         "余额多少", "我卡里还有多少钱" ask for the customer's own money: never a how-to."""
         if self.knowledge is None or not own_money.is_how_to(ctx.text):
             return False
+        target = flow_for(ctx.parse)
         if not self.knowledge.answer_if_sure(ctx):
-            return False
-        self._offer_to_do(ctx, flow_for(ctx.parse))
+            told = get_flow(target).how_to(ctx)
+            if told is None:
+                return False
+            ctx.say(told)
+            ctx.outcome = "answered"
+            ctx.step("how_to_answer", flow=target)
+        self._offer_to_do(ctx, target)
         return True
 
     def _offer_business_answered(self, ctx: FlowContext) -> None:

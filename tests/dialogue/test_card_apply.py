@@ -115,3 +115,24 @@ def test_unbound_customer_binds_first(chat):
     c.say(WANG["id"])
     reply = c.say(c.code(WANG["phone"]))
     assert "绑定成功" in reply and "请问申请哪一张" in reply
+
+
+def test_how_to_apply_for_a_card_is_answered_and_offered(chat):
+    c = chat()
+    reply = c.say("怎么申请信用卡")
+    assert "金卡" in reply and "如需我直接帮您申请信用卡" in reply and c.flow is None
+    assert "申请信用卡需要先绑定" in c.say("好的") and c.flow == "account.bind"
+    d = chat()
+    assert "申请信用卡需要先绑定" in d.say("我要申请信用卡") and d.flow == "account.bind"
+
+
+def test_the_income_question_reads_a_worded_income(chat):
+    c = chat()
+    c.bind(WANG)
+    reply = c.say("我想办张信用卡")
+    if "请问申请哪一张" in reply:
+        c.say("普卡")
+    c.say("是")
+    assert "税后收入" in c.say("上海浦江贸易有限公司")
+    assert "通讯地址" in c.say("我月收入8000") and c.flow == "card.apply"
+    assert "月收入：8,000.00 元" in c.say("上海市浦东新区张杨路100号")

@@ -87,3 +87,74 @@ def test_a_mortgage_is_applied_for_elsewhere(chat):
     c.bind(ZHANG)
     reply = c.say("我要办房贷")
     assert "购房合同" in reply and "网点柜台" in reply and c.flow is None
+
+
+def _summary_line(reply: str, label: str) -> str:
+    return next(line for line in reply.splitlines() if line.startswith(label))
+
+
+def test_a_bare_amount_after_the_refusal_changes_only_the_amount(chat):
+    c = chat()
+    c.bind(LINA)
+    c.say("申请经营贷")
+    c.say("借30万")
+    assert "用途" in c.say("36期")  # "经营贷" names the product, not its purpose
+    c.say("进货")
+    assert "请核对贷款申请" in c.say("8000")
+    reply = c.say("确认")
+    assert "超过 50% 的上限" in reply and c.flow == "loan.apply"
+    reply = c.say("改成8万")
+    assert "已修改金额，" in reply and "金额：80,000.00 元" in reply
+    assert _summary_line(reply, "用途") == "用途：进货" and _summary_line(reply, "月收入") == "月收入：8,000.00 元"
+    reply = c.say("改成5万")
+    assert "已修改金额，" in reply and "金额：50,000.00 元" in reply and "月收入：8,000.00 元" in reply
+    reply = c.say("收入改成9000")  # named: the income
+    assert "已修改月收入，" in reply and "月收入：9,000.00 元" in reply and "金额：50,000.00 元" in reply
+
+
+def test_values_before_the_product_are_said_back_and_an_amount_is_never_income(chat):
+    c = chat()
+    c.bind(LINA)
+    assert "请问申请哪一种" in c.say("我想贷款")
+    reply = c.say("借5万")
+    assert "已记下：借款 50,000.00 元" in reply and "请问申请哪一种" in reply
+    assert "已记下：12 期" in c.say("分12期")
+    reply = c.say("经营贷")
+    assert "已记下：借款 50,000.00 元，12 期" in reply and "用途" in reply  # no purpose from the name
+    assert "税后收入" in c.say("进货")
+    reply = c.say("借500块")
+    assert "经营贷可借 1,000.00 元至" in reply and "请核对" not in reply and "月收入" not in reply
+    reply = c.say("8000")
+    assert "金额：50,000.00 元" in reply and "期限：12 期" in reply and "用途：进货" in reply
+    assert "月收入：8,000.00 元" in reply
+
+
+def test_the_income_question_reads_worded_incomes(chat):
+    c = chat()
+    c.bind(LINA)
+    for said, income in (("我月收入8000", "8,000.00"), ("月薪8千", "8,000.00"), ("税后一万二", "12,000.00"),
+                         ("收入大概8000左右", "8,000.00"), ("8k", "8,000.00")):
+        c.say("申请经营贷20万，36期，用于进货")
+        reply = c.say(said)
+        assert f"月收入：{income} 元" in reply and c.flow == "loan.apply", (said, reply)
+        c.say("取消")
+
+
+def test_how_to_apply_for_a_loan_is_answered_and_offered(chat):
+    c = chat()
+    reply = c.say("怎么申请贷款")
+    assert "消费贷可借" in reply and "如需我直接帮您申请贷款" in reply and "需要先绑定您的银行账户。\n" not in reply
+    assert c.flow is None
+    assert "申请贷款需要先绑定" in c.say("好的")  # the offer taken: binding, then the application
+    d = chat()
+    assert "申请贷款需要先绑定" in d.say("申请贷款") and d.flow == "account.bind"
+
+
+def test_early_repayment_is_never_an_application(chat):
+    c = chat()
+    reply = c.say("我想提前还贷款")
+    assert "提前还款" in reply and "绑定" not in reply and c.flow is None
+    c.bind(LINA)
+    for said in ("我想提前还贷款", "贷款提前还款", "我想把贷款还清"):
+        reply = c.say(said)
+        assert c.flow is None and "请问申请哪一种" not in reply and "申请贷款" not in reply, (said, reply)

@@ -88,6 +88,12 @@ class CardApplyFlow(Flow):
              label="通讯地址", words="地址"),
     )
 
+    def how_to(self, ctx: FlowContext) -> str:
+        cards = "；".join(f"{p.name}（额度 {p.limits()}）" for p in _products(ctx))
+        return (f"信用卡可以直接在这里申请（需先绑定您的银行账户）。可申请：{cards}。\n"
+                "选好卡种后，姓名、证件号和手机号按您在本行登记的资料填写，再告诉我工作单位、每月税后收入和通讯地址，"
+                "核对后凭短信验证码提交，预审结果当场告知，审核通过后卡片邮寄到您填写的地址。")
+
     def summary(self, ctx: FlowContext) -> str:
         me, slots, product = ctx.bank.customer(ctx.customer_id), ctx.state.slots, _product(ctx)
         return ("好的，请核对信用卡申请信息：\n"

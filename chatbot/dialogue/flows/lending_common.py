@@ -10,14 +10,23 @@ from chatbot.nlu.entities.numbers import parse_number
 from chatbot.tools.lending import OPEN_STAGES
 
 QUESTION = re.compile(r"[?？]|吗|么|多少|怎么|如何|什么|哪|能不能|可不可以|是否")
-BARE_NUMBER = re.compile(r"^(?:月收入|收入|月薪|工资|税后)?(?:是|为|大概|大约|约)?\s*([0-9.,，万千kK一二两三四五六七八九十百]+)"
+NUMBER = r"[0-9.,，万千kK一二两三四五六七八九十百零]+"
+BARE_NUMBER = re.compile(rf"^(?:月收入|收入|月薪|工资|税后)?(?:是|为|大概|大约|约)?\s*({NUMBER})"
                          r"\s*(?:元|块钱?)?(?:左右|多|每月|一个月)?[。.!！]*$")
+# An amount alone ("8万", "借500块", "12期"): never a purpose, an employer or an address.
+AMOUNT_ONLY = re.compile(rf"^(?:借|贷|要|就|是)?\s*{NUMBER}\s*(?:元|块钱?|期|个月)?(?:吧)?[。.!！]*$")
 MAX_INCOME = Decimal("10000000")
 ORDINAL = re.compile(r"^(?:第)?([1-9一二三四五六七八九])(?:个|张|种|号)?[。.!！]*$")
 CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
-INCOME_WORDS = re.compile(r"收入|月薪|工资|薪水|挣|赚")
+INCOME_WORDS = re.compile(r"收入|月入|月薪|工资|薪水|薪资|税后|到手|挣|赚")
+# The words naming the loan's amount: "借500块" at the income question is an amount, not income.
+LOAN_WORDS = re.compile(r"借|贷|金额|额度")
+# "我月收入8000", "收入大概8000左右": a number after the income words, with or without a unit
+# (a bare "8000" is no amount entity).
+INCOME_NUMBER = re.compile(rf"(?:收入|月入|月薪|工资|薪水|薪资|税后|到手)(?:是|为|有|在|大概|大约|约|差不多|每月|一个月|:|：|\s)*"
+                           rf"({NUMBER})")
 
 
 def split_amounts(ctx: FlowContext) -> tuple[list, list]:
@@ -33,15 +42,21 @@ def split_amounts(ctx: FlowContext) -> tuple[list, list]:
 
 
 def extract_income(ctx: FlowContext, slot: str = "monthly_income"):
-    """The monthly income this message states: an amount after 收入/月薪/工资, or a bare
-    number answering the income question ("9600", "一万二")."""
-    if ctx.state.asking != slot and not INCOME_WORDS.search(ctx.text):
+    """The monthly income this message states: an amount after 收入/月薪/工资/税后 ("我月收入8000",
+    "税后一万二"), or a bare number answering the income question ("9600", "8k"). An amount
+    the customer says is the loan's ("借500块") is never the income."""
+    asked = ctx.state.asking == slot
+    if not asked and not INCOME_WORDS.search(ctx.text):
         return None
     other, income = split_amounts(ctx)
-    amount = income[0] if income else (other[0] if other and ctx.state.asking == slot else None)
-    if amount is None:
-        match = BARE_NUMBER.match(ctx.text.replace(" ", ""))
-        amount = parse_number(match.group(1)) if match else None
+    amount = income[0] if income else None
+    if amount is None and (match := INCOME_NUMBER.search(ctx.text.replace(" ", ""))):
+        amount = parse_number(match.group(1))
+    if amount is None and asked and not LOAN_WORDS.search(ctx.text):
+        amount = other[0] if other else None
+        if amount is None:
+            match = BARE_NUMBER.match(ctx.text.replace(" ", ""))
+            amount = parse_number(match.group(1)) if match else None
     return str(Decimal(str(amount))) if amount is not None else None
 
 
@@ -66,7 +81,7 @@ def free_text(ctx: FlowContext, slot: str, shortest: int = 2, longest: int = 60)
         return None
     text = re.sub(r"^(?:我的|我)?(?:工作单位|单位|公司|地址|通讯地址|用途|借款用途)?(?:是|在|为|:|：)\s*", "",
                   ctx.text.strip()).strip(" 。.!！")
-    if not shortest <= len(text) <= longest or QUESTION.search(text) or re.fullmatch(r"[\d\s.,，]+", text):
+    if not shortest <= len(text) <= longest or QUESTION.search(text) or AMOUNT_ONLY.match(text.replace(" ", "")):
         return None
     return text
 

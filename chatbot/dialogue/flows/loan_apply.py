@@ -17,7 +17,7 @@ from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.flows.lending_common import (extract_income, free_text, keep_income, open_application, ordinal,
                                                    refused, split_amounts, validate_income)
 from chatbot.dialogue.flows.lending_products import loan_terms, where_to_apply
-from chatbot.dialogue.flows.loan_calculator import BARE_MONTHS, named_product
+from chatbot.dialogue.flows.loan_calculator import BARE_MONTHS, loan_products, named_product
 from chatbot.dialogue.forms import Flow, Slot, flow
 from chatbot.money import format_amount
 from chatbot.nlu.entities.numbers import parse_number
@@ -32,6 +32,10 @@ PURPOSES = re.compile(r"装修|旅游|旅行|教育|学费|培训|留学|买车|
                       r"日常消费|资金周转|周转|经营|进货|租房")
 # Regulators forbid consumer and business loans from going into property or securities.
 FORBIDDEN = re.compile(r"炒股|股票|证券|基金|理财|期货|买房|购房|首付|房款|赌|彩票|虚拟货币|比特币|币圈")
+# Repaying a loan early or in full is not borrowing: done in the mobile bank or at a branch.
+REPAYING = re.compile(r"提前还|提前结清|还清|结清|一次性还|还掉")
+EARLY_REPAYMENT = ("提前还款不在对话中办理：请在示例银行手机银行“贷款—提前还款”或贷款经办网点提交申请，"
+                   "在约定日期从还款卡扣款（请提前备足资金）。如需查看还款计划，可回复“我的贷款还款计划”。")
 BARE_AMOUNT = re.compile(r"^(?:借|贷|要|就)?([0-9.,，万千kK一二两三四五六七八九十百]+)\s*(?:元|块钱?)?(?:吧)?[。.!！]*$")
 
 
@@ -120,12 +124,24 @@ def _validate_term(ctx: FlowContext, months) -> str | None:
     return None
 
 
+def _without_products(ctx: FlowContext) -> str:
+    """The message without the loan products it names: "经营贷" says which loan, not its purpose."""
+    names = {word for product in loan_products(ctx.graph).values() for word in (product.name, *product.aliases)}
+    text = ctx.text
+    for word in sorted(names, key=len, reverse=True):
+        text = text.replace(word, " ")
+    return text
+
+
 def _extract_purpose(ctx: FlowContext):
-    forbidden = FORBIDDEN.search(ctx.text)
-    if forbidden and (ctx.state.asking == "purpose" or re.search(r"用于|用来|拿来|用途", ctx.text)):
+    text = _without_products(ctx)
+    forbidden = FORBIDDEN.search(text)
+    if forbidden and (ctx.state.asking == "purpose" or re.search(r"用于|用来|拿来|用途", text)):
         return forbidden.group(0)
-    found = PURPOSES.search(ctx.text)
-    return found.group(0) if found else free_text(ctx, "purpose", 2, 20)
+    found = PURPOSES.search(text)
+    if found:
+        return found.group(0)
+    return free_text(ctx, "purpose", 2, 20) if text.strip(" ,，。.!！") else None
 
 
 def _validate_purpose(ctx: FlowContext, purpose) -> str | None:
@@ -163,6 +179,12 @@ class LoanApplyFlow(Flow):
     )
 
     def on_start(self, ctx: FlowContext) -> bool:
+        if REPAYING.search(ctx.text) and not ctx.parse.entity_values("amount"):  # "我想提前还贷款"
+            ctx.say(EARLY_REPAYMENT)
+            ctx.outcome = "answered"
+            ctx.step("answer", intent="loan.early_repayment")
+            ctx.state.end_flow(keep_context=False)
+            return False
         code = named_product(ctx)
         if code is not None and code not in _catalogue(ctx):  # "我要办房贷": documents, elsewhere
             ctx.say(f"{where_to_apply(ctx.graph, code)}。如需试算月供，可以告诉我金额和期限。")
@@ -173,15 +195,41 @@ class LoanApplyFlow(Flow):
         return True
 
     def next_step(self, ctx: FlowContext, filled: list[str]) -> None:
-        """An amount or term given before the product is held to the product's range now."""
+        """An amount or term given before the product is held to the product's range once it is
+        chosen, and said back then ("已记下：借款 50,000.00 元，12 期"), as it is when given while
+        the bot asks which product: nothing said earlier is applied unseen."""
         slots = ctx.state.slots
-        if slots.get("product") in _catalogue(ctx):
+        chosen = slots.get("product") in _catalogue(ctx)
+        if chosen:
             for name, check in (("amount", _validate_amount), ("term_months", _validate_term)):
                 if name in slots and (error := check(ctx, slots[name])):
                     slots.pop(name)
                     ctx.say(error)
                     ctx.step("slot_invalid", slot=name)
+        if ctx.state.step == "collect":
+            earlier = [n for n in ("amount", "term_months") if n in slots and n not in filled]
+            if not chosen:  # given while the product is asked: kept, and said so
+                self._noted(ctx, [n for n in ("amount", "term_months") if n in filled])
+            elif "product" in filled and earlier:
+                self._noted(ctx, earlier)
         super().next_step(ctx, filled)
+
+    @staticmethod
+    def _noted(ctx: FlowContext, names: list[str]) -> None:
+        slots, said = ctx.state.slots, []
+        if "amount" in names:
+            said.append(f"借款 {format_amount(Decimal(slots['amount']))}")
+        if "term_months" in names:
+            said.append(f"{slots['term_months']} 期")
+        if said:
+            ctx.say(f"已记下：{'，'.join(said)}。")
+            ctx.step("slots_noted", slots=names)
+
+    def how_to(self, ctx: FlowContext) -> str:
+        products = "；".join(_range(t) for t in _catalogue(ctx).values())
+        return (f"贷款可以直接在这里申请（需先绑定您的银行账户）。在线可申请：{products}。\n"
+                "告诉我品种、金额、期限、用途和每月税后收入，我会算出月供并读给您核对，确认后凭短信验证码提交，"
+                "审批结果以银行通知为准。房贷、车贷需携带材料到网点办理。")
 
     def summary(self, ctx: FlowContext) -> str:
         slots, terms = ctx.state.slots, _terms(ctx)
