@@ -15,8 +15,9 @@ from api.errors import install_error_handlers
 from api.limits import BodyLimit, SecurityHeaders
 from api.routes import chat, exports, faq, health, nlu, sandbox, unanswered
 from api.routes import admin, agent, applications, auth, events, loan_schedule, metrics
-from api.routes import wechat
+from api.routes import news, wechat
 from chatbot.channels.wechat.setup import build_wechat
+from chatbot.news.wiring import start_news_push
 from chatbot.notify.wiring import start_notifications
 from chatbot.service import Services, build_services
 from chatbot.settings import Settings
@@ -27,7 +28,8 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 def create_app(settings: Settings | None = None, services: Services | None = None, *,
                notify: bool | None = None) -> FastAPI:
-    """`notify`: run the notification scheduler in the lifespan (CHATBOT_NOTIFY_INTERVAL_SECONDS);
+    """`notify`: run the notification and news push schedulers in the lifespan
+    (CHATBOT_NOTIFY_INTERVAL_SECONDS, CHATBOT_NEWS_PUSH_INTERVAL_SECONDS);
     by default only when the app builds its own services (`chatbot serve`), not for given ones."""
     run_notify = services is None if notify is None else notify
     services = services or build_services(settings or Settings())
@@ -35,7 +37,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         scheduler = start_notifications(services, _app.state.wechat) if run_notify else None
+        news_scheduler = start_news_push(services, _app.state.wechat) if run_notify else None
         yield
+        if news_scheduler is not None:
+            news_scheduler.stop()
         if scheduler is not None:
             scheduler.stop()
         _app.state.wechat.close()
@@ -59,6 +64,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.include_router(handoff_router)  # human handoff, agent console (docs/handoff.md)
     app.include_router(applications.router)  # card and loan applications (docs/applications_and_loans.md)
     app.include_router(loan_schedule.router)
+    app.include_router(news.router)  # news catalogue and back office (docs/news.md)
+    app.include_router(news.admin_router)
     if services.settings.is_sandbox:
         app.include_router(sandbox.router)
     if services.settings.bench_echo:

@@ -26,6 +26,8 @@ wechat_menu_app = typer.Typer(help="公众号自定义菜单（data/wechat_menu.
 wechat_app.add_typer(wechat_menu_app, name="menu")
 notify_app = typer.Typer(help="客户通知（申请进度、账单到期提醒）", no_args_is_help=True)
 app.add_typer(notify_app, name="notify")
+push_app = typer.Typer(help="财经资讯推送（订阅摘要与重要资讯）", no_args_is_help=True)
+app.add_typer(push_app, name="push")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -324,6 +326,30 @@ def notify_run() -> None:
     console.print(report.line(), highlight=False)
     if report.errors:
         raise ChatbotError(f"{report.errors} 条通知未能记录，详见日志（下次运行会重试）", "notify_failed")
+
+
+@push_app.command("run")
+def push_run() -> None:
+    """立即推送财经资讯：到期的订阅摘要（每天 / 每周三次 / 每周）与重要资讯。"""
+    from chatbot.clock import SystemClock
+    from chatbot.news.push import job_for_cli
+    from chatbot.service import ensure_schema_current
+    from chatbot.storage.db import Database
+
+    settings = _settings()
+    database = Database(settings.database_url)
+    try:
+        ensure_schema_current(database)
+        job, close = job_for_cli(settings, database, SystemClock())
+        try:
+            report = job.run()
+        finally:
+            close()
+    finally:
+        database.dispose()
+    console.print(report.line(), highlight=False)
+    if report.errors:
+        raise ChatbotError(f"{report.errors} 位客户的资讯未能记录，详见日志（下次运行会重试）", "push_failed")
 
 
 def main() -> None:

@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     # Notifications (docs/notifications.md): how often the job inside `chatbot serve` runs
     # (each worker process runs it; 0 turns it off, e.g. when cron runs `chatbot notify run`).
     notify_interval_seconds: float = Field(default=60, ge=0, le=24 * 3600)
+    # News push (docs/news.md): how often the digest / important-item job inside `chatbot serve`
+    # runs (each worker; 0 turns it off, e.g. when cron runs `chatbot push run`).
+    news_push_interval_seconds: float = Field(default=60, ge=0, le=24 * 3600)
 
     @property
     def is_sandbox(self) -> bool:

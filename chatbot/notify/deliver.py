@@ -77,10 +77,14 @@ def targets(db: Session, customer_id: int) -> list[Target]:
     return sorted(chosen, key=lambda t: (t.channel, t.user_id))
 
 
-def record(db: Session, event: PendingEvent, now: datetime, *, can_push: bool) -> Recorded | None:
-    """Claim the event and write its transcript lines; None when it was told already."""
+def record(db: Session, event: PendingEvent, now: datetime, *, can_push: bool,
+           reach: list[Target] | None = None) -> Recorded | None:
+    """Claim the event and write its transcript lines; None when it was told already.
+
+    `reach`: the targets to tell instead of `targets(...)` (news leaves out WeChat followers
+    who unfollowed, chatbot/news/push.py)."""
     notice_id = db.execute(_insert_once(db, event, now)).scalar()
-    reached = targets(db, event.customer_id)
+    reached = targets(db, event.customer_id) if reach is None else sorted(reach, key=lambda t: (t.channel, t.user_id))
     if notice_id is None:
         notice_id = _retake_undeliverable(db, event, now) if reached else None
         if notice_id is None:

@@ -64,6 +64,12 @@ class NotifyJob:
             log.info("notify: %s", report.line())
         return report
 
+    def push_pending(self) -> RunReport:
+        """Only the WeChat pushes owed (news digests recorded by chatbot/news/push.py use it)."""
+        report = RunReport()
+        self._push_all(report)
+        return report
+
     def _tell(self, event: events.PendingEvent, report: RunReport) -> None:
         try:
             with self.database.write() as db:
