@@ -158,3 +158,4 @@ def test_early_repayment_is_never_an_application(chat):
     for said in ("我想提前还贷款", "贷款提前还款", "我想把贷款还清"):
         reply = c.say(said)
         assert c.flow is None and "请问申请哪一种" not in reply and "申请贷款" not in reply, (said, reply)
+        assert "提前还" in reply, (said, reply)  # about early repayment (an answer, or which loan)
