@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from knowledge.kg.load import KnowledgeGraph
 
-RISK_NAMES = {"R1": "低风险", "R2": "中低风险", "R3": "中风险", "R4": "中高风险", "R5": "高风险"}
 
 
 @dataclass(frozen=True)
@@ -48,13 +47,19 @@ class WealthProductView:
             return f"{(self.yield_high or self.yield_low):.2f}%"
         return f"{self.yield_low:.2f}%–{self.yield_high:.2f}%"
 
+    @property
+    def risk_label(self) -> str:
+        """"R2 中低风险" from the graph's "R2（中低风险）"."""
+        inner = re.search(r"（(.+?)）", self.risk_name)
+        return f"{self.risk_level} {inner.group(1)}" if inner else self.risk_name
+
     def short_term(self) -> str:
         """"182 天" / "无固定期限"."""
         return f"{self.term_days} 天" if self.term_days else "无固定期限"
 
     def line(self) -> str:
         """One line of a product list."""
-        return (f"{self.name}（{self.risk_level}{RISK_NAMES.get(self.risk_level, '')}）：业绩比较基准 "
+        return (f"{self.name}（{self.risk_label}）：业绩比较基准 "
                 f"{self.expected_yield}，{self.term_text or self.short_term()}，{_money(self.min_amount)}起购")
 
 
