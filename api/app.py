@@ -15,7 +15,7 @@ from api.errors import install_error_handlers
 from api.limits import BodyLimit, SecurityHeaders
 from api.routes import chat, exports, faq, health, nlu, sandbox, unanswered
 from api.routes import admin, agent, applications, auth, events, loan_schedule, metrics
-from api.routes import news, wechat
+from api.routes import news, wealth, wechat
 from chatbot.channels.wechat.setup import build_wechat
 from chatbot.news.wiring import start_news_push
 from chatbot.notify.wiring import start_notifications
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.include_router(handoff_router)  # human handoff, agent console (docs/handoff.md)
     app.include_router(applications.router)  # card and loan applications (docs/applications_and_loans.md)
     app.include_router(loan_schedule.router)
+    app.include_router(wealth.router)  # public wealth catalogue (docs/wealth.md)
     app.include_router(news.router)  # news catalogue and back office (docs/news.md)
     app.include_router(news.admin_router)
     if services.settings.is_sandbox:

@@ -26,6 +26,8 @@ wechat_menu_app = typer.Typer(help="公众号自定义菜单（data/wechat_menu.
 wechat_app.add_typer(wechat_menu_app, name="menu")
 notify_app = typer.Typer(help="客户通知（申请进度、账单到期提醒）", no_args_is_help=True)
 app.add_typer(notify_app, name="notify")
+evidence_app = typer.Typer(help="理财销售留痕（哈希链）", no_args_is_help=True)
+app.add_typer(evidence_app, name="evidence")
 push_app = typer.Typer(help="财经资讯推送（订阅摘要与重要资讯）", no_args_is_help=True)
 app.add_typer(push_app, name="push")
 console = Console()
@@ -350,6 +352,26 @@ def push_run() -> None:
     console.print(report.line(), highlight=False)
     if report.errors:
         raise ChatbotError(f"{report.errors} 位客户的资讯未能记录，详见日志（下次运行会重试）", "push_failed")
+
+
+@evidence_app.command("verify")
+def evidence_verify() -> None:
+    """逐条校验留痕记录的哈希链：完好时输出记录条数；否则指出第一条断裂的记录并以 1 退出。"""
+    from chatbot.service import ensure_schema_current
+    from chatbot.storage.db import Database
+    from chatbot.wealth.evidence import verify
+
+    database = Database(_settings().database_url)
+    try:
+        ensure_schema_current(database)
+        with database.read() as db:
+            report = verify(db)
+    finally:
+        database.dispose()
+    if not report.ok:
+        raise ChatbotError(f"留痕链在第 {report.broken_id} 号记录处断裂：{report.reason}（此前 {report.count} 条完好）",
+                           "evidence_broken")
+    console.print(f"留痕链完好：共 {report.count} 条记录", highlight=False)
 
 
 def main() -> None:

@@ -66,9 +66,9 @@ class SqlWealth:
 
     def check_wealth_purchase(self, customer_id: int, code: str, amount: Decimal, now: datetime) -> str:
         amount = _valid_amount(amount)
-        product = self._product(code)
-        card, account = self._payer(customer_id)
-        self._check_purchase(product, card, account, amount)
+        product = self._wealth_product(code)
+        card, account = self._wealth_payer(customer_id)
+        self._check_wealth(product, card, account, amount)
         return card.tail
 
     def buy_wealth(self, customer_id: int, code: str, amount: Decimal, description: str,
@@ -77,18 +77,18 @@ class SqlWealth:
         amount = _valid_amount(amount)
         if not idempotency_key or len(idempotency_key) > 128:
             raise InvalidInput("幂等键必须是 1 到 128 个字符", "invalid_idempotency_key")
-        replay = self._purchase_replay(idempotency_key, customer_id, code, amount)
+        replay = self._wealth_replay(idempotency_key, customer_id, code, amount)
         if replay is not None:
             return replay
         self._customer_row(customer_id, lock=True)  # one customer's purchases queue here
-        replay = self._purchase_replay(idempotency_key, customer_id, code, amount)
+        replay = self._wealth_replay(idempotency_key, customer_id, code, amount)
         if replay is not None:
             return replay
-        product = self._product(code, lock=True)
-        card, payer = self._payer(customer_id)
+        product = self._wealth_product(code, lock=True)
+        card, payer = self._wealth_payer(customer_id)
         clearing = internal_account(self.db, WEALTH_CLEARING)
         self._lock_accounts(payer, clearing)
-        self._check_purchase(product, card, payer, amount)
+        self._check_wealth(product, card, payer, amount)
         bank_now = now.astimezone(BANK_TZ)
         units = (amount / (product.nav or Decimal("1"))).quantize(UNIT, rounding=ROUND_HALF_UP)
         maturity = bank_now.date() + timedelta(days=product.term_days) if product.term_days else None
@@ -108,7 +108,7 @@ class SqlWealth:
                 txn.reference = holding.reference
                 self.db.flush()
         except IntegrityError:
-            replay = self._purchase_replay(idempotency_key, customer_id, code, amount)
+            replay = self._wealth_replay(idempotency_key, customer_id, code, amount)
             if replay is None:
                 raise
             return replay
@@ -122,14 +122,14 @@ class SqlWealth:
 
     # --- helpers ------------------------------------------------------------------------------
 
-    def _product(self, code: str, lock: bool = False) -> WealthProduct:
+    def _wealth_product(self, code: str, lock: bool = False) -> WealthProduct:
         stmt = select(WealthProduct).where(WealthProduct.code == code)
         product = self.db.scalar(stmt.with_for_update(read=True) if lock else stmt)
         if product is None:
             raise _refuse("product_not_found", "没有这款理财产品")
         return product
 
-    def _payer(self, customer_id: int) -> tuple[Card, Account]:
+    def _wealth_payer(self, customer_id: int) -> tuple[Card, Account]:
         """The customer's savings card that pays: the first active one, else the first one."""
         rows = self.db.execute(select(Card, Account).join(Account, Card.account_id == Account.id)
                                .where(Account.customer_id == customer_id, Account.kind == "savings")
@@ -143,7 +143,7 @@ class SqlWealth:
         active = [p for p in pairs if p[0].status == "active" and p[1].status == "active"]
         return (active or pairs)[0]
 
-    def _check_purchase(self, product: WealthProduct, card: Card, account: Account, amount: Decimal) -> None:
+    def _check_wealth(self, product: WealthProduct, card: Card, account: Account, amount: Decimal) -> None:
         if product.status != "on_sale":
             raise _refuse("product_paused", "该产品当前暂停申购" if product.status == "paused" else "该产品已停售")
         if card.status != "active" or account.status != "active":
@@ -152,7 +152,7 @@ class SqlWealth:
             raise _refuse("insufficient_funds", f"储蓄卡 {mask_card(card.tail)} 余额不足，"
                                                 f"可用余额 {format_amount(account.balance)}")
 
-    def _purchase_replay(self, key: str, customer_id: int, code: str, amount: Decimal) -> WealthReceipt | None:
+    def _wealth_replay(self, key: str, customer_id: int, code: str, amount: Decimal) -> WealthReceipt | None:
         holding = self.db.scalar(select(WealthHolding).where(WealthHolding.idempotency_key == key))
         if holding is None:
             return None
