@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from chatbot.clock import BANK_TZ
 from chatbot.dialogue import corrections, fraud, offers, own_money, replies, steps
 from chatbot.dialogue.context import FlowContext
-from chatbot.dialogue.flows import bind, loan_calculator, transactions
+from chatbot.dialogue.flows import bind, loan_calculator, news_latest, transactions
 from chatbot.dialogue.forms import FLOWS, get_flow
 from chatbot.dialogue.stickers import is_sticker
 from chatbot.dialogue.turn import HandoffRequest, PolicyResult, TurnContext  # noqa: F401 (re-exported)
@@ -361,6 +361,8 @@ class DialoguePolicy:
             transactions.follow_up(ctx, self.public_base_url)
         elif loan_calculator.is_follow_up(ctx):
             loan_calculator.follow_up(ctx)
+        elif news_latest.is_follow_up(ctx):  # "2", "看第2条" right after a news list
+            news_latest.follow_up(ctx)
         elif TELL_ME.match(ctx.text):
             ctx.say(replies.TELL_ME_WHAT)
             ctx.outcome = "answered"

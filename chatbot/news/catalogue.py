@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from chatbot.clock import BANK_TZ
@@ -24,7 +24,7 @@ CATEGORY_WORDS = {
     "行业分析": r"行业分析|行业|产业",
     "理财产品": r"理财产品|理财|产品资讯|基金",
 }
-ALL_WORDS = re.compile(r"全部|所有|都要|全都|全订|每类|各类")
+ALL_WORDS = re.compile(r"全部|所有|全都|都订|全订|每类|各类|五类")
 RISK_LEVEL = re.compile(r"R([1-5])")
 MAX_LIMIT = 50
 
@@ -73,14 +73,18 @@ def published(now: datetime):
     return (NewsItem.unpublished_at.is_(None), NewsItem.published_at <= now)
 
 
-def latest(db: Session, now: datetime, category: str | None = None, limit: int = 5,
+def latest(db: Session, now: datetime, category: str | list[str] | None = None, limit: int = 5,
            words: str | None = None) -> list[NewsView]:
-    """Published items, newest first; `words` must appear in the title."""
+    """Published items, newest first, of a category (or any of several); `words` must appear in
+    the title or the summary."""
     query = select(NewsItem).where(*published(now))
-    if category:
+    if isinstance(category, str):
         query = query.where(NewsItem.category == category)
+    elif category:
+        query = query.where(NewsItem.category.in_(category))
     if words:
-        query = query.where(NewsItem.title.contains(words, autoescape=True))
+        query = query.where(or_(NewsItem.title.contains(words, autoescape=True),
+                                NewsItem.summary.contains(words, autoescape=True)))
     query = query.order_by(NewsItem.published_at.desc(), NewsItem.id.desc()).limit(min(limit, MAX_LIMIT))
     return [view(item) for item in db.scalars(query)]
 
