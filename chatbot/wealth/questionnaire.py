@@ -202,8 +202,9 @@ def _by_quantity(question: Question, compact: str) -> str | None:
     first number; "以上" lifts the value just over it, "以内/以下" just under it."""
     if question.unit is None or question.bounds is None:
         return None
-    if not re.search(question.unit, compact) and not (question.key == "age" and compact.isdigit()):
-        return None
+    if not re.search(question.unit, compact) and not (question.key == "age" and compact.isdigit()
+                                                        and 16 <= int(compact) <= 120):
+        return None  # a bare number is an age, never an amount or a term
     if compact.startswith("半年"):
         value, tail = 0.5, compact[2:]
     else:
