@@ -22,6 +22,8 @@ from chatbot.dialogue.flows.credit_common import bare_number, stop
 from chatbot.dialogue.flows.wealth_common import (DISCLAIMER, assessment, day, no_valid_assessment, view, views)
 from chatbot.dialogue.forms import Flow, Slot, flow
 from chatbot.money import format_amount, to_capital
+from chatbot.nlu.entities import extract_entities
+from chatbot.nlu.normalize import normalize
 from chatbot.security.masking import mask_card
 from chatbot.tools.banking import BankingRefusal
 from chatbot.wealth import evidence
@@ -80,9 +82,25 @@ def _extract_amount(ctx: FlowContext):
     if QUESTION.search(ctx.text):
         return None
     amount = ctx.entity("amount")
+    if amount is None:
+        amount = _amount_beside_name(ctx)
     if amount is None and ctx.state.asking == "amount":
         amount = bare_number(ctx)
     return str(amount) if amount is not None else None
+
+
+def _amount_beside_name(ctx: FlowContext):
+    """"买1000天天宝": the name's 天 makes "1000天" a duration; read the amount without the name."""
+    text = ctx.text
+    product = named(views(ctx), text)
+    if product is None:
+        return None
+    for word in sorted((product.name, *product.aliases), key=len, reverse=True):
+        text = re.sub(re.escape(word), "，", text, flags=re.IGNORECASE)
+    for entity in extract_entities(normalize(text), ctx.today):
+        if entity.entity == "amount":
+            return entity.value
+    return None
 
 
 def _validate_amount(ctx: FlowContext, value: str) -> str | None:
