@@ -43,7 +43,8 @@ CUE = re.compile(
 # What is left of "我想改一下" once cue, particles and fillers are gone: nothing to read.
 FILLER = re.compile(r"[\s,.;:!?，。；：！？、~…]+|^(?:是|为|成|要|想|我|帮我|麻烦|请|能|可以)+|"
                     r"(?:一下|下|了|的|吧|啊|呀|呢|哦|嘛)+$")
-LEAD = re.compile(r"^[\s,.;:!?，。；：！？、]*(?:是|为|成|应该是|改成|换成)?\s*")
+# What comes before a new value: punctuation, the 了 of "写错了", a linking 是.
+LEAD = re.compile(r"^[\s,.;:!?，。；：！？、]*(?:[了啦呀啊哦][\s,.;:!?，。；：！？、]*)?(?:是|为|成|应该是|改成|换成)?\s*")
 SETTLED_STEPS = ("confirm", "otp", "cooling_off")  # every slot given; the read-back was shown
 CODE_LIKE = re.compile(r"^\d{6}$")  # a code typed after its code was retired is not an amount
 WHICH = "_which"  # the bot asked "请问要修改…？": the next answer corrects one of these slots
@@ -282,9 +283,10 @@ def _after(text: str, cue: re.Match) -> str:
 def _value_texts(text: str, cue: re.Match) -> list[str]:
     """Where the new value may be, best first: all the words after the cue ("是王芳，卡号6222…"),
     then each clause, the last first ("改成3000，谢谢"); after "不是" the words it denies are
-    no new value ("不是2500，是3000" -> 3000; "不是王芳" -> nothing)."""
+    no new value ("不是2500，是3000" -> 3000; "不是王芳" -> nothing), unless "不是" stands alone
+    ("不是，还500" -> 还500)."""
     rest = text[cue.end():]
-    if cue.group(0) == NEGATION:
+    if cue.group(0) == NEGATION and not re.match(r"[,，。;；\s]", rest):  # "不是，还500": said alone
         said = re.search(r"(?:^|[,，。;；\s]|[^不])(?:应该|而)?是", rest)
         rest = rest[said.end():] if said else ""
     clauses = [LEAD.sub("", c).strip() for c in re.split(r"[,，。;；]", rest)]

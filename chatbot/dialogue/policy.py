@@ -291,7 +291,9 @@ class DialoguePolicy:
     def _answer_switch(self, ctx: FlowContext, offer: dict) -> None:
         target, ctx.state.pending_switch = ctx.state.pending_switch, None
         answer = offers.reply_to(ctx)
-        if answer == "yes" or (answer is None and steps.is_affirm(ctx)):
+        # "消费贷" to "改为申请贷款吗？" names the new business: a yes, not an answer to the old flow.
+        names_target = answer is None and flow_for(ctx.parse) == target and ctx.parse.intent.confidence >= CONFIDENT
+        if answer == "yes" or (answer is None and steps.is_affirm(ctx)) or names_target:
             ctx.step("switched", to=target)
             ctx.state.end_flow(keep_context=False)
             if target not in FLOWS:  # business the chat does not do: say where it is done

@@ -64,8 +64,14 @@ def correct(flow: Flow, ctx: FlowContext) -> bool:
     summary back for a new “确认”. A refused value keeps the old one and says why. An unclear
     change is asked about; a correction never lets an old value be confirmed unseen.
     """
+    asked_which = ctx.state.slots.get(corrections.WHICH)
     found = corrections.read(flow, ctx)
     if found is None:
+        if asked_which and ctx.state.step in corrections.SETTLED_STEPS and (is_affirm(ctx) or is_deny(ctx)):
+            # "是的" to "请问要修改付款卡还是金额？" answers nothing: never a confirmation.
+            ctx.say("请直接告诉我要修改的内容，例如“金额改成500”；信息无误请回复“确认”。")
+            ctx.step("correction_which_unanswered", flow=flow.name)
+            return True
         return False
     step = ctx.state.step
     ctx.step("correction", flow=flow.name, slots=sorted(found.values), refused=sorted(found.refused),

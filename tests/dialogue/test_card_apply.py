@@ -136,3 +136,11 @@ def test_the_income_question_reads_a_worded_income(chat):
     assert "税后收入" in c.say("上海浦江贸易有限公司")
     assert "通讯地址" in c.say("我月收入8000") and c.flow == "card.apply"
     assert "月收入：8,000.00 元" in c.say("上海市浦东新区张杨路100号")
+
+
+def test_an_address_said_wrong_is_corrected_without_the_words_around_it(chat):
+    c = chat()
+    c.bind(WANG)
+    _to_readback(c, "我想办张普卡")
+    reply = c.say("地址写错了，是深圳市福田区福华路8号")
+    assert "通讯地址：深圳市福田区福华路8号" in reply and "了" not in reply.split("通讯地址：")[1][:2], reply

@@ -295,13 +295,13 @@ def test_the_card_named_when_switching_to_a_loss_report_is_kept(chat):
     assert "请确认挂失信用卡 **** 5678" in c.say("好的")
 
 
-def test_switching_to_business_the_chat_does_not_do_says_where_it_is_done(chat):
+def test_switching_to_other_business_starts_it(chat):
     c = chat()
     c.bind()
     c.say("我要给李娜转账")
     assert "改为购买理财" in c.say("我想买理财")
-    reply = c.say("是的")  # was a LookupError: the business has no flow
-    assert "购买理财暂不支持在对话中办理" in reply and c.flow is None
+    reply = c.say("是的")  # was a LookupError while the business had no flow
+    assert c.flow == "wealth.buy" and "请问购买哪款产品" in reply, reply
 
 
 def test_a_complaint_is_told_it_waits_in_the_queue_not_that_it_was_put_through(chat):
@@ -331,3 +331,13 @@ def test_tell_me_without_an_offer_is_not_a_complaint(chat):
     reply = c.say("请告诉我")
     assert c.last["state"]["mode"] == "bot" and "姓名" in reply and "没能识别" not in reply
     assert "验证码已发送" in c.say("王芳") + c.say("310115198806152046")
+
+
+def test_naming_the_business_offered_as_a_switch_is_a_yes(chat):
+    """"消费贷" to "要先放弃，改为申请贷款吗？" starts the loan; it is not an installment item."""
+    c = chat()
+    c.bind()
+    c.say("我要办分期")
+    assert "改为申请贷款" in c.say("我想再贷款")
+    reply = c.say("消费贷")
+    assert c.flow == "loan.apply" and "分期" not in reply, reply

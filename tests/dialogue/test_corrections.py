@@ -206,3 +206,23 @@ def test_a_new_account_number_is_a_payee_not_an_amount(chat):
     reply = c.say("改成五百块")  # the same amount: read back, no payee called 五百块
     _read_back(reply, "500.00 元", payee="王芳（账号 **** 4321）")
     assert "已修改" not in reply
+
+
+def test_a_lone_no_before_the_new_amount_changes_it(chat):
+    """"不是，还500" at the repayment read-back: the amount is 500 (it was asked which detail)."""
+    c = chat()
+    c.bind()
+    assert "300.00 元" in c.say("信用卡还300")
+    reply = c.say("不是，还500")
+    assert "500.00 元" in reply and "还是" not in reply, reply
+
+
+def test_yes_to_which_detail_to_change_is_never_a_confirmation(chat):
+    c = chat()
+    c.bind()
+    c.say("信用卡还300")
+    reply = c.say("不对")
+    assert "付款卡还是金额" in reply or "请问要修改" in reply, reply
+    reply = c.say("是的")
+    assert "还款成功" not in reply and "直接告诉我要修改的内容" in reply, reply
+    assert "还款成功" in c.say("确认")  # said again, plainly: now it is one
