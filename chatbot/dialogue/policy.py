@@ -37,6 +37,9 @@ SWITCH_CONFIDENT = 0.6
 CANCEL_WORDS = re.compile(r"^(算了|不办了|取消|不要了|不转了|不挂了|退出|先不.{0,3}了|不用(?:转|办|挂)?了?|不需要(?:转|办)?了?|"
                           r"cancel|stop)(?:[,，]?谢谢(?:你|您)?)?[。!.！]*$")
 HUMAN_WORDS = re.compile(r"^(人工|转人工|人工客服)$")
+# Words that make a message a complaint or a request for a person, whatever figure it carries.
+PERSON_WORDS = re.compile(r"投诉|举报|人工|客服|经理|银保监|金管|差评|太差|破|骗|坑|耍|搞什么|凭什么|乱扣")
+DIGIT = re.compile(r"\d")
 # "请告诉我" with no offer open asks the bot to go on; the model hears a complaint in it.
 TELL_ME = re.compile(r"^(?:请|麻烦)?(?:你)?(?:告诉我|跟我说|说一下|讲一下|说说)(?:吧|呗|一下)?[。.!！~～]*$")
 # Answered mid-flow, then the flow re-asks (out_of_scope is not: it may be a bad slot answer).
@@ -190,7 +193,7 @@ class DialoguePolicy:
             ctx.outcome = "cancelled"
             ctx.state.end_flow(keep_context=False)
             return
-        elif self._wants_person(ctx):
+        elif self._wants_person(ctx) and not self._answers_with_a_figure(flow, ctx):
             self._hand_off(ctx)  # the flow stays where it is for the agent to see
             return
         elif TELL_ME.match(ctx.text):
@@ -459,6 +462,12 @@ class DialoguePolicy:
             ctx.say(replies.NOT_UNDERSTOOD)
 
     # --- people ----------------------------------------------------------------------------------
+    def _answers_with_a_figure(self, flow, ctx: FlowContext) -> bool:
+        """"我一个月挣六千" at the income question reads as a complaint to the model: a figure the
+        flow takes, said without complaint or person words, is an answer."""
+        figure = any(e.entity in ("amount", "term_months") for e in ctx.parse.entities) or DIGIT.search(ctx.text)
+        return bool(figure) and not PERSON_WORDS.search(ctx.text) and self._fills_something(flow, ctx)
+
     def _is_cancel(self, ctx: FlowContext) -> bool:
         return (ctx.intent == "cancel" and ctx.parse.intent.confidence >= CONFIDENT) or bool(CANCEL_WORDS.match(ctx.text))
 

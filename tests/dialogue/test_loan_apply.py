@@ -159,3 +159,15 @@ def test_early_repayment_is_never_an_application(chat):
         reply = c.say(said)
         assert c.flow is None and "请问申请哪一种" not in reply and "申请贷款" not in reply, (said, reply)
         assert "提前还" in reply, (said, reply)  # about early repayment (an answer, or which loan)
+
+
+def test_a_worded_income_is_an_answer_not_a_complaint(chat):
+    """"我一个月挣六千" reads as a complaint to the model and its 一个月 as a term."""
+    c = chat()
+    c.bind(LINA)
+    c.say("申请消费贷")
+    c.say("借3万")
+    reply = c.say("我一个月挣六千")
+    assert c.flow == "loan.apply" and "排队" not in reply and "1 期" not in reply, reply
+    reply = c.say("你们乱扣我500块，我要投诉")  # a complaint with a figure is still one
+    assert "排队" in reply or "人工" in reply, reply

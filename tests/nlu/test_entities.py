@@ -285,13 +285,18 @@ def test_not_otps(values_of, text):
         ("6个月", 6),
         ("十二期", 12),
         ("贷款一年半", 18),
+        ("借10万分12个月还多少", 12),
+        ("分12期每月还多少", 12),
+        ("借5万一年还清", 12),
     ],
 )
 def test_terms(values_of, text, months):
     assert values_of(text, "term_months") == [months]
 
 
-@pytest.mark.parametrize("text", ["2024年", "三年前", "第3期", "最近三个月", "3月"])
+@pytest.mark.parametrize("text", ["2024年", "三年前", "第3期", "最近三个月", "3月",
+                                  # the period of a rate, not a term
+                                  "我一个月挣六千", "每年收入20万", "一年能赚十万", "一个月还多少", "每个月还3000"])
 def test_not_terms(values_of, text):
     assert values_of(text, "term_months") == []
 
