@@ -4,8 +4,8 @@ Kept short for a phone screen, polite (您), in Simplified Chinese.
 """
 from __future__ import annotations
 
-CAPABILITIES = ("我可以帮您查余额和明细、转账、挂失，查信用卡账单、还款、分期、调额度，申请信用卡和贷款、"
-                "查进度和还款计划，也能解答业务问题；需要时可为您转接人工客服。")
+CAPABILITIES = ("我可以帮您查余额和明细、转账、挂失，办理信用卡账单、还款、分期、调额度，申请信用卡和贷款，"
+                "风险测评和理财，查看和订阅财经资讯，也能解答业务问题；需要时可为您转接人工客服。")
 HUMAN_HINT = "回复“人工”可转接人工客服。"
 NOT_UNDERSTOOD = "抱歉，我没太明白您的意思，您可以换个说法试试，或" + HUMAN_HINT
 TITLES = {
