@@ -8,6 +8,8 @@ Two sources, read from the books (nothing is queued by the code that moves an ap
   is not older than `LOOKBACK` (7 days). Older news is never sent: a fresh deployment, or one
   that was down for weeks, does not greet customers with months-old stages. An event is the
   pair (application, stage), so a stage written twice is told once.
+- **Wealth holdings maturing**: a holding whose maturity date is today or within the next
+  `MATURING_WITHIN_DAYS` (5) bank days, told once.
 - **Statements due soon**: a credit-card statement whose due date is today or within the next
   `DUE_WITHIN_DAYS` (3) bank days and on which something is still due
   (new_balance - paid - installed > 0). A paid statement gets no reminder; one paid after its
@@ -19,6 +21,7 @@ two workers may still find the same event at once, and `deliver.record` lets one
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -37,10 +40,14 @@ from chatbot.storage.models import (
     Loan,
     LoanPayment,
     Notice,
+    WealthHolding,
+    WealthProduct,
 )
 
 LOOKBACK = timedelta(days=7)
 DUE_WITHIN_DAYS = 3
+MATURING_WITHIN_DAYS = 5
+MATURING = "maturing"
 TOLD_STAGES = {"card": ("submitted", "approved", "rejected", "mailed"),
                "loan": ("submitted", "approved", "rejected", "disbursed")}
 DUE_SOON = "due_soon"
@@ -56,9 +63,11 @@ class PendingEvent:
     wording: texts.Wording
 
 
-def pending(db: Session, now: datetime, lookback: timedelta = LOOKBACK) -> list[PendingEvent]:
-    """Every event not told yet, oldest first (stage notices of one application in order)."""
-    found = stage_events(db, now, lookback) + due_statements(db, now)
+def pending(db: Session, now: datetime, lookback: timedelta = LOOKBACK,
+            names: Mapping[str, str] | None = None) -> list[PendingEvent]:
+    """Every event not told yet, oldest first (stage notices of one application in order);
+    `names` are the products' names by code (the knowledge graph's)."""
+    found = stage_events(db, now, lookback) + due_statements(db, now) + maturing_holdings(db, now, names or {})
     return sorted(found, key=lambda e: (e.at, e.source, e.subject_id))
 
 
@@ -134,6 +143,24 @@ def due_statements(db: Session, now: datetime) -> list[PendingEvent]:
     return [PendingEvent("statement", statement.id, DUE_SOON, account.customer_id, now,
                          texts.statement_due(statement_facts(db, statement, today)))
             for statement, account in rows]
+
+
+def maturing_holdings(db: Session, now: datetime, names: Mapping[str, str]) -> list[PendingEvent]:
+    """Wealth holdings maturing today or within `MATURING_WITHIN_DAYS` bank days, once each."""
+    today = now.astimezone(BANK_TZ).date()
+    rows = db.execute(
+        select(WealthHolding, WealthProduct.code)
+        .join(WealthProduct, WealthProduct.code == WealthHolding.product_code)
+        .where(WealthHolding.status == "holding", WealthHolding.maturity_date >= today,
+               WealthHolding.maturity_date <= today + timedelta(days=MATURING_WITHIN_DAYS),
+               _not_told("holding", WealthHolding.id, MATURING))
+        .order_by(WealthHolding.maturity_date, WealthHolding.id)
+    ).all()
+    return [PendingEvent("holding", holding.id, MATURING, holding.customer_id, now,
+                         texts.holding_maturing(texts.HoldingFacts(
+                             product=names.get(code, "理财产品"), reference=holding.reference, principal=holding.principal,
+                             value=holding.value, maturity_date=holding.maturity_date, today=today)))
+            for holding, code in rows]
 
 
 def statement_facts(db: Session, statement: CardStatement, today: date) -> texts.StatementFacts:

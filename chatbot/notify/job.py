@@ -10,6 +10,7 @@ Running it again, or on several workers at once, tells nothing twice (docs/notif
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from chatbot.handoff.notices import message_event
 from chatbot.notify import deliver, events
 from chatbot.notify.deliver import WeChatPusher
 from chatbot.storage.db import Database
+from knowledge.kg.load import KnowledgeGraph
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +44,17 @@ class RunReport:
         return "，".join(parts)
 
 
+def product_names(graph: KnowledgeGraph) -> dict[str, str]:
+    """Product names by node id (the notices name what a customer holds)."""
+    return {node: data["name"] for node, data in graph.nodes(data=True) if data.get("type") == "product"}
+
+
 class NotifyJob:
     def __init__(self, database: Database, clock: Clock, *, pusher: WeChatPusher | None = None,
                  bus: EventBus | None = None, lookback: timedelta = events.LOOKBACK,
-                 push_lease: timedelta = deliver.PUSH_LEASE) -> None:
+                 push_lease: timedelta = deliver.PUSH_LEASE, names: Mapping[str, str] | None = None) -> None:
         self.database = database
+        self.names = dict(names or {})  # product names by code, for maturity reminders
         self.clock = clock
         self.pusher = pusher
         self.bus = bus
@@ -56,7 +64,7 @@ class NotifyJob:
     def run(self) -> RunReport:
         report = RunReport()
         with self.database.read() as db:
-            found = events.pending(db, self.clock.now(), self.lookback)
+            found = events.pending(db, self.clock.now(), self.lookback, self.names)
         for event in found:
             self._tell(event, report)
         self._push_all(report)
@@ -154,4 +162,5 @@ def job_for_cli(settings, database: Database, clock: Clock):
             except Exception:
                 log.exception("notify: closing failed")
 
-    return NotifyJob(database, clock, pusher=pusher, bus=bus), close
+    names = product_names(KnowledgeGraph.load(settings.data_dir / "kg.yaml"))
+    return NotifyJob(database, clock, pusher=pusher, bus=bus, names=names), close

@@ -137,3 +137,22 @@ def statement_due(facts: StatementFacts) -> Wording:
 
 def month_day(day: date) -> str:
     return f"{day.month}月{day.day}日"
+
+
+@dataclass(frozen=True)
+class HoldingFacts:
+    product: str
+    reference: str
+    principal: Decimal
+    value: Decimal
+    maturity_date: date
+    today: date
+
+
+def holding_maturing(facts: HoldingFacts) -> Wording:
+    """The reminder of a wealth holding about to mature (a customer-service message)."""
+    days = (facts.maturity_date - facts.today).days
+    when = {0: "今天到期", 1: "明天到期"}.get(days, f"将于 {month_day(facts.maturity_date)}到期（还有 {days} 天）")
+    return Wording(mask_text(f"{BANK}您持有的{facts.product}（{facts.reference}，本金 {format_amount(facts.principal)}，"
+                             f"最新市值 {format_amount(facts.value)}）{when}，到期资金将按产品规则返还至您的付款卡。"
+                             "回复“我的理财”查看持仓。"))

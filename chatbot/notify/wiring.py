@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from chatbot.notify.deliver import WeChatPusher
-from chatbot.notify.job import NotifyJob
+from chatbot.notify.job import NotifyJob, product_names
 from chatbot.notify.scheduler import NotifyScheduler
 
 
@@ -11,7 +11,9 @@ def start_notifications(services, wechat) -> NotifyScheduler | None:
     interval = services.settings.notify_interval_seconds
     if interval <= 0:
         return None
-    job = NotifyJob(services.database, services.clock, pusher=WeChatPusher.of(wechat), bus=services.handoff.events)
+    graph = getattr(services.knowledge.graph, "graph", None)  # the knowledge desk's product graph
+    job = NotifyJob(services.database, services.clock, pusher=WeChatPusher.of(wechat), bus=services.handoff.events,
+                    names=product_names(graph) if graph is not None else None)
     scheduler = NotifyScheduler(job, interval)
     scheduler.start()
     return scheduler

@@ -243,3 +243,28 @@ def test_an_open_chat_page_hears_the_notice_at_once(notify_database, books, cloc
     [event] = heard
     assert event.type == "message" and event.data["sender"] == "bot"
     assert event.data["text"] == books.lines("web", "zhao-web")[0]
+
+
+def test_a_wealth_holding_about_to_mature_is_reminded_once_with_its_name(notify_database, books, clock):
+    from decimal import Decimal
+
+    from chatbot.storage.models import WealthHolding, WealthProduct
+
+    zhao = books.customer()
+    books.bind(zhao, "web", "zhao-web")
+    savings = books.card_account(zhao, "debit", "6222020000991111")
+    today = clock.now().date()
+    with notify_database.write() as db:
+        db.add(WealthProduct(code="wm_x", term_days=182, step_amount=Decimal("1.00"), status="on_sale",
+                             updated_at=clock.now()))
+        db.flush()
+        for n, (maturity, status) in enumerate(((today + timedelta(days=3), "holding"),
+                                                (today + timedelta(days=30), "holding"),  # not yet
+                                                (today + timedelta(days=1), "redeemed"))):  # nothing to remind
+            db.add(WealthHolding(reference=f"WM2026-{n}", customer_id=zhao, product_code="wm_x", account_id=savings,
+                                 principal=Decimal("20000.00"), units=Decimal("20000"), value=Decimal("20105.21"),
+                                 valued_on=today, maturity_date=maturity, status=status, bought_at=clock.now()))
+    job = NotifyJob(notify_database, clock, names={"wm_x": "示例稳盈半年定开"})
+    assert job.run().sent == 1 and job.run().sent == 0
+    line, = books.lines("web", "zhao-web")
+    assert "示例稳盈半年定开（WM2026-0，本金 20,000.00 元" in line and "还有 3 天" in line, line
