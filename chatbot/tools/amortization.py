@@ -114,3 +114,51 @@ def equal_principal(principal, annual_rate, months: int) -> Schedule:
         part = _cents(principal / months)
         periods = _periods(principal, rate, months, lambda interest: part)
     return Schedule("equal_principal", principal, annual_rate, months, periods)
+
+
+@dataclass(frozen=True)
+class PrepaymentEstimate:
+    """What a partial prepayment of a loan would do (等额本息 on what then remains)."""
+
+    outstanding: Decimal  # principal owed before the prepayment
+    prepaid: Decimal
+    remaining: Decimal  # principal owed after it
+    months: int  # periods still to pay
+    new_payment: Decimal  # the monthly payment over the same periods
+    months_if_kept: int  # periods needed when the payment stays `current_payment`
+    current_payment: Decimal
+
+
+def prepayment(outstanding, annual_rate, months: int, prepaid, current_payment) -> PrepaymentEstimate:
+    """Prepaying `prepaid` of `outstanding` with `months` periods left: the new 等额本息 payment
+    over those periods, and the fewest periods whose payment is at most `current_payment`
+    (the term shortened, the payment kept). Less than the whole principal must be prepaid."""
+    outstanding, annual_rate, months = _check(outstanding, annual_rate, months)
+    prepaid, _rate, _months = _check(prepaid, annual_rate, months)
+    current, _rate, _months = _check(current_payment, annual_rate, months)
+    if prepaid >= outstanding:
+        raise InvalidInput("提前还款金额不小于剩余本金，即一次性结清")
+    remaining = outstanding - prepaid
+    new_payment = equal_installment(remaining, annual_rate, months).first_payment
+    kept = next(n for n in range(1, months + 1)
+                if equal_installment(remaining, annual_rate, n).first_payment <= current or n == months)
+    return PrepaymentEstimate(outstanding, prepaid, remaining, months, new_payment, kept, current)
+
+
+def largest_principal(max_payment, annual_rate, months: int, method: str = "equal_installment",
+                      step=Decimal("100")) -> Decimal:
+    """The largest principal, in whole `step`s, whose first payment is at most `max_payment`
+    (0.00 when not even one step fits)."""
+    schedule = {"equal_installment": equal_installment, "equal_principal": equal_principal}[method]
+    max_payment, annual_rate, months = Decimal(max_payment), Decimal(annual_rate), months
+    step = Decimal(step)
+    if max_payment <= 0:
+        return Decimal("0.00")
+    low, high = 0, int(max_payment * months / step) + 1  # the payment is at least principal / months
+    while low < high:  # the largest count of steps that fits
+        middle = (low + high + 1) // 2
+        if schedule(step * middle, annual_rate, months).first_payment <= max_payment:
+            low = middle
+        else:
+            high = middle - 1
+    return _cents(step * low)

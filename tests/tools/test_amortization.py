@@ -10,7 +10,7 @@ from fractions import Fraction
 
 import pytest
 
-from chatbot.tools.amortization import InvalidInput, equal_installment, equal_principal
+from chatbot.tools.amortization import InvalidInput, equal_installment, equal_principal, largest_principal, prepayment
 
 RATES = ["0", "0.032", "0.049", "0.12"]
 TERMS = [1, 12, 36, 360]
@@ -115,3 +115,39 @@ def test_invalid_input_is_refused_clearly(principal, rate, months):
         with pytest.raises(InvalidInput) as raised:
             compute(principal, rate, months)
         assert raised.value.message and raised.value.code == "invalid_loan_terms"
+
+
+def reference_payment(principal, annual: str, months: int) -> Fraction:
+    """等额本息's monthly payment by the closed-form annuity formula, in Fractions."""
+    p, r = Fraction(principal), Fraction(annual) / 12
+    return cents(p / months if r == 0 else p * r * (1 + r) ** months / ((1 + r) ** months - 1))
+
+
+@pytest.mark.parametrize("outstanding, rate, months, prepaid, current", [
+    ("50346.10", "0.032", 30, "20000", "1800.00"),
+    ("100000", "0.049", 240, "30000", "654.44"),
+    ("12345.67", "0", 12, "345.67", "1028.81"),
+])
+def test_prepayment_matches_the_independent_reference(outstanding, rate, months, prepaid, current):
+    estimate = prepayment(Decimal(outstanding), Decimal(rate), months, Decimal(prepaid), Decimal(current))
+    remaining = Fraction(outstanding) - Fraction(prepaid)
+    assert Fraction(estimate.remaining) == remaining
+    assert Fraction(estimate.new_payment) == reference_payment(remaining, rate, months)
+    # The shortened term: the fewest periods whose payment is at most the current one.
+    kept = estimate.months_if_kept
+    assert 1 <= kept <= months and reference_payment(remaining, rate, kept) <= Fraction(current)
+    assert kept == 1 or reference_payment(remaining, rate, kept - 1) > Fraction(current)
+
+
+def test_prepaying_everything_is_settling_not_an_estimate():
+    with pytest.raises(InvalidInput):
+        prepayment(Decimal("1000"), Decimal("0.032"), 12, Decimal("1000"), Decimal("90"))
+
+
+@pytest.mark.parametrize("payment, rate, months", [("4800", "0.032", 36), ("1234.56", "0.03", 120), ("50", "0", 3)])
+def test_largest_principal_is_the_last_step_that_fits(payment, rate, months):
+    largest = largest_principal(Decimal(payment), Decimal(rate), months)
+    assert largest % 100 == 0 and largest > 0
+    assert reference_payment(largest, rate, months) <= Fraction(payment)
+    assert reference_payment(largest + 100, rate, months) > Fraction(payment)
+    assert largest_principal(Decimal("0"), Decimal(rate), months) == Decimal("0.00")
