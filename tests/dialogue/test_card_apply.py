@@ -144,3 +144,10 @@ def test_an_address_said_wrong_is_corrected_without_the_words_around_it(chat):
     _to_readback(c, "我想办张普卡")
     reply = c.say("地址写错了，是深圳市福田区福华路8号")
     assert "通讯地址：深圳市福田区福华路8号" in reply and "了" not in reply.split("通讯地址：")[1][:2], reply
+
+
+def test_zan_ban_li_is_how_to_apply(chat):
+    for text in ("信用卡咋办理", "信用卡怎么办理"):  # 咋 = 怎么; each in a new conversation
+        reply = chat().say(text)
+        assert "暂时回答不了" not in reply and "信用卡可以直接在这里申请" in reply, text
+        assert "如需我直接帮您申请信用卡" in reply

@@ -171,3 +171,72 @@ def test_a_worded_income_is_an_answer_not_a_complaint(chat):
     assert c.flow == "loan.apply" and "排队" not in reply and "1 期" not in reply, reply
     reply = c.say("你们乱扣我500块，我要投诉")  # a complaint with a figure is still one
     assert "排队" in reply or "人工" in reply, reply
+
+
+def test_details_given_at_the_product_menu_are_noted_and_the_product_asked_in_one_line(chat):
+    c = chat()
+    c.bind(WANG)
+    assert "可在线申请的贷款有" in c.say("我想贷款")
+    reply = c.say("月收入8千左右")
+    assert "已记下：月收入 8,000.00 元。" in reply and "可在线申请的贷款有" not in reply and "请问申请哪一种" in reply
+    reply = c.say("装修用")
+    assert "已记下：用途 装修。" in reply and "可在线申请的贷款有" not in reply
+    reply = c.say("用途改成买车")
+    assert "买车" in reply and "可在线申请的贷款有" not in reply
+    reply = c.say("确认")  # a yes at the menu: the product asked in one line, not a failed answer
+    assert reply.count("\n") == 0 and "请问申请哪一种" in reply and "没能识别" not in reply
+    assert "请问借多少钱" in c.say("消费贷")
+    assert "分多少期" in c.say("5万")
+    reply = c.say("12期")  # purpose and income were kept: straight to the read-back
+    assert "请核对贷款申请" in reply and "用途：买车" in reply and "月收入：8,000.00 元" in reply
+
+
+def test_an_amount_out_of_range_or_not_positive_is_refused_and_asked_again(chat):
+    c = chat()
+    c.bind(WANG)
+    c.say("我想申请消费贷")
+    for _ in range(3):  # refused with the range each time; the flow never ends on it
+        reply = c.say("借一百万")
+        assert "1,000.00 元至 300,000.00 元" in reply and "请重新告诉我借款金额" in reply
+        assert "没能继续办理" not in reply and c.flow == "loan.apply"
+    for text in ("借-5000", "借负5000"):
+        reply = c.say(text)
+        assert "须为正数" in reply and "没能识别" not in reply and c.flow == "loan.apply"
+    assert "分多少期" in c.say("5万")
+
+
+def test_a_what_if_then_apply_carries_its_figures(chat):
+    c = chat()
+    c.bind(WANG)
+    assert "2,916.94 元" in c.say("借10万分36期每月还多少")
+    reply = c.say("那我申请吧")
+    assert c.flow == "loan.apply" and "消费贷：100,000.00 元，36 期" in reply and "用途" in reply
+    c.say("装修")
+    reply = c.say("月收入3万")
+    assert "金额：100,000.00 元" in reply and "期限：36 期" in reply
+
+
+def test_an_unbound_customer_binds_then_applies_with_the_what_if(chat):
+    c = chat()
+    c.say("借10万分36期每月还多少")
+    reply = c.say("就按这个申请")
+    assert "需要先绑定" in reply and c.flow == "account.bind"
+    c.say(WANG["name"])
+    c.say(WANG["id"])
+    reply = c.say(c.code(WANG["phone"]))
+    assert "绑定成功" in reply and "消费贷：100,000.00 元，36 期" in reply and c.flow == "loan.apply"
+
+
+def test_debt_to_income_at_the_longest_term_suggests_only_a_lower_amount(chat):
+    c = chat()
+    c.bind(WANG)
+    c.say("申请消费贷30万，36期，装修用")
+    c.say("9600")
+    reply = c.say("确认")
+    assert "暂不能按此方案提交" in reply and "延长期限" not in reply and "36期”" not in reply
+    largest = re.search(r"金额减至 ([\d,]+\.\d\d) 元", reply).group(1).replace(",", "")
+    # 4,800.00 a month is the room (50 % of 9,600.00): the largest whole hundred that fits
+    assert equal_installment(Decimal(largest), Decimal("0.032"), 36).first_payment <= Decimal("4800")
+    assert equal_installment(Decimal(largest) + 100, Decimal("0.032"), 36).first_payment > Decimal("4800")
+    assert "金额：164,500.00 元" in c.say(f"改成{largest}")
+    assert "验证码已发送" in c.say("确认")

@@ -47,3 +47,23 @@ def test_a_what_if_stays_the_calculator_and_no_loan_is_said(chat):
 def test_unbound_customer_binds_first(chat):
     c = chat()
     assert "查询还款计划需要先绑定" in c.say("我的贷款还款计划")
+
+
+def test_a_prepayment_what_if_is_estimated_on_the_own_loan(chat):
+    from chatbot.tools.amortization import equal_installment
+
+    c = chat()
+    c.bind(ZHANG)
+    reply = c.say("如果我提前还两万，月供变多少")
+    assert "分多少期" not in reply and "借 20,000.00 元" not in reply and c.flow is None
+    assert "剩余本金 50,346.10 元" in reply and "提前还 20,000.00 元后，剩余本金 30,346.10 元" in reply
+    left = int(re.search(r"剩余 (\d+) 期", reply).group(1))
+    rate = Decimal(re.search(r"年化 ([\d.]+)%", reply).group(1)) / 100
+    payment = equal_installment(Decimal("30346.10"), rate, left).first_payment
+    assert f"每月约 {payment:,.2f} 元" in reply and "估算" in reply and "月供不变" in reply
+
+
+def test_an_unbound_prepayment_what_if_binds_first_and_is_never_a_new_loan(chat):
+    c = chat()
+    reply = c.say("如果我提前还两万，月供变多少")
+    assert "需要先绑定" in reply and "分多少期" not in reply

@@ -38,3 +38,17 @@ def test_nothing_to_show(chat):
     c = chat()
     c.bind(WANG)
     assert "暂无贷款申请或贷款" in c.say("放款了吗")
+
+
+def test_when_is_it_paid_out_answers_from_the_open_application(chat):
+    c = chat()
+    c.bind({"name": "李娜", "id": "440305199511203311", "phone": "13700137000"})
+    for text in ("什么时候能放款", "多久放款", "啥时候到账"):
+        reply = c.say(text)
+        assert "消费贷申请（编号 LA20261123-" in reply and "房贷" not in reply, text
+        assert "审批时间一般为" in reply and "放款至您的储蓄卡" in reply
+
+
+def test_when_is_it_paid_out_unbound_is_the_faq(chat):
+    reply = chat().say("什么时候能放款")
+    assert "房贷" in reply and "需要先绑定" not in reply

@@ -13,20 +13,22 @@ import json
 import re
 from decimal import Decimal, InvalidOperation
 
+from chatbot.dialogue import steps
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.flows.lending_common import (extract_income, free_text, keep_income, open_application, ordinal,
                                                    refused, split_amounts, validate_income)
 from chatbot.dialogue.flows.lending_products import loan_terms, where_to_apply
-from chatbot.dialogue.flows.loan_calculator import BARE_MONTHS, loan_products, named_product
-from chatbot.dialogue.forms import Flow, Slot, flow
+from chatbot.dialogue.flows.loan_calculator import BARE_MONTHS, apply_figures, loan_products, named_product
+from chatbot.dialogue.forms import MAX_REASKS, Flow, Slot, flow
 from chatbot.money import format_amount
 from chatbot.nlu.entities.numbers import parse_number
 from chatbot.security.masking import mask_card
-from chatbot.tools.amortization import equal_installment, equal_principal
+from chatbot.tools.amortization import equal_installment, equal_principal, largest_principal
 from chatbot.tools.banking import BankingRefusal
 from chatbot.tools.lending import DEMO_RULES, METHOD_NAMES
 
 CENT = Decimal("0.01")
+NOTED = ("amount", "term_months", "purpose", "monthly_income")  # said back when given before the product
 SCHEDULES = {"equal_installment": equal_installment, "equal_principal": equal_principal}
 PURPOSES = re.compile(r"装修|旅游|旅行|教育|学费|培训|留学|买车|购车|医疗|看病|治病|结婚|婚庆|家电|家具|数码|购物|"
                       r"日常消费|资金周转|周转|经营|进货|租房")
@@ -36,6 +38,10 @@ FORBIDDEN = re.compile(r"炒股|股票|证券|基金|理财|期货|买房|购房
 REPAYING = re.compile(r"提前还|提前结清|还清|结清|一次性还|还掉")
 EARLY_REPAYMENT = ("提前还款不在对话中办理：请在示例银行手机银行“贷款—提前还款”或贷款经办网点提交申请，"
                    "在约定日期从还款卡扣款（请提前备足资金）。如需查看还款计划，可回复“我的贷款还款计划”。")
+# "借-5000", "借负5000": a signed number (the amount extractor yields nothing for it).
+NEGATIVE_AMOUNT = re.compile(r"(?:^|借|贷|要|是|为|金额|额度)\s*(?:-|−|－|负)\s*([0-9.,，万千kK一二两三四五六七八九十百]+)")
+# The bank's own advice on a debt-to-income refusal; the flow says what can still help instead.
+BANK_ROOM_ADVICE = re.compile(r"，?可减少金额或延长期限后再申请")
 BARE_AMOUNT = re.compile(r"^(?:借|贷|要|就)?([0-9.,，万千kK一二两三四五六七八九十百]+)\s*(?:元|块钱?)?(?:吧)?[。.!！]*$")
 
 
@@ -53,6 +59,11 @@ def _range(terms) -> str:
 
 
 def _product_prompt(ctx: FlowContext) -> str:
+    """The whole menu the first time; once shown, the question in one short line."""
+    if ctx.state.slots.get("_menu_shown"):
+        names = "、".join(f"{n}. {t.name}" for n, t in enumerate(_catalogue(ctx).values(), 1))
+        return f"请问申请哪一种贷款（{names}）？回复名称或序号即可。"
+    ctx.state.slots["_menu_shown"] = True
     lines = [f"{n}. {_range(t)}，年化利率 {t.annual_rate * 100:.2f}% 起" for n, t in enumerate(_catalogue(ctx).values(), 1)]
     return "可在线申请的贷款有（示例数据）：\n" + "\n".join(lines) + "\n请问申请哪一种？回复名称或序号即可。"
 
@@ -82,6 +93,10 @@ def _extract_amount(ctx: FlowContext):
         return None  # "9600元" answers the income question
     other, _income = split_amounts(ctx)
     amount = other[0] if other else None
+    negative = NEGATIVE_AMOUNT.search(ctx.text.replace(" ", ""))
+    if amount is None and negative and (ctx.state.asking == "amount" or re.search(r"借|贷|金额", ctx.text)):
+        number = parse_number(negative.group(1))  # said back as not positive by the validator
+        return str(-Decimal(str(number))) if number is not None else None
     if amount is None and ctx.state.asking == "amount":
         match = BARE_AMOUNT.match(ctx.text.replace(" ", ""))
         amount = parse_number(match.group(1)) if match else None
@@ -93,7 +108,9 @@ def _validate_amount(ctx: FlowContext, value) -> str | None:
         amount = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
         return "金额格式不正确，请重新告诉我借款金额。"
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(CENT):
+    if amount.is_finite() and amount <= 0:
+        return "借款金额须为正数（大于 0），请重新告诉我借款金额。"
+    if not amount.is_finite() or amount != amount.quantize(CENT):
         return "借款金额须大于 0，最多到分，请重新告诉我借款金额。"
     product = ctx.state.slots.get("product")
     if product in _catalogue(ctx):
@@ -192,6 +209,7 @@ class LoanApplyFlow(Flow):
             ctx.step("applied_elsewhere", product=code)
             ctx.state.end_flow(keep_context=False)
             return False
+        self.on_carry(ctx)
         return True
 
     def next_step(self, ctx: FlowContext, filled: list[str]) -> None:
@@ -209,7 +227,7 @@ class LoanApplyFlow(Flow):
         if ctx.state.step == "collect":
             earlier = [n for n in ("amount", "term_months") if n in slots and n not in filled]
             if not chosen:  # given while the product is asked: kept, and said so
-                self._noted(ctx, [n for n in ("amount", "term_months") if n in filled])
+                self._noted(ctx, [n for n in NOTED if n in filled])
             elif "product" in filled and earlier:
                 self._noted(ctx, earlier)
         super().next_step(ctx, filled)
@@ -221,9 +239,52 @@ class LoanApplyFlow(Flow):
             said.append(f"借款 {format_amount(Decimal(slots['amount']))}")
         if "term_months" in names:
             said.append(f"{slots['term_months']} 期")
+        if "purpose" in names:
+            said.append(f"用途 {slots['purpose']}")
+        if "monthly_income" in names:
+            said.append(f"月收入 {format_amount(Decimal(slots['monthly_income']))}")
         if said:
             ctx.say(f"已记下：{'，'.join(said)}。")
             ctx.step("slots_noted", slots=names)
+
+    def ask(self, ctx: FlowContext, slot: Slot, filled: list[str]) -> None:
+        """A value refused by its validator ("借一百万": out of range) has been answered with the
+        range and the question again: it counts as a retry at most, never ends the flow. A yes
+        at the product menu, or details noted there, ask for the product in one line."""
+        refused = any(s["action"] == "slot_invalid" and s.get("slot") == slot.name for s in ctx.steps)
+        if refused and ctx.state.asking == slot.name and not filled:
+            ctx.state.retries = min(ctx.state.retries, MAX_REASKS - 1)
+        if slot.name == "product" and ctx.state.asking == "product" and not filled and steps.is_affirm(ctx):
+            filled = ["(product asked again)"]  # not a failed answer: no "没能识别", no retry
+        super().ask(ctx, slot, filled)
+
+    def on_carry(self, ctx: FlowContext) -> None:
+        """"那我申请吧" right after a what-if: its product, amount and term (loan_calculator.apply_figures)."""
+        figures = apply_figures(ctx)
+        if not figures:
+            return
+        ctx.step("what_if_carried", **{k: str(v) for k, v in figures.items()})
+        product = figures["product"]
+        if product not in _catalogue(ctx):  # "房贷100万30年" then "帮我申请": documents, at a branch
+            ctx.say(f"{where_to_apply(ctx.graph, product)}。")
+            return
+        slots = ctx.state.slots
+        error = _validate_product(ctx, product)
+        if error:
+            ctx.say(error)
+            ctx.step("slot_invalid", slot="product")
+            return
+        slots["product"] = product
+        said = []
+        for name, check in (("amount", _validate_amount), ("term_months", _validate_term)):
+            if (error := check(ctx, figures[name])) is None:
+                slots[name] = figures[name]
+        if "amount" in slots:
+            said.append(format_amount(Decimal(slots["amount"])))
+        if "term_months" in slots:
+            said.append(f"{slots['term_months']} 期")
+        ctx.say(f"好的，按刚才试算的方案申请{_terms(ctx).name}：{'，'.join(said)}。" if said
+                else f"好的，为您申请{_terms(ctx).name}。")
 
     def how_to(self, ctx: FlowContext) -> str:
         products = "；".join(_range(t) for t in _catalogue(ctx).values())
@@ -255,13 +316,34 @@ class LoanApplyFlow(Flow):
     def _refuse(self, ctx: FlowContext, refusal: BankingRefusal) -> None:
         if refusal.code == "ineligible" and "月供" in refusal.message:
             ctx.state.step, ctx.state.retries = "confirm", 0  # the read-back stays: change and confirm again
-            refused(ctx, self.name, refusal.code, f"很抱歉，暂不能按此方案提交：{refusal.message}。\n"
-                    "您可以直接告诉我新的金额或期限（如“改成3万”“36期”），或回复“取消”。", keep=True)
+            message = BANK_ROOM_ADVICE.sub("", refusal.message).rstrip("。")
+            refused(ctx, self.name, refusal.code, f"很抱歉，暂不能按此方案提交：{message}。\n{self._what_helps(ctx)}",
+                    keep=True)
         elif refusal.code == "application_open":
             refused(ctx, self.name, refusal.code, f"{refusal.message}。回复“贷款进度”可查看进度。")
         else:
             refused(ctx, self.name, refusal.code, f"很抱歉，您暂不符合{_terms(ctx).name}的申请条件：{refusal.message}。"
                                                   "如有疑问可回复“人工”。")
+
+    def _what_helps(self, ctx: FlowContext) -> str:
+        """Only what can still pass: a longer term while the product allows one, and the largest
+        amount that would pass at the longest term (the pre-review's own check finds the room)."""
+        slots, terms = ctx.state.slots, _terms(ctx)
+        months, income = int(slots["term_months"]), Decimal(slots["monthly_income"])
+        try:
+            decision = ctx.bank.check_loan_application(ctx.customer_id, terms, terms.min_amount, terms.max_months,
+                                                       income, ctx.now)
+        except BankingRefusal:  # not even the smallest amount at the longest term
+            return "按目前的收入和负债，暂无可通过的方案，建议先结清部分现有负债后再申请。如需取消请回复“取消”。"
+        room = income * DEMO_RULES.max_debt_ratio - decision.existing_payments
+        largest = min(largest_principal(room, terms.annual_rate, terms.max_months, DEMO_RULES.method),
+                      terms.max_amount)
+        amount = format_amount(largest)
+        if months < terms.max_months:
+            return (f"您可以延长期限（最长 {terms.max_months} 期）或减少金额：按 {terms.max_months} 期最多约可借 {amount}。"
+                    f"请直接告诉我新的期限或金额（如“{terms.max_months}期”“改成{largest:.0f}”），或回复“取消”。")
+        return (f"期限已是最长的 {terms.max_months} 期，可将金额减至 {amount}以内。"
+                f"请直接告诉我新的金额（如“改成{largest:.0f}”），或回复“取消”。")
 
     def otp_use(self, ctx: FlowContext) -> str:
         return f"申请{_terms(ctx).name} {format_amount(Decimal(ctx.state.slots['amount']))}"

@@ -29,6 +29,12 @@ OWN_LOAN = re.compile(r"我的|我家|我这|我现在|我目前|还剩|剩余|�
 # Words of a payment question: "房贷100万30年月供多少" asks to compute, whatever the model thinks.
 PAYMENT_WORDS = re.compile(r"月供|每月|每期|一个月|还多少|利息|等额|还款计划|怎么还")
 APPLY_WORDS = re.compile(r"申请|办理|办一笔|开通")
+# Repaying the customer's own loan early ("如果我提前还两万，月供变多少"): never a new loan to
+# compute; their plan (loan_plan.py) estimates it from the loan itself.
+PREPAY = re.compile(r"提前(?:还|归还|偿还|结清)")
+# "那我申请吧", "就按这个申请", "帮我申请" right after a what-if: apply with its figures.
+APPLY_AFTER = re.compile(r"申请|办理|就办|办吧|办一笔|借吧|就借|我要借|按这个")
+NOT_APPLY_AFTER = re.compile(r"卡|理财|进度|状态|怎么|如何|吗|么|[?？]|多少|条件|材料|不")
 TERM = re.compile(r"\d+\s*(?:期|年|个月)|[一二两三四五六七八九十半]+(?:年|期|个月)")
 BARE_MONTHS = re.compile(r"^(?:分)?(\d{1,3})[。.!！]*$")
 TERM_PROMPT = "请问分多少期（或几年）？"
@@ -89,7 +95,7 @@ def named_product(ctx: FlowContext) -> str | None:
 def is_what_if(intent: str, text: str, has_amount: bool) -> bool:
     """A loan payment to compute ("借10万分36期每月还多少", "房贷100万30年"), not the
     customer's own loan nor (for loan.apply) a bare wish to borrow ("借10万", "申请贷款20万")."""
-    if OWN_LOAN.search(text) or not has_amount:
+    if OWN_LOAN.search(text) or PREPAY.search(text) or not has_amount:
         return False
     if intent == "loan.repayment_plan":
         return True
@@ -195,7 +201,7 @@ ELLIPTICAL = re.compile(r"那|呢|如果|要是|换成|改成|改为|变成")
 
 def is_follow_up(ctx: FlowContext) -> bool:
     """A short message changing the amount, the term or the product of the last what-if."""
-    if ctx.state.context.get("flow") != LoanCalculatorFlow.name or len(ctx.text) > 16:
+    if ctx.state.context.get("flow") != LoanCalculatorFlow.name or len(ctx.text) > 16 or PREPAY.search(ctx.text):
         return False
     changes = ctx.entity("term_months") or ctx.entity("amount") or TERM.search(ctx.text)
     return bool(ELLIPTICAL.search(ctx.text) and changes)
@@ -219,3 +225,27 @@ def follow_up(ctx: FlowContext) -> None:
         ctx.state.end_flow()
         return
     calculator.next_step(ctx, [])
+
+
+def is_apply_follow_up(ctx: FlowContext) -> bool:
+    """"那我申请吧", "就按这个申请", "帮我申请" right after a what-if: apply for that loan (the policy
+    starts loan.apply, binding first; `apply_figures` gives it the figures)."""
+    context = ctx.state.context
+    if context.get("flow") != LoanCalculatorFlow.name or len(ctx.text) > 16:
+        return False
+    slots = context.get("slots", {})
+    if "amount" not in slots or "term_months" not in slots:
+        return False
+    named = named_product(ctx)
+    if named is not None and named != (slots.get("product") or DEFAULT_PRODUCT):
+        return False  # another product named: a new application, not this what-if
+    return bool(APPLY_AFTER.search(ctx.text)) and not NOT_APPLY_AFTER.search(ctx.text)
+
+
+def apply_figures(ctx: FlowContext) -> dict | None:
+    """The last what-if's product, amount and term when this message applies for it."""
+    if not is_apply_follow_up(ctx):
+        return None
+    slots = ctx.state.context["slots"]
+    return {"product": slots.get("product") or DEFAULT_PRODUCT, "amount": slots["amount"],
+            "term_months": int(slots["term_months"])}

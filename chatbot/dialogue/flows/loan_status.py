@@ -3,6 +3,8 @@ next (the product's review time from the knowledge graph); a disbursed one names
 with the next due date and amount; loans without an application in chat are listed too."""
 from __future__ import annotations
 
+import re
+
 from chatbot.clock import BANK_TZ
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.flows.card_status import stage_dates
@@ -10,9 +12,20 @@ from chatbot.dialogue.flows.lending_products import loan_terms
 from chatbot.dialogue.flows.loan_calculator import _default_graph
 from chatbot.dialogue.forms import Flow, flow
 from chatbot.money import format_amount
-from chatbot.tools.lending import ApplicationInfo, LoanInfo
+from chatbot.tools.lending import OPEN_STAGES, ApplicationInfo, LoanInfo
 
 SHOWN = 3
+# "什么时候能放款", "多久放款", "啥时候到账": with an open loan application, asked about it.
+WHEN_PAID_OUT = re.compile(r"(?:什么时候|啥时候|多久|几时|何时|多长时间|哪天|几天)(?:能|可以|才|会|才能)?"
+                           r"(?:放款|放贷|下款|到账|批下来|批)")
+
+
+def asks_when_paid_out(ctx: FlowContext) -> bool:
+    """When will my loan be paid out, from a bound customer with an open loan application
+    (unbound, or without one, the FAQ answers as for anyone)."""
+    if ctx.customer_id is None or not WHEN_PAID_OUT.search(ctx.text):
+        return False
+    return any(app.stage in OPEN_STAGES["loan"] for app in ctx.bank.applications(ctx.customer_id, kind="loan"))
 
 
 def next_due(loan: LoanInfo) -> str:
@@ -32,7 +45,8 @@ def _review_time(ctx: FlowContext, code: str) -> str | None:
 def _next(ctx: FlowContext, app: ApplicationInfo, loans: dict[str, LoanInfo]) -> str:
     if app.stage in ("submitted", "reviewing"):
         review = _review_time(ctx, app.product_code)
-        return f"审批时间一般为：{review}。结果会通知您。" if review else "审批结果会尽快通知您。"
+        when = f"审批时间一般为：{review}。" if review else ""
+        return f"{when}审批通过后即放款至您的储蓄卡，结果会通知您。"
     if app.stage == "approved":
         return "审批已通过，即将放款至您的储蓄卡。"
     if app.stage == "rejected":
