@@ -3,7 +3,8 @@
 Steps, in order (each keeps track of where its characters came from):
 
 1. NFKC: full-width letters, digits and punctuation become half-width
-   (``５０００`` -> ``5000``, ``，`` -> ``,``, ``￥`` -> ``¥``).
+   (``５０００`` -> ``5000``, ``，`` -> ``,``, ``￥`` -> ``¥``); the en dash and its kin
+   become ``-`` (``31–45`` stays two numbers).
 2. Traditional -> Simplified Chinese with OpenCC (``t2s``).
 3. Latin letters lowercased.
 4. Emoji, symbols and decorative punctuation removed; the punctuation that
@@ -39,6 +40,9 @@ from chatbot.nlu.resources import (
 )
 from chatbot.nlu.textmap import Edit, MappedText
 
+# Dashes typed between figures ("31–45 岁", "500‒1000"): one hyphen, never dropped as noise
+# (which would glue 31 and 45 into 3145). The long dash — stays (it is kept as punctuation).
+_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2212\u2015\ufe63"})
 _NOISE = re.compile(r"[^\w\s.,%¥$\-:;?!。、*+/~()—]|_")
 _SPACES = re.compile(r"\s+")
 _SQUEEZE = re.compile(r"(\D)\1{2,}")
@@ -113,6 +117,7 @@ class Normalizer:
     def _surface_mapped(self, mapped: MappedText) -> MappedText:
         mapped = _nfkc(mapped)
         mapped = _convert(mapped, self._t2s.convert)
+        mapped = _convert(mapped, lambda text: text.translate(_DASHES))
         return _convert(mapped, str.lower)
 
     def _clean(self, mapped: MappedText) -> MappedText:

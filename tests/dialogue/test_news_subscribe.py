@@ -80,3 +80,14 @@ def test_cancel_in_the_middle(chat, database):
     assert "先不订阅了" in c.say("算了")
     assert c.flow is None and _sub(database) is None
 
+
+
+def test_a_bare_resume_right_after_pausing_resumes_the_pushes(chat):
+    """"恢复" alone reads as lifting a card loss report; after "暂停推送" it means the pushes."""
+    c = chat()
+    c.bind()
+    c.say("订阅宏观经济资讯")
+    c.say("每天")
+    assert "已暂停" in c.say("暂停推送")
+    reply = c.say("恢复")
+    assert "已恢复资讯推送" in reply and "挂失" not in reply, reply

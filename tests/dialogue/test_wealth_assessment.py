@@ -81,3 +81,19 @@ def test_expired_assessment_starts_a_new_questionnaire(chat, services, clock):
     c.bind(ZHANG)
     reply = c.say("风险测评")
     assert "过期" in reply and "第 1/10 题" in reply
+
+
+def test_answers_in_the_options_own_words(chat, services):
+    """"31–45 岁" (an en dash) was read as 3145 years old; "基本不了解" sounded like a complaint
+    to the model and queued the customer for a person."""
+    c = chat()
+    c.bind(WANG)
+    c.say("我要做风险测评")
+    assert "第 2/10 题" in c.say("31–45 岁")
+    for answer in ANSWERS[1:7]:
+        c.say(answer)
+    reply = c.say("基本不了解")  # question 8, knowledge: option A
+    assert "排队" not in reply and "第 9/10 题" in reply and c.flow == "wealth.risk_assessment", reply
+    for answer in ANSWERS[8:]:
+        reply = c.say(answer)
+    assert "1. 您的年龄是：B" in reply and "8. " in reply and "：A" in reply.split("8. ")[1].split("\n")[0], reply

@@ -118,3 +118,17 @@ def test_a_replayed_code_message_buys_once(chat, services):
     second = c.say(code, message_id="m-1")
     assert first == second and "购买成功" in first
     assert _holdings(services) == 2
+
+
+def test_a_code_typed_again_after_the_purchase_is_no_failure(chat):
+    """Double-tapped codes after the purchase got "没太明白", then a queue for a person."""
+    c = chat()
+    c.bind()
+    c.say("买2万稳盈半年定开")
+    c.say("我已阅读并理解")
+    c.say("确认")
+    code = c.code(ZHANG["phone"])
+    assert "成功" in c.say(code)
+    for _ in range(3):
+        reply = c.say(code)
+        assert "无需再输入" in reply and "人工" not in reply and "排队" not in reply, reply

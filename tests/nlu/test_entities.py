@@ -59,6 +59,8 @@ def _range(start: str, end: str) -> dict:
         ("借20万5千3年", "205000"),
         ("转2万3", "23000"),
         ("给张三五百块", "500"),
+        ("买两千五天天宝", "2500"),  # 天天宝 is a product, not 五天
+        ("买1万5天天宝", "15000"),
     ],
 )
 def test_amounts(values_of, text, expected):

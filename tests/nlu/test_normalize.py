@@ -49,6 +49,12 @@ def test_meaningful_punctuation_is_kept():
     assert normalize("**** 1234").text == "* 1234"
 
 
+@pytest.mark.parametrize("dash", ["\u2010", "\u2011", "\u2012", "\u2013", "\u2212", "\u2015", "\ufe63"])
+def test_dashes_between_figures_stay_a_dash(dash):
+    """"31–45 岁" was read as 3145 (the en dash dropped as decoration)."""
+    assert normalize(f"31{dash}45 岁").text == "31-45 岁"
+
+
 def test_whitespace_collapsed_and_dropped_between_chinese():
     assert normalize("  我 要  挂 失  ").text == "我要挂失"
     assert normalize("138   0013\t8000").text == "138 0013 8000"

@@ -77,6 +77,7 @@ def _end(ctx: FlowContext, text: str, outcome: str = "completed") -> bool:
     ctx.say(text)
     ctx.outcome = outcome
     ctx.state.end_flow(keep_context=False)
+    ctx.state.context = {"flow": NewsSubscribeFlow.name, "slots": {}}  # for a bare "恢复" next (is_follow_up)
     return False
 
 
@@ -155,3 +156,12 @@ class NewsSubscribeFlow(Flow):
 
     def cancelled(self, ctx: FlowContext) -> str:
         return "好的，先不订阅了。想看资讯随时回复“最新资讯”。"
+
+
+# "恢复" right after the subscription was paused resumes the pushes (alone, the model hears
+# the lifting of a card loss report in it).
+BARE_RESUME = re.compile(r"^(?:恢复|恢复一下|恢复吧|那恢复吧)[。.!！]*$")
+
+
+def is_follow_up(ctx: FlowContext) -> bool:
+    return ctx.state.context.get("flow") == NewsSubscribeFlow.name and bool(BARE_RESUME.match(ctx.text))
