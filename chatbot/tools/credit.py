@@ -77,6 +77,7 @@ class CreditCardInfo:
     next_statement_date: date
     recent: tuple[PurchaseInfo, ...]  # unbilled purchases, newest first
     plans: tuple[InstallmentPlanInfo, ...]  # active plans
+    overpaid: Decimal = Decimal("0.00")  # 溢缴款: a positive card balance, spent before any credit
 
     @property
     def frozen(self) -> bool:

@@ -252,6 +252,8 @@ class SqlBank(SqlCreditCards, SqlLending, SqlWealth):
         if own is not None:
             if self._customer_row(own.customer_id).name != name:
                 raise refuse("unknown_payee", "收款人姓名与账号不符，请核对后再试")
+            if own.kind == "credit":  # a repayment has its own rules (never above what is owed): repay_card
+                raise refuse("credit_card_payee", "信用卡账户不能作为转账收款账户，信用卡还款请说“还信用卡”")
             return own
         if not _EXTERNAL_ACCOUNT.fullmatch(account_no) or not name:
             raise refuse("unknown_payee", "收款账号无效，请核对后再试")

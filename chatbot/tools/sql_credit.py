@@ -135,7 +135,7 @@ class SqlCreditCards:
             unbilled=unbilled, installments_outstanding=outstanding, repayable=max(owed - outstanding, ZERO),
             next_statement_date=self._next_statement_date(account, terms, statement),
             recent=tuple(self._purchases(account.id, cutoff, recent)),
-            plans=tuple(_plan_info(p) for p in plans))
+            plans=tuple(_plan_info(p) for p in plans), overpaid=max(account.balance, ZERO))
 
     def _latest_statement(self, account_id: int, *, refresh: bool = False) -> CardStatement | None:
         stmt = (select(CardStatement).where(CardStatement.account_id == account_id)
@@ -356,7 +356,7 @@ class SqlCreditCards:
         if statement and self._statement_splittable(account, statement, now) is None:
             targets.append(("statement", f"{statement.statement_date:%m月%d日}账单", statement.remaining))
         for purchase in self._purchases(account.id, self._unbilled_since(account), None, MIN_INSTALLMENT):
-            if not purchase.installed:
+            if not purchase.installed and purchase.amount <= info.unbilled:
                 targets.append((f"entry:{purchase.entry_id}",
                                 f"{purchase.at:%m-%d} {purchase.merchant}消费", purchase.amount))
         return targets
@@ -416,6 +416,9 @@ class SqlCreditCards:
                                              f"这笔为 {format_amount(-entry.amount)}")
         if self.db.scalar(select(InstallmentPlan.id).where(InstallmentPlan.entry_id == entry.id)):
             raise _refuse("not_installable", "这笔消费已办理过分期")
+        if -entry.amount > info.unbilled:  # repaid early: nothing of it left to split (and pay fees on)
+            raise _refuse("not_installable", f"未出账消费已提前还款，目前未出账待还 {format_amount(info.unbilled)}，"
+                                             "不足这笔消费的金额，无需分期")
         return f"{entry.created_at.astimezone(BANK_TZ):%m-%d} {_merchant(entry, txn.description)}消费", -entry.amount
 
     def create_installment(self, customer_id: int, card_tail: str, target: str, terms: int,

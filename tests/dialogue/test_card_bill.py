@@ -98,3 +98,77 @@ def test_next_year_future_and_impossible_months(chat):
     assert "没有13月" in reply and "本期账单" not in reply, reply
     assert "没有13月" in c.say("十三月的账单")
     assert "2026年10月19日账单" in c.say("今年10月账单")
+
+
+def _export_file(client, reply: str) -> str:
+    """The file name a statement export downloads (its period)."""
+    import re
+    from urllib.parse import unquote
+    links = re.findall(r"/v1/exports/\S+", reply)
+    assert len(links) == 2, reply
+    response = client.get(links[1])
+    assert response.status_code == 200
+    return unquote(response.headers["content-disposition"])
+
+
+def test_months_counted_back_pick_statements_by_their_statement_date(chat):
+    c = chat()
+    c.bind()
+    assert "2026年10月19日账单" in c.say("上个月账单")
+    reply = c.say("上上个月账单")  # the one before, not 上个月's again
+    assert "2026年9月19日账单" in reply and "10月19日" not in reply, reply
+    assert "2026年9月19日账单" in c.say("前两个月的账单")
+    assert "本期账单（11月19日出账）" in c.say("这个月的账单")
+
+
+def test_exporting_a_named_statement_covers_its_period(chat, client):
+    c = chat()
+    c.bind()
+    c.say("查账单")
+    reply = c.say("把上个月账单导出来")  # not the current cycle just shown
+    assert "2026年10月19日账单（09-20 至 10-19）" in reply
+    assert "交易明细_20260920-20261019.csv" in _export_file(client, reply)
+    reply = c.say("帮我导出本期账单明细")  # links, not the bill
+    assert "本期应还" not in reply and "交易明细_20261020-20261119.csv" in _export_file(client, reply)
+    assert "共" in c.say("最近的交易")  # after a transaction list, a statement export is still the statement's
+    assert "交易明细_20260920-20261019.csv" in _export_file(client, c.say("导出上个月的账单"))
+
+
+def test_right_after_a_bill_a_short_follow_up_is_about_bills(chat, client):
+    c = chat()
+    c.bind()
+    c.say("查账单")
+    reply = c.say("那上个月的呢")
+    assert "2026年10月19日账单（09-20 至 10-19）" in reply and "2026-10-01" not in reply, reply
+    assert "交易明细_20260920-20261019.csv" in _export_file(client, c.say("导出"))
+    assert "2026-09-20 至 2026-10-19，尾号5678" in c.say("更多")
+
+
+def test_nothing_owed_lists_no_unbilled_purchases(chat):
+    c = chat()
+    c.bind()
+    c.say("还信用卡全额")
+    assert "还款成功" in c.say("确认")
+    c.say("还信用卡")
+    c.say("2829.85")  # the unbilled spending too: nothing is owed now
+    assert "信用卡尚欠 0.00 元" in c.say("确认")
+    reply = c.say("账单")
+    assert "未出账消费 0.00 元" not in reply and "京东商城" not in reply, reply
+    assert "暂无未出账待还款" in reply and "溢缴款" not in reply
+    assert "没有可分期" in c.say("京东那笔分12期")  # repaid: nothing left to split and pay fees on
+
+
+def test_a_positive_card_balance_is_said_as_overpaid_credit(chat, database):
+    from sqlalchemy import select, update
+    from chatbot.storage.models import Account, Card
+    c = chat()
+    c.bind()
+    c.say("还信用卡全额")
+    c.say("确认")
+    c.say("还信用卡2829.85")
+    c.say("确认")
+    with database.write() as db:  # e.g. a merchant's refund after everything was repaid
+        account_id = db.scalar(select(Card.account_id).where(Card.tail == "5678"))
+        db.execute(update(Account).where(Account.id == account_id).values(balance=Decimal("150.00")))
+    reply = c.say("账单")
+    assert "溢缴款 150.00 元" in reply and "未出账消费 0.00 元" not in reply, reply

@@ -98,3 +98,19 @@ def test_the_only_eligible_item_is_named_before_the_terms_are_asked(chat):
     assert "3 期（每期手续费率 0.75%）" in reply
     assert "期数可选 3、6、12、24 期" in c.say("1")
     assert "京东商城消费 2,399.00 元" in c.say("12")
+
+
+def test_a_terms_what_if_right_after_a_card_answer_is_the_cards_installment(chat):
+    """"分12期每个月还多少" right after the card was discussed is not the consumer loan's plan:
+    it is the installment flow's read-back for what was just discussed, with 12 terms."""
+    c = chat()
+    c.bind()
+    assert "如需我直接帮您办理分期" in c.say("京东那笔能分期吗")
+    reply = c.say("分12期每个月还多少")  # the purchase just asked about
+    assert "消费贷" not in reply and "11-23 京东商城消费 2,399.00 元" in reply, reply
+    assert "每期应还：215.74 元（本金 199.91 元 + 手续费 15.83 元）" in reply and c.flow == "card.installment"
+    assert "先不办理分期" in c.say("算了")
+    c.say("查账单")
+    reply = c.say("分12期每个月还多少")  # the statement just shown
+    assert "消费贷" not in reply and "分期项目：11月19日账单" in reply and "12 期，每期手续费率 0.66%" in reply, reply
+    assert "验证码已发送" in c.say("确认")

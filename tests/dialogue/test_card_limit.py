@@ -79,10 +79,11 @@ def test_a_wanted_limit_only_one_kind_can_grant(chat):
     c = chat()
     c.bind()
     c.say("提额")
-    reply = c.say("额度提到4万")
+    reply = c.say("额度提到4万")  # only the temporary limit can grant it: offered, read back at once
     assert "40,000.00 元" in reply and "固定额度本次最高可申请至 36,000.00 元" in reply
-    assert "可以申请临时额度" in reply and "请问申请" in reply
-    assert "临时额度调整为 40,000.00 元" in c.say("临时")  # the amount was kept
+    assert "可以为您申请临时额度 40,000.00 元（30 天）" in reply and "请问申请" not in reply
+    assert "临时额度调整为 40,000.00 元" in reply
+    assert "申请已通过" in c.say("确认")
 
 
 def test_kind_and_wanted_limit_in_one_answer(chat):
@@ -106,3 +107,26 @@ def test_asking_the_limit_inside_the_raise_answers_it_and_goes_on(chat):
     reply = c.say("我的额度还有多少")  # at the read-back: answered, the summary again
     assert "可用额度" in reply and "临时额度调整为 40,000.00 元" in reply
     assert "申请已通过" in c.say("确认")
+
+
+def test_only_one_kind_can_grant_the_wanted_limit_so_that_is_offered_and_a_yes_goes_on(chat):
+    c = chat()
+    c.bind()
+    c.say("提额")
+    reply = c.say("提到四万")  # above the permanent 36,000, within the temporary 45,000
+    assert "可以为您申请临时额度 40,000.00 元（30 天）" in reply and "回复“临时”或“固定”" not in reply, reply
+    reply = c.say("行")
+    assert "申请已通过" in reply and "临时额度已调整为 40,000.00 元" in reply, reply
+
+
+def test_the_raise_asked_again_in_cantonese_or_traditional_goes_on(chat):
+    c = chat()
+    c.bind()
+    c.say("提额")
+    reply = c.say("唔該，我想提額")
+    assert "没能识别" not in reply and "请问申请" in reply and c.flow == "card.limit", reply
+    reply = c.say("點樣提高額度？")
+    assert "没能识别" not in reply and "请问申请" in reply and c.flow == "card.limit", reply
+    reply = c.say("我想提额")  # a third time: still not a failed answer
+    assert "没能继续办理" not in reply and c.flow == "card.limit", reply
+    assert "希望调整到多少" in c.say("临时")

@@ -159,3 +159,17 @@ def test_a_correction_cue_alone_at_the_amount_question_is_no_answer(chat):
     reply = c.say("不对")  # nothing was given to change, and no value follows the cue
     assert "请问要修改" not in reply and "请问还多少" in reply and c.flow == "card.repay"
     assert "（最低还款）" in c.say("应该是最低")
+
+
+def test_a_transfer_to_the_credit_card_cannot_overpay_it(chat, database):
+    """Repayment refuses more than is owed; a transfer to the card's account number went around
+    that rule (the bill then showed a positive balance). It is refused: repay with 还信用卡."""
+    _, before = _zhang_card(database)
+    c = chat()
+    c.bind()
+    assert "请核对转账信息" in c.say("给张伟转1000，账号6258800000335678")
+    c.say("确认")
+    reply = c.say(c.code("13800138000"))
+    assert "转账未成功" in reply and "还信用卡" in reply, reply
+    _, after = _zhang_card(database)
+    assert after.owed == before.owed and after.overpaid == 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from chatbot.dialogue.context import FlowContext
+from chatbot.dialogue.flows.card_bill import installment_what_if
 from chatbot.dialogue.flows.credit_common import (card_name, card_slot, chosen_card, chosen_tail, day,
                                                   has_card, stop)
 from chatbot.dialogue.forms import Flow, Slot, flow
@@ -143,6 +144,11 @@ class CardInstallmentFlow(Flow):
         if len(options) == 1 and _extract_target(ctx) is None:
             ctx.state.slots["target"] = options[0][0]
         return True
+
+    def takes_offer(self, ctx: FlowContext) -> bool:
+        """"分12期每个月还多少" right after 分期 was offered ("京东那笔能分期吗" answered): the
+        terms of this installment (the offer's request says what), not a loan's plan."""
+        return installment_what_if(ctx)
 
     def summary(self, ctx: FlowContext) -> str:
         q = quote(ctx)

@@ -123,15 +123,16 @@ def _amount_before_kind(ctx: FlowContext) -> None:
         highest = "，".join(f"{KIND_NAMES[k]}最高 {format_amount(_highest(opts, k))}" for k in allowed)
         ctx.say(f"{wanted}，超过了本次可申请的最高额度（{highest}）。可以在最高额度以内申请：")
         ctx.step("slot_invalid", slot="amount")
-    elif len(fits) < len(allowed):
-        other = next(k for k in allowed if k not in fits)
-        ctx.say(f"{wanted}：{KIND_NAMES[other]}本次最高可申请至 {format_amount(_highest(opts, other))}，"
-                f"这个额度可以申请{KIND_NAMES[fits[0]]}" +
-                (f"（有效 {opts.temp_days} 天）。" if fits[0] == "temporary" else "。"))
     elif len(fits) > 1:
         ctx.say(f"{wanted}，临时额度和固定额度都可以申请。")
-    else:
-        ctx.say(f"{wanted}，可以申请{KIND_NAMES[fits[0]]}。")
+    else:  # only one kind can grant it: that is what is offered, so a yes ("确认", "好的") goes on
+        kind = fits[0]
+        ctx.state.slots["kind"] = kind
+        others = [k for k in allowed if k != kind]
+        why = "".join(f"{KIND_NAMES[k]}本次最高可申请至 {format_amount(_highest(opts, k))}，" for k in others)
+        term = f"（{opts.temp_days} 天）" if kind == "temporary" else ""
+        ctx.say(f"{wanted}：{why}可以为您申请{KIND_NAMES[kind]} {format_amount(amount)}{term}。")
+        ctx.step("slot_filled", slot="kind", offered=True)
 
 
 @flow
@@ -176,6 +177,8 @@ class CardLimitFlow(Flow):
         intent = ctx.parse.intent
         if intent.name not in ("card.limit", "account.balance") or intent.confidence < 0.5:
             return False
+        if self._asked_again(ctx):
+            return True
         if not LIMIT_QUESTION.search(ctx.text) or RAISE_WORDS.search(ctx.text) or ctx.entity("amount"):
             return False
         card = ctx.bank.credit_card(ctx.customer_id, chosen_tail(ctx), ctx.now, recent=0)
@@ -186,6 +189,20 @@ class CardLimitFlow(Flow):
             total = f"总额度 {format_amount(card.effective_limit)}"
         ctx.say(f"{card_name(card.card_tail)} {total}，可用额度 {format_amount(card.available)}。")
         ctx.step("answer", intent="card.limit", aside=True)
+        return True
+
+    @staticmethod
+    def _asked_again(ctx: FlowContext) -> bool:
+        """"我想提额", "唔該，我想提額", "點樣提高額度？" (normalized to Simplified) inside the raise:
+        the request this flow is already doing, not a failed answer; said so, and its question again."""
+        if ctx.entity("amount") or _extract_kind(ctx) or bare_number(ctx) is not None:
+            return False  # it carries an answer: the slots read it
+        if not RAISE_WORDS.search(ctx.text) and not re.search(r"提额|额度", ctx.text):
+            return False
+        if LIMIT_QUESTION.search(ctx.text) and not RAISE_WORDS.search(ctx.text):
+            return False  # "额度还有多少": answered below
+        ctx.say("好的，正在为您办理提额。")
+        ctx.step("answer", intent="card.limit", aside=True, again=True)
         return True
 
     def summary(self, ctx: FlowContext) -> str:
