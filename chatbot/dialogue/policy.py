@@ -20,7 +20,8 @@ from contextlib import contextmanager
 from chatbot.clock import BANK_TZ
 from chatbot.dialogue import corrections, fraud, offers, own_money, replies, steps
 from chatbot.dialogue.context import FlowContext
-from chatbot.dialogue.flows import bind, loan_calculator, news_latest, transactions
+from chatbot.dialogue.flows import (bind, card_bill, loan_calculator, loan_status, news_latest, news_subscribe,
+                                   transactions)
 from chatbot.dialogue.forms import FLOWS, get_flow
 from chatbot.dialogue.stickers import is_sticker
 from chatbot.dialogue.turn import HandoffRequest, PolicyResult, TurnContext  # noqa: F401 (re-exported)
@@ -38,8 +39,11 @@ CANCEL_WORDS = re.compile(r"^(算了|不办了|取消|不要了|不转了|不挂
                           r"cancel|stop)(?:[,，]?谢谢(?:你|您)?)?[。!.！]*$")
 HUMAN_WORDS = re.compile(r"^(人工|转人工|人工客服)$")
 # Words that make a message a complaint or a request for a person, whatever figure it carries.
-PERSON_WORDS = re.compile(r"投诉|举报|人工|客服|经理|银保监|金管|差评|太差|破|骗|坑|耍|搞什么|凭什么|乱扣")
+PERSON_WORDS = re.compile(r"投诉|举报|人工|客服|经理|银保监|金管|差评|太差|差劲|垃圾|破|骗|坑|耍|搞什么|凭什么|乱扣|"
+                          r"气死|火大|态度|效率")
+SURE_COMPLAINT = 0.75
 DIGIT = re.compile(r"\d")
+CODE_ONLY = re.compile(r"^\d{6}$")
 # "请告诉我" with no offer open asks the bot to go on; the model hears a complaint in it.
 TELL_ME = re.compile(r"^(?:请|麻烦)?(?:你)?(?:告诉我|跟我说|说一下|讲一下|说说)(?:吧|呗|一下)?[。.!！~～]*$")
 # Answered mid-flow, then the flow re-asks (out_of_scope is not: it may be a bad slot answer).
@@ -152,7 +156,8 @@ class DialoguePolicy:
         message is something else (the offer is dropped and the message routed as usual)."""
         answer, target = offers.reply_to(ctx), offer.get("intent")
         saved = offers.open_request(ctx, offer.get("request"))
-        asked_for = target and flow_for(ctx.parse) == target and ctx.parse.intent.confidence >= CONFIDENT
+        asked_for = target and ((flow_for(ctx.parse) == target and ctx.parse.intent.confidence >= CONFIDENT)
+                                or self._takes_offer(ctx, target))
         if answer is None and not asked_for:
             return False
         ctx.step("offer_answered", kind=offer.get("kind"), answer=answer or "asked_for")
@@ -171,6 +176,13 @@ class DialoguePolicy:
         with self._replaying(ctx, request):
             self._start(ctx, target)
         return True
+
+    @staticmethod
+    def _takes_offer(ctx: FlowContext, target: str) -> bool:
+        """The offered flow reads the message as asking for it, whatever the model thinks
+        (`takes_offer`: "分12期每个月还多少" right after 分期 was offered is the card's, not a loan)."""
+        takes = getattr(FLOWS.get(target), "takes_offer", None)
+        return bool(takes and takes(ctx))
 
     def _picks_offered_question(self, ctx: FlowContext) -> bool:
         """An answer to "您是想问：1. … 2. …" (unless it answers the flow's question)."""
@@ -193,7 +205,7 @@ class DialoguePolicy:
             ctx.outcome = "cancelled"
             ctx.state.end_flow(keep_context=False)
             return
-        elif self._wants_person(ctx) and not self._answers_with_a_figure(flow, ctx):
+        elif self._wants_person(ctx) and not self._answers_the_flow(flow, ctx):
             self._hand_off(ctx)  # the flow stays where it is for the agent to see
             return
         elif TELL_ME.match(ctx.text):
@@ -362,15 +374,29 @@ class DialoguePolicy:
     # --- no flow ---------------------------------------------------------------------------------
     def _no_flow(self, ctx: FlowContext) -> None:
         intent = ctx.parse.intent
-        if ctx.customer_id is not None and transactions.is_follow_up(ctx):
+        if ctx.customer_id is not None and card_bill.is_follow_up(ctx):  # "导出", "那上个月的呢" after a bill
+            card_bill.follow_up(ctx, self.public_base_url)
+        elif ctx.customer_id is not None and transactions.is_follow_up(ctx):
             transactions.follow_up(ctx, self.public_base_url)
         elif loan_calculator.is_follow_up(ctx):
             loan_calculator.follow_up(ctx)
+        elif ctx.customer_id is not None and news_subscribe.is_follow_up(ctx):
+            self._start(ctx, news_subscribe.NewsSubscribeFlow.name)
+        elif loan_calculator.is_apply_follow_up(ctx):  # "那我申请吧" after a what-if: its figures go on
+            self._start(ctx, "loan.apply")
+        elif loan_status.asks_when_paid_out(ctx):  # "什么时候能放款" with an open loan application
+            self._start(ctx, "loan.status")
         elif news_latest.is_follow_up(ctx):  # "2", "看第2条" right after a news list
             news_latest.follow_up(ctx)
         elif TELL_ME.match(ctx.text):
             ctx.say(replies.TELL_ME_WHAT)
             ctx.outcome = "answered"
+        elif CODE_ONLY.match(ctx.text):
+            # A code typed twice, or after its business was done: nothing waits for it, and it
+            # is no failed message (two of those would queue the customer for a person).
+            ctx.say(replies.NO_CODE_AWAITED)
+            ctx.outcome = "answered"
+            ctx.step("code_not_awaited")
         elif self._wants_person(ctx):
             self._hand_off(ctx)
         elif bind.UNBIND.search(ctx.text):
@@ -462,11 +488,14 @@ class DialoguePolicy:
             ctx.say(replies.NOT_UNDERSTOOD)
 
     # --- people ----------------------------------------------------------------------------------
-    def _answers_with_a_figure(self, flow, ctx: FlowContext) -> bool:
-        """"我一个月挣六千" at the income question reads as a complaint to the model: a figure the
-        flow takes, said without complaint or person words, is an answer."""
+    def _answers_the_flow(self, flow, ctx: FlowContext) -> bool:
+        """"我一个月挣六千" at the income question, "基本不了解" at a questionnaire's: the model hears
+        a complaint in them. A message the flow takes as an answer, without complaint or person
+        words, is one: a figure, or anything unless the model is quite sure of the complaint."""
+        if HUMAN_WORDS.match(ctx.text) or PERSON_WORDS.search(ctx.text) or not self._fills_something(flow, ctx):
+            return False
         figure = any(e.entity in ("amount", "term_months") for e in ctx.parse.entities) or DIGIT.search(ctx.text)
-        return bool(figure) and not PERSON_WORDS.search(ctx.text) and self._fills_something(flow, ctx)
+        return bool(figure) or ctx.parse.intent.confidence < SURE_COMPLAINT
 
     def _is_cancel(self, ctx: FlowContext) -> bool:
         return (ctx.intent == "cancel" and ctx.parse.intent.confidence >= CONFIDENT) or bool(CANCEL_WORDS.match(ctx.text))
