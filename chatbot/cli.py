@@ -306,11 +306,9 @@ def wechat_menu_push() -> None:
     console.print(f"公众号菜单已推送：{len(menu.buttons)} 个一级菜单，{len(menu.leaves())} 个按钮")
 
 
-@notify_app.command("run")
-def notify_run() -> None:
-    """立即发送待发的通知：申请进度（已提交、审核通过/未通过、卡片寄出、已放款）与 3 天内到期的账单提醒。"""
+def _run_job(job_for_cli):
+    """Run a notification job once against the configured database and print its report."""
     from chatbot.clock import SystemClock
-    from chatbot.notify.job import job_for_cli
     from chatbot.service import ensure_schema_current
     from chatbot.storage.db import Database
 
@@ -326,6 +324,15 @@ def notify_run() -> None:
     finally:
         database.dispose()
     console.print(report.line(), highlight=False)
+    return report
+
+
+@notify_app.command("run")
+def notify_run() -> None:
+    """立即发送待发的通知：申请进度（已提交、审核通过/未通过、卡片寄出、已放款）、3 天内到期的账单与即将到期的理财。"""
+    from chatbot.notify.job import job_for_cli
+
+    report = _run_job(job_for_cli)
     if report.errors:
         raise ChatbotError(f"{report.errors} 条通知未能记录，详见日志（下次运行会重试）", "notify_failed")
 
@@ -333,23 +340,9 @@ def notify_run() -> None:
 @push_app.command("run")
 def push_run() -> None:
     """立即推送财经资讯：到期的订阅摘要（每天 / 每周三次 / 每周）与重要资讯。"""
-    from chatbot.clock import SystemClock
     from chatbot.news.push import job_for_cli
-    from chatbot.service import ensure_schema_current
-    from chatbot.storage.db import Database
 
-    settings = _settings()
-    database = Database(settings.database_url)
-    try:
-        ensure_schema_current(database)
-        job, close = job_for_cli(settings, database, SystemClock())
-        try:
-            report = job.run()
-        finally:
-            close()
-    finally:
-        database.dispose()
-    console.print(report.line(), highlight=False)
+    report = _run_job(job_for_cli)
     if report.errors:
         raise ChatbotError(f"{report.errors} 位客户的资讯未能记录，详见日志（下次运行会重试）", "push_failed")
 

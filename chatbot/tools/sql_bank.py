@@ -28,11 +28,12 @@ from chatbot.money import format_amount, to_cents
 from chatbot.storage.ledger import Leg, internal_account, post
 from chatbot.storage.models import (Account, Card, ChannelBinding, CreditTerms, Customer, LedgerEntry,
                                     LedgerTransaction, Money, Payee)
+from chatbot.tools.banking import (AccountInfo, CustomerInfo, PayeeInfo,
+                                   TransactionInfo, TransactionPage, TransferReceipt)
+from chatbot.tools.checks import checked_key, positive_amount, refuse
 from chatbot.tools.sql_credit import SqlCreditCards, effective_limit
 from chatbot.tools.sql_lending import SqlLending
 from chatbot.tools.sql_wealth import SqlWealth
-from chatbot.tools.banking import (AccountInfo, BankingRefusal, CustomerInfo, PayeeInfo,
-                                   TransactionInfo, TransactionPage, TransferReceipt)
 
 CLEARING = "BANK-CLEARING"
 DIRECTIONS = ("income", "expense")
@@ -50,10 +51,6 @@ class TransferLimits:
 
 
 DEMO_LIMITS = TransferLimits()
-
-
-def refuse(code: str, message: str) -> BankingRefusal:
-    return BankingRefusal(message, code)
 
 
 class SqlBank(SqlCreditCards, SqlLending, SqlWealth):
@@ -210,14 +207,14 @@ class SqlBank(SqlCreditCards, SqlLending, SqlWealth):
 
     def check_transfer(self, customer_id: int, from_tail: str, amount: Decimal, now: datetime) -> None:
         """Raise BankingRefusal if the transfer cannot go through (before any code is sent)."""
-        amount = _valid_amount(amount)
+        amount = positive_amount(amount, "转账金额")
         card, account = self._payer(customer_id, from_tail)
         self._check_rules(customer_id, card, account, amount, now)
 
     def transfer(self, customer_id: int, from_tail: str, to_account_no: str, to_name: str,
                  amount: Decimal, purpose: str | None, idempotency_key: str, now: datetime) -> TransferReceipt:
         """Move money once per idempotency key; a repeated key returns the first receipt."""
-        amount, key = _valid_amount(amount), _valid_key(idempotency_key)
+        amount, key = positive_amount(amount, "转账金额"), checked_key(idempotency_key)
         replay = self._replay(key, customer_id, amount, to_account_no)
         if replay is not None:
             return replay
@@ -330,21 +327,8 @@ class SqlBank(SqlCreditCards, SqlLending, SqlWealth):
 
 # --- helpers -----------------------------------------------------------------------------------
 
-def _valid_amount(amount: Decimal) -> Decimal:
-    """A positive amount in whole fen, or the invalid_amount refusal."""
-    try:
-        value = to_cents(amount)
-    except (TypeError, InvalidInput):
-        raise refuse("invalid_amount", "金额格式不正确，最多保留两位小数") from None
-    if value <= 0:
-        raise refuse("invalid_amount", "转账金额必须大于 0")
-    return value
 
 
-def _valid_key(key: str) -> str:
-    if not key or len(key) > 128:
-        raise InvalidInput("幂等键必须是 1 到 128 个字符", "invalid_idempotency_key")
-    return key
 
 
 def _between(column, start: date | None, end: date | None) -> list:

@@ -38,7 +38,7 @@ from chatbot.security.masking import mask_card
 from chatbot.storage.ledger import Leg, internal_account, post
 from chatbot.storage.models import (Account, Card, CardStatement, CreditTerms, InstallmentPlan, LedgerEntry,
                                     LedgerTransaction, Money)
-from chatbot.tools.banking import BankingRefusal
+from chatbot.tools.checks import checked_key, positive_amount, refuse
 from chatbot.tools.credit import (INSTALLMENT_RATES, MIN_INSTALLMENT, CreditCardInfo, InstallmentPlanInfo,
                                   InstallmentQuote, InstallmentReceipt, LimitDecision, LimitOptions,
                                   PurchaseInfo, RepaymentReceipt, StatementInfo)
@@ -61,8 +61,6 @@ TIER_MAX = {"standard": Decimal("20000"), "classic": Decimal("20000"), "gold": D
             "platinum": Decimal("300000")}
 
 
-def _refuse(code: str, message: str) -> BankingRefusal:
-    return BankingRefusal(message, code)
 
 
 def _day_start(day: date) -> datetime:
@@ -113,7 +111,7 @@ class SqlCreditCards:
     def _credit(self, customer_id: int, tail: str, *, lock: bool = False) -> tuple[Card, Account]:
         card, account = self._card(customer_id, tail, lock=lock)
         if account.kind != "credit":
-            raise _refuse("not_credit_card", f"尾号{tail}的卡不是信用卡")
+            raise refuse("not_credit_card", f"尾号{tail}的卡不是信用卡")
         return card, account
 
     def _card_info(self, card: Card, account: Account, now: datetime, recent: int = 5) -> CreditCardInfo:
@@ -257,7 +255,7 @@ class SqlCreditCards:
     # --- repayment -------------------------------------------------------------------------------
     def check_repayment(self, customer_id: int, card_tail: str, from_tail: str, amount: Decimal,
                         now: datetime) -> None:
-        amount = _valid_amount(amount)
+        amount = positive_amount(amount)
         card, account = self._credit(customer_id, card_tail)
         payer_card, payer = self._repayer(customer_id, from_tail)
         self._check_repayment(card, account, payer_card, payer, amount, now)
@@ -265,7 +263,7 @@ class SqlCreditCards:
     def repay_card(self, customer_id: int, card_tail: str, from_tail: str, amount: Decimal,
                    idempotency_key: str, now: datetime) -> RepaymentReceipt:
         """Repay once per idempotency key; a repeated key returns the first receipt."""
-        amount, key = _valid_amount(amount), _valid_key(idempotency_key)
+        amount, key = positive_amount(amount), checked_key(idempotency_key)
         replay = self._repayment_replay(key, customer_id, card_tail, amount, now)
         if replay is not None:
             return replay
@@ -299,22 +297,22 @@ class SqlCreditCards:
     def _repayer(self, customer_id: int, tail: str) -> tuple[Card, Account]:
         card, account = self._card(customer_id, tail)
         if account.kind != "savings":
-            raise _refuse("card_not_found", f"尾号{tail}的卡不是储蓄卡，请用储蓄卡还款")
+            raise refuse("card_not_found", f"尾号{tail}的卡不是储蓄卡，请用储蓄卡还款")
         return card, account
 
     def _check_repayment(self, card: Card, account: Account, payer_card: Card, payer: Account,
                          amount: Decimal, now: datetime) -> None:
         if card.status != "active" or account.status != "active":
-            raise _refuse("card_frozen", f"信用卡 {mask_card(card.tail)} 已挂失或冻结，暂不能在线还款")
+            raise refuse("card_frozen", f"信用卡 {mask_card(card.tail)} 已挂失或冻结，暂不能在线还款")
         if payer_card.status != "active" or payer.status != "active":
-            raise _refuse("card_frozen", f"储蓄卡 {mask_card(payer_card.tail)} 已挂失或冻结，不能用于还款")
+            raise refuse("card_frozen", f"储蓄卡 {mask_card(payer_card.tail)} 已挂失或冻结，不能用于还款")
         info = self._card_info(card, account, now, recent=0)
         if info.repayable <= 0:
-            raise _refuse("nothing_owed", f"信用卡 {mask_card(card.tail)} 目前没有需要还的款项")
+            raise refuse("nothing_owed", f"信用卡 {mask_card(card.tail)} 目前没有需要还的款项")
         if amount > info.repayable:
-            raise _refuse("over_owed", f"还款金额超过应还金额，目前最多可还 {format_amount(info.repayable)}")
+            raise refuse("over_owed", f"还款金额超过应还金额，目前最多可还 {format_amount(info.repayable)}")
         if amount > payer.balance:
-            raise _refuse("insufficient_funds", f"储蓄卡 {mask_card(payer_card.tail)} 余额不足，"
+            raise refuse("insufficient_funds", f"储蓄卡 {mask_card(payer_card.tail)} 余额不足，"
                                                 f"可用余额 {format_amount(payer.balance)}")
 
     def _repayment_replay(self, key: str, customer_id: int, card_tail: str, amount: Decimal,
@@ -383,9 +381,9 @@ class SqlCreditCards:
 
     def _quote(self, card: Card, account: Account, target: str, terms: int, now: datetime) -> InstallmentQuote:
         if terms not in INSTALLMENT_RATES:
-            raise _refuse("invalid_terms", "分期期数可选 " + "、".join(f"{n} 期" for n in INSTALLMENT_RATES))
+            raise refuse("invalid_terms", "分期期数可选 " + "、".join(f"{n} 期" for n in INSTALLMENT_RATES))
         if card.status != "active" or account.status != "active":
-            raise _refuse("card_frozen", f"信用卡 {mask_card(card.tail)} 已挂失或冻结，暂不能办理分期")
+            raise refuse("card_frozen", f"信用卡 {mask_card(card.tail)} 已挂失或冻结，暂不能办理分期")
         info = self._card_info(card, account, now, recent=0)
         description, principal = self._install_target(account, info, target, now)
         rate = INSTALLMENT_RATES[terms]
@@ -398,32 +396,32 @@ class SqlCreditCards:
         if target == "statement":
             statement = info.statement
             if statement is None:
-                raise _refuse("not_installable", "这张卡还没有出过账单，暂不能办理账单分期")
+                raise refuse("not_installable", "这张卡还没有出过账单，暂不能办理账单分期")
             why = self._statement_splittable(account, statement, now)
             if why:
-                raise _refuse("not_installable", why)
+                raise refuse("not_installable", why)
             return f"{statement.statement_date:%m月%d日}账单", statement.remaining
         if not target.startswith("entry:") or not target[6:].isdigit():
             raise InvalidInput("未知的分期对象", "invalid_target")
         entry = self.db.get(LedgerEntry, int(target[6:]))
         txn = self.db.get(LedgerTransaction, entry.transaction_id) if entry else None
         if entry is None or entry.account_id != account.id or txn.kind != "consumption" or entry.amount >= 0:
-            raise _refuse("not_installable", "没有找到这笔消费，请核对后再试")
+            raise refuse("not_installable", "没有找到这笔消费，请核对后再试")
         if entry.created_at < self._unbilled_since(account):
-            raise _refuse("not_installable", "这笔消费已计入账单，单笔分期只适用于未出账的消费，可改办账单分期")
+            raise refuse("not_installable", "这笔消费已计入账单，单笔分期只适用于未出账的消费，可改办账单分期")
         if -entry.amount < MIN_INSTALLMENT:
-            raise _refuse("not_installable", f"单笔消费满 {format_amount(MIN_INSTALLMENT)}才可分期，"
+            raise refuse("not_installable", f"单笔消费满 {format_amount(MIN_INSTALLMENT)}才可分期，"
                                              f"这笔为 {format_amount(-entry.amount)}")
         if self.db.scalar(select(InstallmentPlan.id).where(InstallmentPlan.entry_id == entry.id)):
-            raise _refuse("not_installable", "这笔消费已办理过分期")
+            raise refuse("not_installable", "这笔消费已办理过分期")
         if -entry.amount > info.unbilled:  # repaid early: nothing of it left to split (and pay fees on)
-            raise _refuse("not_installable", f"未出账消费已提前还款，目前未出账待还 {format_amount(info.unbilled)}，"
+            raise refuse("not_installable", f"未出账消费已提前还款，目前未出账待还 {format_amount(info.unbilled)}，"
                                              "不足这笔消费的金额，无需分期")
         return f"{entry.created_at.astimezone(BANK_TZ):%m-%d} {_merchant(entry, txn.description)}消费", -entry.amount
 
     def create_installment(self, customer_id: int, card_tail: str, target: str, terms: int,
                            idempotency_key: str, now: datetime) -> InstallmentReceipt:
-        key = _valid_key(idempotency_key)
+        key = checked_key(idempotency_key)
         replay = self._plan_replay(key, customer_id, card_tail, target, terms, now)
         if replay is not None:
             return replay
@@ -451,7 +449,7 @@ class SqlCreditCards:
         except IntegrityError:
             replay = self._plan_replay(key, customer_id, card_tail, target, terms, now)
             if replay is None:
-                raise _refuse("not_installable", "这笔已办理过分期") from None
+                raise refuse("not_installable", "这笔已办理过分期") from None
             return replay
         return self._plan_receipt(plan, card, quote, now, replayed=False)
 
@@ -540,7 +538,7 @@ class SqlCreditCards:
         """Decide a raise request by the rules of `limit_options`; an approval takes effect now."""
         if kind not in ("permanent", "temporary"):
             raise InvalidInput("未知的额度类型", "invalid_limit_kind")
-        amount = _valid_amount(amount)
+        amount = positive_amount(amount)
         card, account = self._credit(customer_id, card_tail)
         self._lock_accounts(account)
         options = self._limit_options(card, account, now)
@@ -570,20 +568,8 @@ class SqlCreditCards:
 
 # --- helpers -----------------------------------------------------------------------------------
 
-def _valid_amount(amount: Decimal) -> Decimal:
-    try:
-        value = to_cents(amount)
-    except (TypeError, InvalidInput):
-        raise _refuse("invalid_amount", "金额格式不正确，最多保留两位小数") from None
-    if value <= 0:
-        raise _refuse("invalid_amount", "金额必须大于 0")
-    return value
 
 
-def _valid_key(key: str) -> str:
-    if not key or len(key) > 128:
-        raise InvalidInput("幂等键必须是 1 到 128 个字符", "invalid_idempotency_key")
-    return key
 
 
 def _merchant(entry: LedgerEntry, description: str) -> str:

@@ -30,7 +30,7 @@ from chatbot.storage.ledger import Leg, post
 from chatbot.storage.models import (Account, Application, ApplicationEvent, Card, CreditTerms, Customer, Loan,
                                     LoanPayment)
 from chatbot.tools.amortization import equal_installment, equal_principal
-from chatbot.tools.banking import BankingRefusal
+from chatbot.tools.checks import checked_key, refuse
 from chatbot.tools.lending import (DEMO_RULES, KINDS, OPEN_STAGES, STAGE_NAMES, STAGES, ApplicationInfo,
                                    CardDecision, CardTerms, LendingRules, LoanDecision, LoanInfo, LoanPeriodInfo,
                                    LoanTerms, Products, StageConflict, StageEvent, allowed_moves)
@@ -41,8 +41,6 @@ CARD_BIN = "625900"  # the demo bank's credit-card numbers: BIN + 9 digits + Luh
 DETAIL_FIELDS = ("employer", "monthly_income", "address", "purpose")
 
 
-def _refuse(code: str, message: str) -> BankingRefusal:
-    return BankingRefusal(message, code)
 
 
 class SqlLending:
@@ -63,11 +61,11 @@ class SqlLending:
         self._check_income(income)
         ratio = self._existing_monthly_debt(customer_id) / income
         if ratio > rules.max_debt_ratio:
-            raise _refuse("ineligible", f"您现有负债的月还款额已占月收入的 {_percent(ratio)}，"
+            raise refuse("ineligible", f"您现有负债的月还款额已占月收入的 {_percent(ratio)}，"
                                         f"超过 {_percent(rules.max_debt_ratio)} 的上限，暂不能申请信用卡")
         limit = card_limit(rules, product, income)
         if limit < product.limit_min:
-            raise _refuse("ineligible", f"按您的月收入可核定的额度为 {format_amount(limit)}，低于{product.name}"
+            raise refuse("ineligible", f"按您的月收入可核定的额度为 {format_amount(limit)}，低于{product.name}"
                                         f"的最低额度 {format_amount(product.limit_min)}")
         return CardDecision(limit, ratio)
 
@@ -78,10 +76,10 @@ class SqlLending:
         income = _income(monthly_income)
         amount = _amount(amount)
         if not product.min_amount <= amount <= product.max_amount:
-            raise _refuse("out_of_range", f"{product.name}可借 {format_amount(product.min_amount)}至 "
+            raise refuse("out_of_range", f"{product.name}可借 {format_amount(product.min_amount)}至 "
                                           f"{format_amount(product.max_amount)}")
         if isinstance(months, bool) or not isinstance(months, int) or not product.min_months <= months <= product.max_months:
-            raise _refuse("out_of_range", f"{product.name}期限为 {product.min_months} 至 {product.max_months} 期")
+            raise refuse("out_of_range", f"{product.name}期限为 {product.min_months} 至 {product.max_months} 期")
         self._no_open_application(customer_id, "loan", product.code, product.name)
         self._check_age(customer, now, rules.max_age, months)
         self._check_income(income)
@@ -93,7 +91,7 @@ class SqlLending:
             room = (f"您每月可承担的新增还款约 {format_amount(limit)}，可减少金额或延长期限后再申请"
                     if limit > 0 else "建议先结清部分现有负债后再申请")
             others = f"，加上现有负债每月约 {format_amount(existing)}" if existing else ""
-            raise _refuse("ineligible", f"该笔贷款月供约 {format_amount(payment)}{others}，占月收入的 "
+            raise refuse("ineligible", f"该笔贷款月供约 {format_amount(payment)}{others}，占月收入的 "
                                         f"{_percent(ratio)}，超过 {_percent(rules.max_debt_ratio)} 的上限。{room}")
         return LoanDecision(payment, existing, ratio, product.annual_rate)
 
@@ -128,8 +126,7 @@ class SqlLending:
 
     def _new_application(self, customer_id: int, kind: str, code: str, name: str, amount, months, details: dict,
                          key: str, now: datetime) -> ApplicationInfo:
-        if not key or len(key) > 128:
-            raise InvalidInput("幂等键必须是 1 到 128 个字符", "invalid_idempotency_key")
+        checked_key(key)
         try:
             with self.db.begin_nested():
                 row = Application(reference=uuid4().hex[:24], kind=kind,
@@ -319,12 +316,12 @@ class SqlLending:
             Application.customer_id == customer_id, Application.kind == "card",
             Card.tail == str(card_tail)).order_by(Application.id.desc())).first()
         if found is None:
-            raise _refuse("card_not_found", f"您名下没有待激活的尾号{card_tail}的信用卡")
+            raise refuse("card_not_found", f"您名下没有待激活的尾号{card_tail}的信用卡")
         row, card = found
         if card.status == "active" or row.stage == "activated":
-            raise _refuse("already_active", f"尾号{card.tail}的信用卡已激活，可直接使用")
+            raise refuse("already_active", f"尾号{card.tail}的信用卡已激活，可直接使用")
         if row.stage != "mailed":
-            raise _refuse("not_mailed", f"尾号{card.tail}的信用卡尚未寄出，暂不能激活")
+            raise refuse("not_mailed", f"尾号{card.tail}的信用卡尚未寄出，暂不能激活")
         return self.move_application(row.id, "activated", "customer", now)
 
     # --- helpers ---------------------------------------------------------------------------------
@@ -347,7 +344,7 @@ class SqlLending:
             Application.customer_id == customer_id, Application.kind == kind, Application.product_code == code,
             Application.stage.in_(OPEN_STAGES[kind])).order_by(Application.id.desc()).limit(1))
         if open_one is not None:
-            raise _refuse("application_open", f"您已有一笔{name}申请（编号 {open_one.reference}）正在办理中，"
+            raise refuse("application_open", f"您已有一笔{name}申请（编号 {open_one.reference}）正在办理中，"
                                               f"当前{STAGE_NAMES[open_one.stage]}，无需重复申请")
 
     def _check_age(self, customer: Customer, now: datetime, max_age: int, months: int = 0) -> None:
@@ -355,16 +352,16 @@ class SqlLending:
         born = birth_date(customer.id_number)
         today = now.astimezone(BANK_TZ).date()
         if born is None:
-            raise _refuse("ineligible", "无法从证件信息确认您的年龄，请到网点办理")
+            raise refuse("ineligible", "无法从证件信息确认您的年龄，请到网点办理")
         age = age_on(born, today)
         if age < rules.min_age or age > max_age:
-            raise _refuse("ineligible", f"申请人年龄需在 {rules.min_age} 至 {max_age} 周岁之间")
+            raise refuse("ineligible", f"申请人年龄需在 {rules.min_age} 至 {max_age} 周岁之间")
         if months and age_on(born, add_months(today, months)) > max_age:
-            raise _refuse("ineligible", f"贷款到期时年龄不能超过 {max_age} 周岁，请缩短期限")
+            raise refuse("ineligible", f"贷款到期时年龄不能超过 {max_age} 周岁，请缩短期限")
 
     def _check_income(self, income: Decimal) -> None:
         if income < self.lending_rules.min_monthly_income:
-            raise _refuse("ineligible", f"月收入需不低于 {format_amount(self.lending_rules.min_monthly_income)}")
+            raise refuse("ineligible", f"月收入需不低于 {format_amount(self.lending_rules.min_monthly_income)}")
 
     def _existing_monthly_debt(self, customer_id: int) -> Decimal:
         """Per month: the next payment of each loan in repayment plus a share of card debt."""
@@ -440,14 +437,14 @@ def _decimal(value) -> Decimal | None:
 def _income(value) -> Decimal:
     income = _decimal(value)
     if income is None or income <= 0:
-        raise _refuse("invalid_income", "请提供有效的月收入金额")
+        raise refuse("invalid_income", "请提供有效的月收入金额")
     return income.quantize(CENT)
 
 
 def _amount(value) -> Decimal:
     amount = _decimal(value)
     if amount is None or amount <= 0 or amount != amount.quantize(CENT):
-        raise _refuse("invalid_amount", "借款金额须大于 0，最多两位小数")
+        raise refuse("invalid_amount", "借款金额须大于 0，最多两位小数")
     return amount.quantize(CENT)
 
 

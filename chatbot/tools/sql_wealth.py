@@ -17,12 +17,12 @@ from sqlalchemy.exc import IntegrityError
 
 from chatbot.clock import BANK_TZ
 from chatbot.errors import Conflict, InvalidInput
-from chatbot.money import format_amount, to_cents
+from chatbot.money import format_amount
 from chatbot.nlu.entities.periods import add_months
 from chatbot.security.masking import mask_card
 from chatbot.storage.ledger import Leg, internal_account, post
 from chatbot.storage.models import Account, Card, RiskAssessment, WealthHolding, WealthProduct
-from chatbot.tools.banking import BankingRefusal
+from chatbot.tools.checks import checked_key, positive_amount, refuse
 from chatbot.tools.wealth import AssessmentInfo, HoldingInfo, WealthOffer, WealthReceipt
 
 WEALTH_CLEARING = "BANK-WEALTH"
@@ -32,8 +32,6 @@ UNIT = Decimal("0.0001")
 LEVELS = ("C1", "C2", "C3", "C4", "C5")
 
 
-def _refuse(code: str, message: str) -> BankingRefusal:
-    return BankingRefusal(message, code)
 
 
 class SqlWealth:
@@ -65,7 +63,7 @@ class SqlWealth:
     # --- purchases ----------------------------------------------------------------------------
 
     def check_wealth_purchase(self, customer_id: int, code: str, amount: Decimal, now: datetime) -> str:
-        amount = _valid_amount(amount)
+        amount = positive_amount(amount, "购买金额")
         product = self._wealth_product(code)
         card, account = self._wealth_payer(customer_id)
         self._check_wealth(product, card, account, amount)
@@ -74,9 +72,8 @@ class SqlWealth:
     def buy_wealth(self, customer_id: int, code: str, amount: Decimal, description: str,
                    idempotency_key: str, now: datetime) -> WealthReceipt:
         """Buy once per idempotency key; a repeated key returns the first receipt."""
-        amount = _valid_amount(amount)
-        if not idempotency_key or len(idempotency_key) > 128:
-            raise InvalidInput("幂等键必须是 1 到 128 个字符", "invalid_idempotency_key")
+        amount = positive_amount(amount, "购买金额")
+        checked_key(idempotency_key)
         replay = self._wealth_replay(idempotency_key, customer_id, code, amount)
         if replay is not None:
             return replay
@@ -126,7 +123,7 @@ class SqlWealth:
         stmt = select(WealthProduct).where(WealthProduct.code == code)
         product = self.db.scalar(stmt.with_for_update(read=True) if lock else stmt)
         if product is None:
-            raise _refuse("product_not_found", "没有这款理财产品")
+            raise refuse("product_not_found", "没有这款理财产品")
         return product
 
     def _wealth_payer(self, customer_id: int) -> tuple[Card, Account]:
@@ -138,18 +135,18 @@ class SqlWealth:
         for card, account in rows:
             newest.setdefault(account.id, (card, account))
         if not newest:
-            raise _refuse("no_savings", "您名下没有可用于购买理财的储蓄卡")
+            raise refuse("no_savings", "您名下没有可用于购买理财的储蓄卡")
         pairs = list(newest.values())
         active = [p for p in pairs if p[0].status == "active" and p[1].status == "active"]
         return (active or pairs)[0]
 
     def _check_wealth(self, product: WealthProduct, card: Card, account: Account, amount: Decimal) -> None:
         if product.status != "on_sale":
-            raise _refuse("product_paused", "该产品当前暂停申购" if product.status == "paused" else "该产品已停售")
+            raise refuse("product_paused", "该产品当前暂停申购" if product.status == "paused" else "该产品已停售")
         if card.status != "active" or account.status != "active":
-            raise _refuse("card_frozen", f"储蓄卡 {mask_card(card.tail)} 已挂失或冻结，暂不能用于购买理财")
+            raise refuse("card_frozen", f"储蓄卡 {mask_card(card.tail)} 已挂失或冻结，暂不能用于购买理财")
         if amount > account.balance:
-            raise _refuse("insufficient_funds", f"储蓄卡 {mask_card(card.tail)} 余额不足，"
+            raise refuse("insufficient_funds", f"储蓄卡 {mask_card(card.tail)} 余额不足，"
                                                 f"可用余额 {format_amount(account.balance)}")
 
     def _wealth_replay(self, key: str, customer_id: int, code: str, amount: Decimal) -> WealthReceipt | None:
@@ -172,12 +169,3 @@ def _offer(row: WealthProduct) -> WealthOffer:
 def _assessment(row: RiskAssessment) -> AssessmentInfo:
     return AssessmentInfo(row.id, row.level, row.score, dict(row.answers or {}), row.assessed_at, row.expires_on)
 
-
-def _valid_amount(amount: Decimal) -> Decimal:
-    try:
-        value = to_cents(amount)
-    except (TypeError, InvalidInput):
-        raise _refuse("invalid_amount", "金额格式不正确，最多保留两位小数") from None
-    if value <= 0:
-        raise _refuse("invalid_amount", "购买金额必须大于 0")
-    return value
