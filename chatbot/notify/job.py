@@ -83,8 +83,7 @@ class NotifyJob:
             with self.database.write() as db:
                 recorded = deliver.record(db, event, self.clock.now(), can_push=self.pusher is not None)
         except Exception:
-            log.exception("notify: could not record %s %s of %s %d", event.event, event.source, event.source,
-                          event.subject_id)
+            log.exception("notify: could not record %s of %s %d", event.event, event.source, event.subject_id)
             report.errors += 1
             return
         if recorded is None:

@@ -116,6 +116,10 @@ class CoreBanking(CreditCards, Lending, Wealth, Protocol):
 
     def payees(self, customer_id: int) -> list[PayeeInfo]: ...
 
+    def check_payee(self, account_no: str) -> None:
+        """Raise BankingRefusal if this account cannot receive a transfer (a credit card)."""
+        ...
+
     def resolve_account(self, account_no: str) -> tuple[str, bool] | None:
         """(holder name, same bank) of an account number, or None if unknown."""
         ...

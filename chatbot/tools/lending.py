@@ -241,8 +241,6 @@ class Lending(Protocol):
         """The customer's applications, newest first."""
         ...
 
-    def application(self, application_id: int) -> ApplicationInfo: ...
-
     def list_applications(self, kind: str | None = None, stage: str | None = None,
                           limit: int = 200) -> list[ApplicationInfo]:
         """Every customer's applications (the back office), most recently moved first."""

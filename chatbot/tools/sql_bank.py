@@ -149,6 +149,14 @@ class SqlBank(SqlCreditCards, SqlLending, SqlWealth):
             Account.account_no.in_([p.account_no for p in rows]), Account.customer_id.is_not(None))))
         return [PayeeInfo(p.id, p.name, p.account_no, p.bank_name, p.account_no in ours) for p in rows]
 
+    def check_payee(self, account_no: str) -> None:
+        """Refuse a credit card as a transfer's payee: a repayment has its own rules (never above
+        what is owed: repay_card). Checked before a code is sent and again at the transfer."""
+        kind = self.db.scalar(select(Account.kind).where(Account.account_no == account_no,
+                                                         Account.customer_id.is_not(None)))
+        if kind == "credit":
+            raise refuse("credit_card_payee", "信用卡账户不能作为转账收款账户，信用卡还款请说“还信用卡”")
+
     def resolve_account(self, account_no: str) -> tuple[str, bool] | None:
         """(holder name, True) for a customer account in our books; None otherwise."""
         name = self.db.scalar(select(Customer.name).join(Account, Account.customer_id == Customer.id)
@@ -249,8 +257,7 @@ class SqlBank(SqlCreditCards, SqlLending, SqlWealth):
         if own is not None:
             if self._customer_row(own.customer_id).name != name:
                 raise refuse("unknown_payee", "收款人姓名与账号不符，请核对后再试")
-            if own.kind == "credit":  # a repayment has its own rules (never above what is owed): repay_card
-                raise refuse("credit_card_payee", "信用卡账户不能作为转账收款账户，信用卡还款请说“还信用卡”")
+            self.check_payee(account_no)
             return own
         if not _EXTERNAL_ACCOUNT.fullmatch(account_no) or not name:
             raise refuse("unknown_payee", "收款账号无效，请核对后再试")
@@ -326,10 +333,6 @@ class SqlBank(SqlCreditCards, SqlLending, SqlWealth):
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-
-
 
 def _between(column, start: date | None, end: date | None) -> list:
     """Conditions for bank-local calendar days start..end inclusive (either may be open)."""

@@ -35,7 +35,7 @@ from chatbot.clock import BANK_TZ
 from chatbot.errors import Conflict, InvalidInput
 from chatbot.money import format_amount, to_cents
 from chatbot.security.masking import mask_card
-from chatbot.storage.ledger import Leg, internal_account, post
+from chatbot.storage.ledger import Leg, post
 from chatbot.storage.models import (Account, Card, CardStatement, CreditTerms, InstallmentPlan, LedgerEntry,
                                     LedgerTransaction, Money)
 from chatbot.tools.checks import checked_key, positive_amount, refuse
@@ -59,8 +59,6 @@ LIMIT_STEP = Decimal("1000")
 # The highest limit of each card tier (data/kg.yaml: credit_limit max of 普卡/金卡/白金卡).
 TIER_MAX = {"standard": Decimal("20000"), "classic": Decimal("20000"), "gold": Decimal("50000"),
             "platinum": Decimal("300000")}
-
-
 
 
 def _day_start(day: date) -> datetime:
@@ -230,10 +228,12 @@ class SqlCreditCards:
         principal = _last_principal(plan.principal, plan.terms, plan.principal_per_term) if last \
             else plan.principal_per_term
         if plan.fee_per_term > 0:
+            # Locked and re-read: cycles of different customers close at once and post to it.
+            fees = self.db.execute(select(Account).where(Account.account_no == FEES).with_for_update()
+                                   .execution_options(populate_existing=True)).scalar_one()
             post(self.db, reference=f"F{uuid4().hex[:24]}", kind="fee",
                  description=f"分期手续费 {plan.description} 第{plan.terms_billed}/{plan.terms}期"[:128],
-                 legs=[Leg(account, -plan.fee_per_term, "分期手续费"),
-                       Leg(internal_account(self.db, FEES), plan.fee_per_term, account.account_no[-4:])],
+                 legs=[Leg(account, -plan.fee_per_term, "分期手续费"), Leg(fees, plan.fee_per_term, account.account_no[-4:])],
                  at=at)
         if last:
             plan.status = "finished"
@@ -420,7 +420,10 @@ class SqlCreditCards:
         return f"{entry.created_at.astimezone(BANK_TZ):%m-%d} {_merchant(entry, txn.description)}消费", -entry.amount
 
     def create_installment(self, customer_id: int, card_tail: str, target: str, terms: int,
-                           idempotency_key: str, now: datetime) -> InstallmentReceipt:
+                           idempotency_key: str, now: datetime,
+                           expected_principal: Decimal | None = None) -> InstallmentReceipt:
+        """Split `target` once per key; `expected_principal` is what the customer confirmed: a
+        principal changed since (a repayment in between) is refused, to be read back anew."""
         key = checked_key(idempotency_key)
         replay = self._plan_replay(key, customer_id, card_tail, target, terms, now)
         if replay is not None:
@@ -432,6 +435,9 @@ class SqlCreditCards:
         card, account = self._credit(customer_id, card_tail)
         self._lock_accounts(account)
         quote = self._quote(card, account, target, terms, now)
+        if expected_principal is not None and quote.principal != expected_principal:
+            raise refuse("quote_changed", f"可分期金额已变为 {format_amount(quote.principal)}，"
+                                          "请重新办理以核对新的分期信息")
         statement = self._latest_statement(account.id, refresh=True) if target == "statement" else None
         try:
             with self.db.begin_nested():
@@ -567,10 +573,6 @@ class SqlCreditCards:
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-
-
 
 def _merchant(entry: LedgerEntry, description: str) -> str:
     return entry.counterparty or (description or "").removeprefix("消费").strip() or "消费"

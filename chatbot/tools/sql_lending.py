@@ -41,8 +41,6 @@ CARD_BIN = "625900"  # the demo bank's credit-card numbers: BIN + 9 digits + Luh
 DETAIL_FIELDS = ("employer", "monthly_income", "address", "purpose")
 
 
-
-
 class SqlLending:
     """Applications and loans, inside the caller's transaction like the rest of `SqlBank`."""
 
@@ -164,9 +162,6 @@ class SqlLending:
             query = query.where(Application.kind == kind)
         rows = self.db.scalars(query.order_by(Application.submitted_at.desc(), Application.id.desc())).all()
         return [self._application_info(row) for row in rows]
-
-    def application(self, application_id: int) -> ApplicationInfo:
-        return self._application_info(self._application_row(application_id))
 
     def list_applications(self, kind: str | None = None, stage: str | None = None,
                           limit: int = 200) -> list[ApplicationInfo]:

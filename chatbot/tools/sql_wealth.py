@@ -32,8 +32,6 @@ UNIT = Decimal("0.0001")
 LEVELS = ("C1", "C2", "C3", "C4", "C5")
 
 
-
-
 class SqlWealth:
     """Wealth products, assessments, purchases and holdings (needs `self.db`, `_customer_row`,
     `_lock_accounts` of SqlBank)."""

@@ -172,3 +172,18 @@ def test_a_positive_card_balance_is_said_as_overpaid_credit(chat, database):
         db.execute(update(Account).where(Account.id == account_id).values(balance=Decimal("150.00")))
     reply = c.say("账单")
     assert "溢缴款 150.00 元" in reply and "未出账消费 0.00 元" not in reply, reply
+
+
+def test_impossible_years_and_endless_numbers_are_answered_not_failed(chat):
+    """The review's HTTP 500s: year 0 in a named month; a bare number of 41 digits as an amount."""
+    c = chat()
+    c.bind()
+    assert "没有这个年份" in c.say("0000年1月的信用卡账单")
+    c.say("还信用卡")
+    c.say("1" + "0" * 40)  # was a 500 (quantize of 10**40); the Chat driver asserts a 200
+    assert c.flow == "card.repay"
+    c.say("取消")
+    c.say("我要买理财")
+    c.say("天天宝")
+    c.say("1" + "0" * 40)
+    assert c.flow == "wealth.buy"

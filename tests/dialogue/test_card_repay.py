@@ -167,9 +167,8 @@ def test_a_transfer_to_the_credit_card_cannot_overpay_it(chat, database):
     _, before = _zhang_card(database)
     c = chat()
     c.bind()
-    assert "请核对转账信息" in c.say("给张伟转1000，账号6258800000335678")
-    c.say("确认")
-    reply = c.say(c.code("13800138000"))
-    assert "转账未成功" in reply and "还信用卡" in reply, reply
+    reply = c.say("给张伟转1000，账号6258800000335678")  # refused before any read-back or code
+    assert "请核对转账信息" not in reply and "信用卡账户不能作为转账收款账户" in reply and "还信用卡" in reply, reply
+    assert c.sms_count("13800138000") == 1  # only the binding's code
     _, after = _zhang_card(database)
     assert after.owed == before.owed and after.overpaid == 0

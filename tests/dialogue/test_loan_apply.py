@@ -240,3 +240,11 @@ def test_debt_to_income_at_the_longest_term_suggests_only_a_lower_amount(chat):
     assert equal_installment(Decimal(largest) + 100, Decimal("0.032"), 36).first_payment > Decimal("4800")
     assert "金额：164,500.00 元" in c.say(f"改成{largest}")
     assert "验证码已发送" in c.say("确认")
+
+
+def test_an_endless_number_is_no_loan_amount(chat):
+    c = chat()
+    c.bind(LINA)
+    c.say("申请消费贷")
+    reply = c.say("1" + "0" * 40)
+    assert c.flow == "loan.apply", reply

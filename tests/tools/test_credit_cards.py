@@ -216,6 +216,16 @@ def test_statement_installment_empties_what_is_due_now(database, own):
     assert _refusal(database, lambda b: b.create_installment(own, "0002", "statement", 6, "s-2", NOW)) == "not_installable"
 
 
+def test_a_principal_changed_since_the_read_back_is_refused(database, own):
+    """The code confirmed splitting 1,780.00; a repayment in between changed it: no plan for
+    another sum without a new read-back."""
+    with database.write() as db:
+        confirmed = SqlBank(db).quote_installment(own, "0002", "statement", 12, NOW).principal
+        SqlBank(db).repay_card(own, "0002", "0001", D("1000.00"), "r-between", NOW)
+    assert _refusal(database, lambda b: b.create_installment(own, "0002", "statement", 12, "s-9", NOW,
+                                                             expected_principal=confirmed)) == "quote_changed"
+
+
 def test_installment_refusals(database, own):
     small, billed = _entry(database, "星巴克"), _entry(database, "苏宁易购")
     assert _refusal(database, lambda b: b.quote_installment(own, "0002", f"entry:{small}", 3, NOW)) == "not_installable"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import calendar
 import re
 import uuid
-from datetime import date
+from datetime import MAXYEAR, MINYEAR, date
 
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.flows.credit_common import card_name, card_slot, chosen_tail, day, has_card
@@ -74,6 +74,8 @@ def _pick(ctx: FlowContext, statements: list[StatementInfo]) -> tuple[StatementI
     named = _named_month(ctx)
     if named is not None and not 1 <= named[1] <= 12:
         return None, f"没有{named[1]}月这个月份，请告诉我要查哪个月的账单，例如“10月账单”。"
+    if named is not None and named[0] is not None and not MINYEAR <= named[0] <= MAXYEAR:  # "0000年1月"
+        return None, "没有这个年份的账单，请告诉我要查哪个月的账单，例如“10月账单”。"
     if back is not None:
         pass
     elif named is not None and named[0] is not None:  # "明年1月": the year as said (the date entity may drop it)

@@ -10,6 +10,7 @@ statement bills one term: principal part plus fee.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.flows.card_bill import installment_what_if
@@ -27,6 +28,8 @@ ORDINAL = re.compile(r"^(?:第)?([一二三四五六七八九1-9])(?:个|项|笔
 BARE_TERMS = re.compile(r"^(?:分)?\s*(\d{1,2}|[一二两三六十]+[二四]?)\s*期?(?:吧)?[。.!！]*$")
 CN_ORDINALS = "一二三四五六七八九"
 
+
+READ_BACK = "_principal"  # the principal read back (excluded from the code's operation: "_" slots)
 
 def _targets(ctx: FlowContext):
     return ctx.bank.installment_targets(ctx.customer_id, chosen_tail(ctx), ctx.now)
@@ -152,6 +155,7 @@ class CardInstallmentFlow(Flow):
 
     def summary(self, ctx: FlowContext) -> str:
         q = quote(ctx)
+        ctx.state.slots[READ_BACK] = str(q.principal)  # what "确认" and the code agree to
         last = f"（末期本金 {format_amount(q.last_principal)}）" if q.last_principal != q.principal_per_term else ""
         after = ""
         if q.target == "statement":
@@ -176,8 +180,9 @@ class CardInstallmentFlow(Flow):
     def execute(self, ctx: FlowContext) -> None:
         slots = ctx.state.slots
         try:
-            receipt = ctx.bank.create_installment(ctx.customer_id, chosen_tail(ctx), slots["target"],
-                                                  int(slots["terms"]), f"flow:{ctx.state.flow_id}", ctx.now)
+            receipt = ctx.bank.create_installment(
+                ctx.customer_id, chosen_tail(ctx), slots["target"], int(slots["terms"]), f"flow:{ctx.state.flow_id}",
+                ctx.now, expected_principal=Decimal(slots[READ_BACK]) if READ_BACK in slots else None)
         except BankingRefusal as refusal:
             ctx.say(f"分期未成功：{refusal.message}。")
             ctx.outcome = "refused"

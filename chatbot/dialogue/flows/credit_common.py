@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.flows.cards import pick_card
 from chatbot.dialogue.forms import Slot
+from chatbot.nlu.entities.amount import MAX_INTEGER_DIGITS
 from chatbot.nlu.entities.numbers import parse_number
 from chatbot.security.masking import mask_card
 from chatbot.tools.credit import CreditCardInfo
@@ -83,6 +84,10 @@ def stop(ctx: FlowContext, text: str, code: str) -> None:
     ctx.state.end_flow(keep_context=False)
 
 
+# As the amount extractor: longer runs are account or ID numbers, never a sum typed in a chat.
+LARGEST_SUM = Decimal(10) ** MAX_INTEGER_DIGITS
+
+
 def bare_number(ctx: FlowContext) -> Decimal | None:
     """A bare amount answering the flow's question ("3000", "两千")."""
     match = BARE_NUMBER.match(ctx.text)
@@ -90,9 +95,10 @@ def bare_number(ctx: FlowContext) -> Decimal | None:
         return None
     value = parse_number(match.group(1).replace(",", ""))
     try:
-        return Decimal(str(value)) if value is not None else None
+        value = Decimal(str(value)) if value is not None else None
     except InvalidOperation:
         return None
+    return value if value is not None and value < LARGEST_SUM else None  # "1" and 40 zeros: no sum
 
 
 def day(d: date) -> str:

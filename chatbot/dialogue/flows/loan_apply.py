@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from chatbot.dialogue import steps
 from chatbot.dialogue.context import FlowContext
+from chatbot.dialogue.flows.credit_common import LARGEST_SUM
 from chatbot.dialogue.flows.lending_common import (extract_income, free_text, keep_income, open_application, ordinal,
                                                    refused, split_amounts, validate_income)
 from chatbot.dialogue.flows.lending_products import loan_terms, where_to_apply
@@ -100,6 +101,8 @@ def _extract_amount(ctx: FlowContext):
     if amount is None and ctx.state.asking == "amount":
         match = BARE_AMOUNT.match(ctx.text.replace(" ", ""))
         amount = parse_number(match.group(1)) if match else None
+        if amount is not None and Decimal(str(amount)) >= LARGEST_SUM:
+            amount = None  # "1" and 40 zeros: no sum
     return str(Decimal(str(amount))) if amount is not None else None
 
 

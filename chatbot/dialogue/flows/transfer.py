@@ -128,6 +128,10 @@ def _extract_account(ctx: FlowContext):
 
 
 def _validate_account(ctx: FlowContext, number: str) -> str | None:
+    try:
+        ctx.bank.check_payee(number)
+    except BankingRefusal as refusal:
+        return f"{refusal.message}。"
     holder = ctx.bank.resolve_account(number)
     name = (ctx.state.slots.get("payee") or {}).get("name") or ctx.state.slots.get("payee_name")
     if holder and name and holder[0] != name:
