@@ -14,12 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from chatbot.clock import Clock
 from chatbot.handoff.events import EventBus
 from chatbot.handoff.notices import message_event
 from chatbot.notify import deliver, events
 from chatbot.notify.deliver import WeChatPusher
 from chatbot.storage.db import Database
+from chatbot.storage.models import CreditTerms
+from chatbot.tools.sql_bank import SqlBank
 from knowledge.kg.load import KnowledgeGraph
 
 log = logging.getLogger(__name__)
@@ -63,6 +67,7 @@ class NotifyJob:
 
     def run(self) -> RunReport:
         report = RunReport()
+        self._close_card_cycles()
         with self.database.read() as db:
             found = events.pending(db, self.clock.now(), self.lookback, self.names)
         for event in found:
@@ -71,6 +76,19 @@ class NotifyJob:
         if found or report.pushed or report.push_failed:
             log.info("notify: %s", report.line())
         return report
+
+    def _close_card_cycles(self) -> None:
+        """Statements close when a card is read; a customer who never chats still gets the due
+        reminder because the job closes the cycles that ended first (one short transaction each)."""
+        now = self.clock.now()
+        with self.database.read() as db:
+            accounts = db.scalars(select(CreditTerms.account_id).order_by(CreditTerms.account_id)).all()
+        for account_id in accounts:
+            try:
+                with self.database.write() as db:
+                    SqlBank(db).close_ended_cycles(account_id, now)
+            except Exception:  # one card's trouble must not keep the others' notices back
+                log.exception("notify: could not close the cycles of credit account %d", account_id)
 
     def push_pending(self) -> RunReport:
         """Only the WeChat pushes owed (news digests recorded by chatbot/news/push.py use it)."""

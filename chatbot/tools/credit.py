@@ -179,6 +179,10 @@ class CreditCards(Protocol):
     def quote_installment(self, customer_id: int, card_tail: str, target: str, terms: int,
                           now: datetime) -> InstallmentQuote: ...
 
+    def close_ended_cycles(self, account_id: int, now: datetime) -> None:
+        """Close the cycles of a credit account that ended before today (for the notification job)."""
+        ...
+
     def create_installment(self, customer_id: int, card_tail: str, target: str, terms: int,
                            idempotency_key: str, now: datetime,
                            expected_principal: Decimal | None = None) -> InstallmentReceipt: ...

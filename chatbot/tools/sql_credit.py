@@ -180,6 +180,13 @@ class SqlCreditCards:
         first = _add_months(opened, 0, terms.statement_day)
         return first if first > opened else _add_months(opened, 1, terms.statement_day)
 
+    def close_ended_cycles(self, account_id: int, now: datetime) -> None:
+        """Close the card's cycles that ended before today, as reading the card would: the
+        notification job runs it, so a due reminder does not wait for the customer to ask."""
+        account = self.db.get(Account, account_id)
+        if account is not None and account.kind == "credit" and account.status != "closed":
+            self._close_cycles(account, now)
+
     def _close_cycles(self, account: Account, now: datetime) -> CreditTerms:
         """Close every cycle that ended before today (locks the account only when one did)."""
         terms = self._credit_terms(account)

@@ -268,3 +268,21 @@ def test_a_wealth_holding_about_to_mature_is_reminded_once_with_its_name(notify_
     assert job.run().sent == 1 and job.run().sent == 0
     line, = books.lines("web", "zhao-web")
     assert "示例稳盈半年定开（WM2026-0，本金 20,000.00 元" in line and "还有 3 天" in line, line
+
+
+def test_a_due_reminder_does_not_wait_for_the_customer_to_read_the_card(database):
+    """Statements close when a card is read; 张伟 never chats, yet the statement of 12-19 closes
+    and its reminder (due 2027-01-08) is recorded by the job itself."""
+    from datetime import datetime
+
+    from sqlalchemy import select
+
+    from chatbot.clock import BANK_TZ
+    from chatbot.storage.models import CardStatement, Notice
+
+    later = FixedClock(datetime(2027, 1, 6, 10, 0, tzinfo=BANK_TZ))
+    NotifyJob(database, later).run()
+    with database.read() as db:
+        told = db.execute(select(CardStatement.statement_date, CardStatement.due_date).join(
+            Notice, Notice.subject_id == CardStatement.id).where(Notice.source == "statement")).all()
+    assert [(s.isoformat(), d.isoformat()) for s, d in told] == [("2026-12-19", "2027-01-08")]
