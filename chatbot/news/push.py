@@ -52,6 +52,7 @@ from chatbot.notify.texts import BANK, Wording
 from chatbot.channels.wechat.templates import time_value
 from chatbot.security.masking import mask_text
 from chatbot.storage.db import Database
+from chatbot.storage.locks import lock_conversation_in_transaction
 from chatbot.storage.models import (
     AuditLog,
     ChatSession,
@@ -256,11 +257,15 @@ class NewsPushJob:
                 log.exception("news push: live event for customer %d not published", customer_id)
 
     def _record(self, db: Session, customer_id: int, reason: str, now: datetime):
-        sub = db.get(NewsSubscription, customer_id, with_for_update=True, populate_existing=True)
-        if sub is None or sub.status != "active" or (reason == "digest" and not digest_due(sub, now)):
-            raise _Nothing
         reach = reachable(db, customer_id)
         if not reach:
+            raise _Nothing
+        # The conversations first, then the subscription row: the order a customer's own turn
+        # ("暂停推送") takes them in, so the two never wait on each other in a cycle.
+        for target in sorted(reach, key=lambda t: (t.channel, t.user_id)):
+            lock_conversation_in_transaction(db, target.channel, target.user_id)
+        sub = db.get(NewsSubscription, customer_id, with_for_update=True, populate_existing=True)
+        if sub is None or sub.status != "active" or (reason == "digest" and not digest_due(sub, now)):
             raise _Nothing
         chosen = _candidates(db, sub, now, reason)
         if reason == "digest":
