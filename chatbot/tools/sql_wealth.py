@@ -68,8 +68,9 @@ class SqlWealth:
         return card.tail
 
     def buy_wealth(self, customer_id: int, code: str, amount: Decimal, description: str,
-                   idempotency_key: str, now: datetime) -> WealthReceipt:
-        """Buy once per idempotency key; a repeated key returns the first receipt."""
+                   idempotency_key: str, now: datetime, from_tail: str | None = None) -> WealthReceipt:
+        """Buy once per idempotency key; a repeated key returns the first receipt. `from_tail` is
+        the savings card read back to the customer: only it is debited (refused if unusable)."""
         amount = positive_amount(amount, "购买金额")
         checked_key(idempotency_key)
         replay = self._wealth_replay(idempotency_key, customer_id, code, amount)
@@ -80,7 +81,9 @@ class SqlWealth:
         if replay is not None:
             return replay
         product = self._wealth_product(code, lock=True)
-        card, payer = self._wealth_payer(customer_id)
+        card, payer = self._card(customer_id, from_tail) if from_tail else self._wealth_payer(customer_id)
+        if payer.kind != "savings":
+            raise refuse("card_not_found", f"尾号{card.tail}的卡不是储蓄卡，请使用储蓄卡购买理财")
         clearing = internal_account(self.db, WEALTH_CLEARING)
         self._lock_accounts(payer, clearing)
         self._check_wealth(product, card, payer, amount)

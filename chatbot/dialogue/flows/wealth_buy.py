@@ -239,6 +239,7 @@ class WealthBuyFlow(Flow):
                 f"付款卡：储蓄卡 {mask_card(_payer(ctx).card_tail)}{maturity}\n"
                 "确认购买请回复“确认”，如需修改请直接告诉我。")
         slots["_summary"] = {"text": text, "at": ctx.now.isoformat()}
+        slots["_from_tail"] = _payer(ctx).card_tail  # the card read back is the card debited
         return text
 
     def before_code(self, ctx: FlowContext) -> bool:
@@ -265,7 +266,7 @@ class WealthBuyFlow(Flow):
             return
         try:
             receipt = ctx.bank.buy_wealth(ctx.customer_id, product.code, amount, f"购买理财 {product.name}",
-                                          f"flow:{ctx.state.flow_id}", ctx.now)
+                                          f"flow:{ctx.state.flow_id}", ctx.now, from_tail=slots.get("_from_tail"))
         except BankingRefusal as refusal:
             stop(ctx, f"购买未成功：{refusal.message}。", refusal.code)
             return
