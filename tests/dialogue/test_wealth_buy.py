@@ -132,3 +132,22 @@ def test_a_code_typed_again_after_the_purchase_is_no_failure(chat):
     for _ in range(3):
         reply = c.say(code)
         assert "无需再输入" in reply and "人工" not in reply and "排队" not in reply, reply
+
+
+def test_a_new_assessment_meanwhile_makes_the_product_unsuitable_before_the_code(chat, services):
+    """A product confirmed under C3 and a C1 assessment taken since: refused for suitability
+    (not "需要先完成风险测评"), and no code is sent for it."""
+    from datetime import date
+
+    c = chat()
+    c.bind()
+    c.say("买2万稳盈半年定开")  # R2, fine for C3
+    c.say("我已阅读并理解")
+    with services.database.write() as db:
+        customer = db.scalar(select(Account.customer_id).where(Account.account_no.endswith("1234")))
+        db.add(RiskAssessment(customer_id=customer, answers={}, score=20, level="C1",
+                              assessed_at=services.clock.now(), expires_on=date(2027, 11, 24)))
+    sent = c.sms_count(ZHANG["phone"])
+    reply = c.say("确认")
+    assert "超出了您的风险承受能力" in reply and "风险测评" in reply and c.flow is None, reply
+    assert c.sms_count(ZHANG["phone"]) == sent

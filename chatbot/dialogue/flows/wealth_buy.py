@@ -243,13 +243,24 @@ class WealthBuyFlow(Flow):
         return text
 
     def before_code(self, ctx: FlowContext) -> bool:
-        info = assessment(ctx)
-        if info is None or not info.valid_on(ctx.today):
-            no_valid_assessment(ctx, info, "购买理财")
+        if not self._still_suits(ctx):
             return False
         problem = _amount_problem(ctx, ctx.state.slots["product"], Decimal(ctx.state.slots["amount"]))
         if problem:
             stop(ctx, f"暂不能购买：{problem.removesuffix('，请重新输入金额。').rstrip('。')}。", "purchase_refused")
+            return False
+        return True
+
+    def _still_suits(self, ctx: FlowContext) -> bool:
+        """Before the code and again at the purchase: the assessment in force (a new one may have
+        been taken meanwhile) must still allow the product; the reason is said when not."""
+        info = assessment(ctx)
+        if info is None or not info.valid_on(ctx.today):
+            no_valid_assessment(ctx, info, "购买理财")
+            return False
+        product = view(ctx, ctx.state.slots["product"])
+        if not q.suits(info.level, product.risk_level):
+            self._unsuitable(ctx, product, info.level)
             return False
         return True
 
@@ -260,10 +271,9 @@ class WealthBuyFlow(Flow):
         slots = ctx.state.slots
         product = view(ctx, slots["product"])
         amount = Decimal(slots["amount"])
-        info = assessment(ctx)
-        if info is None or not info.valid_on(ctx.today) or not q.suits(info.level, product.risk_level):
-            no_valid_assessment(ctx, info if info and not info.valid_on(ctx.today) else None, "购买理财")
+        if not self._still_suits(ctx):
             return
+        info = assessment(ctx)
         try:
             receipt = ctx.bank.buy_wealth(ctx.customer_id, product.code, amount, f"购买理财 {product.name}",
                                           f"flow:{ctx.state.flow_id}", ctx.now, from_tail=slots.get("_from_tail"))
