@@ -224,6 +224,9 @@ class DialoguePolicy:
             self._offer_switch(ctx, flow)
         elif steps.correct(flow, ctx):
             pass  # "改成3000", "不对，是王芳": updated and read back (corrections.py)
+        elif step == "otp" and not steps.is_code_reply(ctx) and self._interruption(ctx):
+            self._answer_aside(ctx)  # "激活要收年费吗" while the code is awaited: answered, code asked again
+            ctx.say(replies.CODE_IN_WORDS)
         elif step == "otp":
             steps.handle_code(flow, ctx)
         elif step == "cooling_off":

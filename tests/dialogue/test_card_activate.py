@@ -31,6 +31,9 @@ def test_a_mailed_card_is_activated_with_a_code(chat, client, services):
     reply = c.say("新卡收到了，帮我激活")
     assert f"请确认激活金卡信用卡 **** {tail}" in reply and "28,000.00 元" in reply
     assert "139****9000" in c.say("确认")
+    # A question while the code is awaited is answered, and the code asked for again.
+    reply = c.say("信用卡年费是多少")
+    assert "年费" in reply and "请回复短信中的 6 位验证码" in reply and c.flow == "card.activate", reply
     assert "验证码不正确" in c.say("000000")
     reply = c.say(c.code(WANG["phone"]))
     assert "激活成功" in reply and f"**** {tail} 已可使用" in reply
