@@ -172,3 +172,13 @@ def test_a_transfer_to_the_credit_card_cannot_overpay_it(chat, database):
     assert c.sms_count("13800138000") == 1  # only the binding's code
     _, after = _zhang_card(database)
     assert after.owed == before.owed and after.overpaid == 0
+
+
+def test_a_cantonese_yes_confirms_and_no_declines(chat):
+    c = chat()
+    c.bind()
+    c.say("信用卡还300")
+    assert "还款成功" in c.say("系")
+    c.say("信用卡还200")
+    reply = c.say("唔系")
+    assert "还款成功" not in reply and c.flow == "card.repay", reply
