@@ -187,3 +187,11 @@ def test_impossible_years_and_endless_numbers_are_answered_not_failed(chat):
     c.say("天天宝")
     c.say("1" + "0" * 40)
     assert c.flow == "wealth.buy"
+
+
+def test_a_later_month_of_this_year_is_the_coming_statement(chat):
+    """"12月账单" asked in November: December's statement is not out yet (not 2025年12月)."""
+    c = chat()
+    c.bind()
+    reply = c.say("12月账单")
+    assert "还没有出" in reply and "2025" not in reply, reply

@@ -78,8 +78,10 @@ def _pick(ctx: FlowContext, statements: list[StatementInfo]) -> tuple[StatementI
         return None, "没有这个年份的账单，请告诉我要查哪个月的账单，例如“10月账单”。"
     if back is not None:
         pass
-    elif named is not None and named[0] is not None:  # "明年1月": the year as said (the date entity may drop it)
-        year, month = named
+    elif named is not None and (named[0] is not None or named[1] > ctx.today.month):
+        # "明年1月": the year as said (the date entity may drop it); "12月" said in November is
+        # this year's coming statement, not last year's (which the date entity would pick).
+        year, month = named[0] or ctx.today.year, named[1]
         period = {"start": date(year, month, 1), "end": date(year, month, calendar.monthrange(year, month)[1])}
     elif NEXT.search(ctx.text) and period is None:
         return None, _not_out_yet(ctx, "下个月")
