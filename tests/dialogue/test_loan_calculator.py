@@ -136,6 +136,8 @@ def test_a_follow_up_changes_the_last_what_if(chat):
     assert "36" in reply and "借 200,000.00" not in reply
     assert "期数" in c.say("那分100年呢") and c.flow is None
     assert "借 200,000.00 元，分 1 年（12 期）" in c.say("那12期呢")
+    reply = c.say("等额本金呢")  # the method asked about: the same figures, both methods shown
+    assert "借 200,000.00 元，分 1 年（12 期）" in reply and "等额本金：首月" in reply, reply
 
 
 def test_without_a_what_if_before_it_is_not_a_follow_up(chat):

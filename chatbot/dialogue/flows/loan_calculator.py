@@ -197,13 +197,14 @@ class LoanCalculatorFlow(Flow):
 
 # "那分24期呢", "要是借20万呢": another what-if on the figures of the one just answered.
 ELLIPTICAL = re.compile(r"那|呢|如果|要是|换成|改成|改为|变成")
+METHOD = re.compile(r"等额本金|等额本息")
 
 
 def is_follow_up(ctx: FlowContext) -> bool:
     """A short message changing the amount, the term or the product of the last what-if."""
     if ctx.state.context.get("flow") != LoanCalculatorFlow.name or len(ctx.text) > 16 or PREPAY.search(ctx.text):
         return False
-    changes = ctx.entity("term_months") or ctx.entity("amount") or TERM.search(ctx.text)
+    changes = ctx.entity("term_months") or ctx.entity("amount") or TERM.search(ctx.text) or METHOD.search(ctx.text)
     return bool(ELLIPTICAL.search(ctx.text) and changes)
 
 
@@ -217,7 +218,7 @@ def follow_up(ctx: FlowContext) -> None:
     filled = calculator.fill(ctx)
     ctx.step("loan_what_if_follow_up", changed=filled)
     refused = any(step["action"] == "slot_invalid" for step in ctx.steps)
-    if refused or not filled:
+    if refused or not (filled or METHOD.search(ctx.text)):  # "等额本金呢": the same figures again
         if not refused:  # "那分100年呢": a term no loan has, not read as one
             ctx.say("请告诉我要改的金额或期数，例如“分24期”或“借20万”。")
         ctx.outcome = "answered"
