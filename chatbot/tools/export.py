@@ -73,21 +73,31 @@ def _csv_text(text: str) -> str:
 
 
 def _xlsx(rows: list[tuple]) -> bytes:
+    return xlsx_bytes("交易明细", HEADERS, rows, widths=(20, 11, 8, 28, 22, 14, 14), text_columns=range(1, 5),
+                      formats={0: "yyyy-mm-dd hh:mm:ss", 5: MONEY_FORMAT, 6: MONEY_FORMAT})
+
+
+MONEY_FORMAT = "#,##0.00"
+
+
+def xlsx_bytes(title: str, headers, rows: list[tuple], *, widths: tuple[int, ...], formats: dict[int, str],
+               text_columns: range = range(0)) -> bytes:
+    """One sheet: a bold, frozen header row, then the rows with each column's number format;
+    `text_columns` stay text even when they start with "=" (no formula from a customer's words)."""
     book = Workbook()
     sheet = book.active
-    sheet.title = "交易明细"
-    sheet.append(HEADERS)
+    sheet.title = title
+    sheet.append(list(headers))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append(row)
         cells = sheet[sheet.max_row]
-        cells[0].number_format = "yyyy-mm-dd hh:mm:ss"
-        for cell in cells[1:5]:
-            cell.data_type = "s"  # text stays text, even if it starts with "="
-        for cell in cells[5:7]:
-            cell.number_format = "#,##0.00"
-    for column, width in zip("ABCDEFG", (20, 11, 8, 28, 22, 14, 14)):
+        for index in text_columns:
+            cells[index].data_type = "s"
+        for index, number_format in formats.items():
+            cells[index].number_format = number_format
+    for column, width in zip("ABCDEFGHIJ", widths):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()

@@ -13,11 +13,9 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from chatbot.errors import InvalidInput, NotFound
 from chatbot.security.signing import InvalidToken, OpenedToken, open_token, seal_token
+from chatbot.tools.export import MONEY_FORMAT, xlsx_bytes
 from chatbot.tools.lending import Lending, LoanInfo
 
 TOKEN_LABEL = "loan_schedule"
@@ -66,7 +64,7 @@ def schedule_file(bank: Lending, request: ScheduleRequest) -> bytes:
     if loan is None:
         raise NotFound("贷款不存在", "loan_not_found")
     rows = _rows(loan)
-    return _csv(rows) if request.fmt == "csv" else _xlsx(loan, rows)
+    return _csv(rows) if request.fmt == "csv" else _xlsx(rows)
 
 
 def _rows(loan: LoanInfo) -> list[tuple]:
@@ -84,22 +82,6 @@ def _csv(rows: list[tuple]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def _xlsx(loan: LoanInfo, rows: list[tuple]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "还款计划"
-    sheet.append(HEADERS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
-        cells = sheet[sheet.max_row]
-        cells[1].number_format = "yyyy-mm-dd"
-        for cell in cells[2:6]:
-            cell.number_format = "#,##0.00"
-    for column, width in zip("ABCDEFG", (6, 12, 14, 14, 12, 14, 8)):
-        sheet.column_dimensions[column].width = width
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+def _xlsx(rows: list[tuple]) -> bytes:
+    return xlsx_bytes("还款计划", HEADERS, rows, widths=(6, 12, 14, 14, 12, 14, 8),
+                      formats={1: "yyyy-mm-dd", **{i: MONEY_FORMAT for i in range(2, 6)}})
