@@ -70,8 +70,6 @@ def serve(
 
     from chatbot.service import ensure_schema_current
     from chatbot.storage.db import Database
-    from knowledge.faq.store import load_faq
-    from knowledge.faq.training import load_training_for
 
     if not os.environ.get("CHATBOT_PUBLIC_BASE_URL"):
         # Download links in replies point where this server listens, unless the address
@@ -82,8 +80,10 @@ def serve(
     database = Database(settings.database_url)
     ensure_schema_current(database)  # fail here with one line, not inside every worker
     database.dispose()
-    load_faq(settings.faq_path)  # a malformed FAQ file fails here, naming entry and field
-    load_training_for(settings.faq_path)  # and so does its training file, naming id and line
+    # A malformed FAQ file fails here, naming entry and field (its training file: id and line);
+    # else the index is built once here (when the files changed) and every worker loads it.
+    if _ensure_faq_index(settings).built:
+        err_console.print("FAQ 索引已构建并保存", highlight=False)
     _ensure_model(settings)
     console.print(f"示例银行智能客服：http://{host}:{port}/  （接口文档 /docs，环境 {settings.env}）")
     # Open event streams (agent consoles, chat pages) never finish on their own: give them
@@ -109,6 +109,7 @@ def chat(user_id: Annotated[str, typer.Option(help="终端用户标识")] = "ter
 
     settings = _settings()
     _ensure_model(settings)
+    _faq_index_dir(settings)
     services = build_services(settings)
     console.print("[bold]示例银行智能客服[/bold]（输入 exit 退出）")
     while True:
@@ -161,6 +162,24 @@ def seed() -> None:
                       f"员工账号 {report.staff_created} 个，资讯 {report.news_created} 条")
     else:
         console.print("演示银行数据已存在，未做改动")
+
+
+def _faq_index_dir(settings: Settings):
+    """Where built FAQ indexes are kept; also told to the processes this one starts."""
+    from knowledge.faq.index_store import DIRECTORY_NAME, ENVIRONMENT_VARIABLE
+
+    directory = settings.faq_index_dir or settings.model_dir / DIRECTORY_NAME
+    os.environ[ENVIRONMENT_VARIABLE] = str(directory)  # read by KnowledgeDesk.load in the workers
+    return directory
+
+
+def _ensure_faq_index(settings: Settings):
+    """Load the FAQ index saved for exactly the current FAQ files, or build and save it."""
+    from knowledge.faq.index_store import load_retriever
+
+    directory = _faq_index_dir(settings)
+    with console.status("FAQ 索引…"):
+        return load_retriever(settings.faq_path, directory)
 
 
 def _ensure_model(settings: Settings) -> None:
@@ -234,12 +253,21 @@ def faq_search(text: Annotated[str, typer.Argument(help="问题")],
     """在 FAQ 知识库中检索（JSON）。"""
     import json
 
-    from knowledge.faq.retrieve import FaqRetriever
+    from knowledge.faq.index_store import load_retriever
 
     settings = _settings()
     _validate_text(text, settings)
-    hits = FaqRetriever.from_file(settings.faq_path).search(text, top_k)
+    hits = load_retriever(settings.faq_path, _faq_index_dir(settings)).retriever.search(text, top_k)
     print(json.dumps({"results": [h.to_dict() for h in hits]}, ensure_ascii=False, indent=2))
+
+
+@faq_app.command("build-index")
+def faq_build_index() -> None:
+    """构建并保存 FAQ 检索索引（FAQ 或其训练问法未变时直接载入已有索引）；`chatbot serve` 启动时也会做。"""
+    loaded = _ensure_faq_index(settings := _settings())
+    state = "已构建" if loaded.built else "已存在，未变"
+    console.print(f"FAQ 索引{state}：{len(loaded.retriever.entries)} 条，{loaded.seconds:.1f} 秒，"
+                  f"{_faq_index_dir(settings)}/{loaded.key}.npz", highlight=False)
 
 
 def _validate_text(text: str, settings: Settings) -> None:

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     faq_path: Path = DATA_DIR / "faq.yaml"
     model_dir: Path = PROJECT_ROOT / "var" / "models"
+    # Built FAQ indexes (docs/knowledge_index.md); unset: `<model_dir>/faq_index` for `chatbot
+    # serve` (which passes it to its workers), `chat` and `faq search|build-index`.
+    faq_index_dir: Path | None = None
     data_dir: Path = DATA_DIR
     secret_key: str = SANDBOX_SECRET_KEY
     wechat_token: str | None = None

@@ -7,8 +7,10 @@ candidates kept in the turn log with outcome `faq_not_found` for analysts).
 A message the intent model could not place is offered to the desk too; there "not found"
 stays silent and the policy says it did not understand (it was maybe not a question).
 
-The FAQ can change while the service runs (admin edits): `replace` swaps in a new
-retriever atomically; readers always see a complete index.
+The FAQ can change while the service runs (admin edits): `install` swaps in a new
+retriever atomically; readers always see a complete index. The index is built once per
+content and saved (`knowledge/faq/index_store.py`, `docs/knowledge_index.md`): a worker
+starting, or seeing another worker's edit, loads it instead of building it again.
 """
 from __future__ import annotations
 
@@ -18,8 +20,16 @@ import time
 from pathlib import Path
 
 from knowledge.faq.clarify import format_clarification, format_not_found, resolve_choice
+from knowledge.faq.index_store import (
+    FaqSource,
+    IndexStore,
+    index_dir_from_environment,
+    load_retriever,
+    reindex,
+)
+from knowledge.faq.index_store import keep as keep_index
 from knowledge.faq.retrieve import FaqDecision, FaqRetriever
-from knowledge.faq.store import FaqEntry, FaqFileError, load_faq
+from knowledge.faq.store import FaqEntry, FaqFileError
 from knowledge.kg.answer import KgAnswerer
 from knowledge.kg.load import KnowledgeGraph
 
@@ -29,24 +39,47 @@ log = logging.getLogger(__name__)
 # A how-to question that the classifier took for a request ("卡被吞了咋办") is answered
 # from the FAQ only above this calibrated score.
 SURE = 0.9
+# `KnowledgeDesk.load`'s default: the index directory named by CHATBOT_FAQ_INDEX_DIR, if any.
+FROM_ENVIRONMENT = object()
 
 
 class KnowledgeDesk:
     def __init__(self, retriever: FaqRetriever, graph: KgAnswerer | None = None,
-                 faq_path: Path | None = None, check_every: float = 5.0) -> None:
+                 faq_path: Path | None = None, check_every: float = 5.0,
+                 index_store: IndexStore | None = None, stamp: int | None = None) -> None:
         self._retriever = retriever
         self.graph = graph
         self.faq_path = Path(faq_path) if faq_path else None
         self.check_every = check_every
+        # Where built indexes are kept (knowledge/faq/index_store.py); None: built in memory only.
+        self.index_store = index_store
         self._swap = threading.Lock()
-        self._stamp = self.faq_path.stat().st_mtime_ns if self.faq_path else None
+        if stamp is None and self.faq_path:
+            stamp = self.faq_path.stat().st_mtime_ns
+        self._stamp = stamp
         self._checked_at = time.monotonic()
 
     @classmethod
-    def load(cls, faq_path: Path, kg_path: Path | None) -> "KnowledgeDesk":
-        """Load and index the FAQ (a malformed file fails here, naming entry and field)."""
+    def load(cls, faq_path: Path, kg_path: Path | None,
+             index_dir: Path | None | object = FROM_ENVIRONMENT) -> "KnowledgeDesk":
+        """Load the FAQ index (a malformed file fails here, naming entry and field).
+
+        The index is loaded from ``index_dir`` when one was saved there for exactly these
+        files, else built and saved there (``docs/knowledge_index.md``). By default the
+        directory is ``CHATBOT_FAQ_INDEX_DIR``, which ``chatbot serve`` sets for its workers;
+        unset (or ``index_dir=None``), the index is built in memory as it always was.
+        """
         graph = KgAnswerer(KnowledgeGraph.load(kg_path)) if kg_path and Path(kg_path).exists() else None
-        return cls(FaqRetriever.from_file(faq_path), graph, faq_path)
+        if index_dir is FROM_ENVIRONMENT:
+            index_dir = index_dir_from_environment()
+        faq_path = Path(faq_path)
+        stamp = faq_path.stat().st_mtime_ns  # before reading: a later rewrite is seen by refresh
+        loaded = load_retriever(faq_path, index_dir)
+        log.info("FAQ index %s in %.2f s", "built" if loaded.built else "loaded", loaded.seconds)
+        if not loaded.built:  # building warmed the analyzer; loading did not: the first question would wait
+            loaded.retriever.analyzer.warm_up()
+        store = IndexStore(index_dir) if index_dir is not None else None
+        return cls(loaded.retriever, graph, faq_path, index_store=store, stamp=stamp)
 
     @property
     def retriever(self) -> FaqRetriever:
@@ -71,13 +104,20 @@ class KnowledgeDesk:
         if stamp == self._stamp:
             return False
         try:
-            entries = load_faq(self.faq_path)
+            source = FaqSource.read(self.faq_path)
+            entries = source.entries()
         except FaqFileError as error:  # keep answering from the last good index
             log.error("FAQ file changed but cannot be loaded: %s", error.message)
             self._stamp = stamp
             return False
-        self.install(self._retriever.with_entries(entries), stamp)
+        # Another worker's edit: its saved index is loaded when there is one, else rebuilt here.
+        self.install(reindex(self._retriever, source.faq_bytes, entries, self.index_store), stamp)
         return True
+
+    def keep(self, retriever: FaqRetriever, faq_bytes: bytes) -> None:
+        """Save ``retriever``'s index as that of the FAQ content ``faq_bytes`` (an admin edit
+        just wrote it), for the other workers and the next start."""
+        keep_index(retriever, faq_bytes, self.index_store)
 
     # --- the dialogue side -----------------------------------------------------------------------
     def answer(self, ctx) -> None:

@@ -9,7 +9,7 @@ paying for it twice.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from chatbot.nlu.normalize import Normalizer, default_normalizer
@@ -51,6 +51,12 @@ class TextAnalyzer:
         self.normalizer = normalizer or default_normalizer()
         self.segmenter = segmenter or default_segmenter()
         self._indexed: dict[str, Analyzed] = {}
+        self._saved: Callable[[], tuple[Sequence[str], Sequence[Analyzed]]] | None = None
+
+    def warm_up(self) -> None:
+        """Load what the first query would otherwise wait for (jieba's dictionary, the typo index)."""
+        self.normalizer.warm_up()
+        self.segmenter.initialize()
 
     def analyze(self, text: str) -> Analyzed:
         """Normalize and segment raw ``text`` (what a customer typed)."""
@@ -65,10 +71,17 @@ class TextAnalyzer:
         Only the texts of the latest build are kept, so memory follows the FAQ's size. (An
         analyzer's normalizer and segmenter never change, so a kept analysis stays right.)
         """
-        previous = self._indexed
+        saved, self._saved = self._saved, None
+        previous = dict(zip(*saved())) if saved is not None else self._indexed
         current = {text: previous.get(text) or self.analyze(text) for text in dict.fromkeys(texts)}
         self._indexed = current  # one reference swap: a concurrent build sees old or new, whole
         return [current[text] for text in texts]
+
+    def remember(self, saved: Callable[[], tuple[Sequence[str], Sequence[Analyzed]]]) -> None:
+        """Take the texts and analyses ``saved()`` returns (a saved index's) as the latest build's:
+        the next :meth:`analyze_indexed` reuses them as if this analyzer had computed them.
+        ``saved`` is called then, not now (a worker that never rebuilds never needs them)."""
+        self._saved = saved
 
     def from_normalized(self, text: str, tokens: list[str] | tuple[str, ...]) -> Analyzed:
         """Build features from text the NLU pipeline already normalized and segmented."""

@@ -1,8 +1,9 @@
 """Admin edits of the FAQ: create, update, delete; saved to the FAQ file and live at once.
 
 The file stays the source of truth (`CHATBOT_FAQ_PATH`): every edit rewrites it atomically
-and swaps the running index (`KnowledgeDesk.replace`). Other workers on the same host pick
-the new file up through `KnowledgeDesk.refresh`.
+and swaps the running index (`KnowledgeDesk.install`), and saves the new index where the desk keeps
+built ones. Other workers on the same host pick the new file up through `KnowledgeDesk.refresh`,
+which loads that saved index instead of indexing again.
 """
 from __future__ import annotations
 
@@ -62,7 +63,9 @@ class FaqEditor:
         """Index first (a bad edit fails before the file changes), then save, then swap."""
         fresh = self.desk.retriever.with_entries(entries)
         text = HEADER + yaml.safe_dump([e.to_dict() for e in entries], allow_unicode=True, sort_keys=False)
+        data = text.encode("utf-8")
         temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(text, encoding="utf-8")
+        temporary.write_bytes(data)
         os.replace(temporary, self.path)
         self.desk.install(fresh, self.path.stat().st_mtime_ns)
+        self.desk.keep(fresh, data)  # other workers load this index instead of rebuilding it

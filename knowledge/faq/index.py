@@ -7,7 +7,8 @@ their entry.
 
 Built at start and after an admin edit (about 2 s for ~350 entries and ~15,000
 phrasings once the analyzer has seen the texts: a rebuild re-analyzes only new or edited
-phrasings), never per query:
+phrasings), never per query; saved once per content and loaded by every other process
+(:meth:`FaqIndex.state` / :meth:`FaqIndex.restore`, :mod:`knowledge.faq.index_store`):
 
 * **phrasing spaces**: one row per phrasing (question, each ``similar``, each training one), words and
   character n-grams separately; a query's best phrasing per entry is its nearest neighbour.
@@ -32,8 +33,11 @@ space reuses the encoding.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -41,7 +45,15 @@ from chatbot.errors import InvalidInput
 from knowledge.faq.analyze import Analyzed, TextAnalyzer
 from knowledge.faq.store import FaqEntry
 from knowledge.faq.training import NO_TRAINING, TrainingPhrasings
-from knowledge.faq.vectors import LatentSpace, LinearClassifier, StackedSpaces, Vocabulary, count_matrix
+from knowledge.faq.vectors import (
+    LatentSpace,
+    LinearClassifier,
+    StackedSpaces,
+    Vocabulary,
+    count_matrix,
+    csr_arrays,
+    csr_from_arrays,
+)
 
 # The answer is a paragraph, not a question: it teaches the classifier vocabulary
 # but must not outvote the phrasings.
@@ -52,6 +64,9 @@ TAG_SAMPLE_WEIGHT = 3.0
 CLASSIFIER_C = 1.0
 # Latent dimensions: 64-256 scored alike on the development split; 128 is the middle.
 SEMANTIC_DIMENSIONS = 128
+
+# What a built index is made of (see FaqIndex.state): metadata (JSON-able) and named arrays.
+IndexState = tuple[dict[str, Any], dict[str, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -75,6 +90,85 @@ class FaqIndex:
 
     def __init__(self, entries: Sequence[FaqEntry], analyzer: TextAnalyzer,
                  training: TrainingPhrasings = NO_TRAINING) -> None:
+        self._layout(entries, training)
+        analyzed = self._analyzed = analyzer.analyze_indexed(self._sources)
+        count = len(self.texts)
+        self.phrasings = analyzed[:count]
+        self.compacts = [p.compact for p in self.phrasings]
+        self.joined_words = [" ".join(p.words) for p in self.phrasings]
+        answers = analyzed[count:count + len(self.entries)]
+        self._build(answers, self._tags_per_entry(analyzed[count + len(self.entries):]))
+
+    @classmethod
+    def restore(cls, entries: Sequence[FaqEntry], training: TrainingPhrasings, state: IndexState,
+                analyses: Callable[[list[str]], list[Analyzed]]) -> FaqIndex:
+        """The index :meth:`state` described, for the same entries and training phrasings.
+
+        Nothing is analyzed or fitted again. ``analyses`` gives the saved analysis of each
+        text of :meth:`sources`; it is called only when :attr:`phrasings` or :meth:`sources`
+        is first needed (an admin edit's rebuild), since a query needs neither. Raises
+        ``ValueError`` (or ``KeyError``) when ``state`` does not fit the entries.
+        """
+        index = cls.__new__(cls)
+        index._layout(entries, training)
+        meta, arrays = state
+        if list(meta["entry_ids"]) != [entry.id for entry in index.entries] \
+                or meta["sources_sha256"] != _texts_digest(index._sources):
+            raise ValueError("saved index was built from other entries or phrasings")
+        if not np.array_equal(arrays["owner"], index.owner):
+            raise ValueError("saved index was built for other phrasings")
+        index._lazy_analyses = lambda: analyses(index._sources)
+        index.compacts, index.joined_words = list(meta["compacts"]), list(meta["joined_words"])
+        if not len(index.compacts) == len(index.joined_words) == len(index.texts):
+            raise ValueError("saved phrasing features do not match the phrasings")
+        index.vocabulary = Vocabulary.of(meta["vocabulary"])
+        index._spaces = StackedSpaces.restore(meta["spaces"], _prefixed(arrays, "spaces"))
+        index._semantic = LatentSpace.restore(_prefixed(arrays, "semantic"))
+        index._classifier = LinearClassifier.restore(_prefixed(arrays, "classifier"))
+        index._category_of_entry = arrays["category_of_entry"]
+        index._category_classifier = LinearClassifier.restore(_prefixed(arrays, "category"))
+        index._phrase_word_idf = index._spaces.idf[0]
+        index._word_incidence = csr_from_arrays(arrays, "word_incidence")
+        index._entry_word_idf = index._spaces.idf[2]
+        size = len(index.vocabulary)
+        if (index._spaces.idf.shape[1], index._word_incidence.shape[0]) != (size, size) \
+                or len(index._category_of_entry) != len(index.entries) \
+                or index._spaces._bounds[-1] != len(index.texts) * 2 + len(index.entries) * 3:
+            raise ValueError("saved index arrays do not match its vocabulary or entries")
+        return index
+
+    def state(self) -> IndexState:
+        """Everything fitted, as JSON-able metadata and plain numeric arrays (no objects)."""
+        meta = {"entry_ids": [entry.id for entry in self.entries], "sources_sha256": _texts_digest(self._sources),
+                "vocabulary": self.vocabulary.features(), "spaces": list(self._spaces.names),
+                "compacts": self.compacts, "joined_words": self.joined_words}
+        arrays = {"owner": self.owner, "category_of_entry": self._category_of_entry,
+                  **_with_prefix("spaces", self._spaces.arrays()),
+                  **_with_prefix("semantic", self._semantic.arrays()),
+                  **_with_prefix("classifier", self._classifier.arrays()),
+                  **_with_prefix("category", self._category_classifier.arrays()),
+                  **csr_arrays(self._word_incidence, "word_incidence")}
+        return meta, arrays
+
+    @property
+    def source_texts(self) -> list[str]:
+        """Every text the index analyzes: phrasings, answers, tags (in that order, with repeats)."""
+        return self._sources
+
+    def sources(self) -> tuple[list[str], list[Analyzed]]:
+        """:attr:`source_texts` and the analysis of each."""
+        return self._sources, self._analyzed
+
+    @cached_property
+    def _analyzed(self) -> list[Analyzed]:  # set directly when built; computed on demand when restored
+        return self._lazy_analyses()
+
+    @cached_property
+    def phrasings(self) -> list[Analyzed]:
+        """The analysis of each of :attr:`texts` (set when built, computed on demand when restored)."""
+        return self._analyzed[:len(self.texts)]
+
+    def _layout(self, entries: Sequence[FaqEntry], training: TrainingPhrasings) -> None:
         if not entries:
             raise InvalidInput("the FAQ needs at least one entry", code="faq_empty")
         self.entries = tuple(entries)
@@ -83,15 +177,10 @@ class FaqIndex:
         texts = [text for phrasings in per_entry for text in phrasings]
         self.texts: list[str] = texts
         tags = [tag for entry in self.entries for tag in entry.tags]
-        analyzed = analyzer.analyze_indexed([*texts, *(entry.answer for entry in self.entries), *tags])
-        self.phrasings: list[Analyzed] = analyzed[:len(texts)]
+        self._sources = [*texts, *(entry.answer for entry in self.entries), *tags]
         self.owner = np.repeat(np.arange(len(self.entries)), [len(p) for p in per_entry])
         self._starts = np.r_[0, np.flatnonzero(np.diff(self.owner)) + 1]
         self._stops = np.r_[self._starts[1:], len(self.owner)]
-        self.compacts = [p.compact for p in self.phrasings]
-        self.joined_words = [" ".join(p.words) for p in self.phrasings]
-        answers = analyzed[len(texts):len(texts) + len(self.entries)]
-        self._build(answers, self._tags_per_entry(analyzed[len(texts) + len(self.entries):]))
 
     def _tags_per_entry(self, analyzed_tags: list[Analyzed]) -> list[list[Analyzed]]:
         per_entry, start = [], 0
@@ -224,6 +313,19 @@ class FaqIndex:
         # Owners are sorted, so the first hit of each owner is its first best phrasing.
         owners = self.owner[hits]
         return hits[np.r_[True, owners[1:] != owners[:-1]]]
+
+
+def _texts_digest(texts: list[str]) -> str:
+    return hashlib.sha256("\0".join(texts).encode("utf-8")).hexdigest()
+
+
+def _with_prefix(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {f"{prefix}.{name}": array for name, array in arrays.items()}
+
+
+def _prefixed(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    start = len(prefix) + 1
+    return {name[start:]: array for name, array in arrays.items() if name.startswith(prefix + ".")}
 
 
 def _words(words) -> list[str]:

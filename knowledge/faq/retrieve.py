@@ -88,13 +88,31 @@ class FaqRetriever:
 
     def __init__(self, entries: Sequence[FaqEntry], normalizer: Normalizer | None = None,
                  segmenter: Segmenter | None = None, *, model: RankingModel | None = None,
-                 analyzer: TextAnalyzer | None = None, training: TrainingPhrasings = NO_TRAINING) -> None:
+                 analyzer: TextAnalyzer | None = None, training: TrainingPhrasings = NO_TRAINING,
+                 training_digest: str | None = None) -> None:
         _check_unique(entries)
-        self.analyzer = analyzer or TextAnalyzer(normalizer, segmenter)
+        analyzer = analyzer or TextAnalyzer(normalizer, segmenter)
+        self._adopt(FaqIndex(entries, analyzer, training), analyzer, model, training, training_digest)
+
+    @classmethod
+    def from_index(cls, index: FaqIndex, *, analyzer: TextAnalyzer, training: TrainingPhrasings,
+                   model: RankingModel | None = None, training_digest: str | None = None) -> FaqRetriever:
+        """A retriever over an index already built (a saved one, :mod:`knowledge.faq.index_store`)."""
+        _check_unique(index.entries)
+        retriever = cls.__new__(cls)
+        retriever._adopt(index, analyzer, model, training, training_digest)
+        return retriever
+
+    def _adopt(self, index: FaqIndex, analyzer: TextAnalyzer, model: RankingModel | None,
+               training: TrainingPhrasings, training_digest: str | None) -> None:
+        self.analyzer = analyzer
         self.model = model or RankingModel()
         self.training = training
-        self.index = FaqIndex(entries, self.analyzer, training)
-        self._by_id = {entry.id: entry for entry in self.index.entries}
+        # sha256 of the training file ``training`` was read from (None: not from a file): with
+        # the FAQ file's, it keys the saved index (knowledge/faq/index_store.py).
+        self.training_digest = training_digest
+        self.index = index
+        self._by_id = {entry.id: entry for entry in index.entries}
 
     @classmethod
     def from_file(cls, path: str | Path, **options) -> FaqRetriever:
@@ -112,7 +130,8 @@ class FaqRetriever:
 
     def with_entries(self, entries: Iterable[FaqEntry]) -> FaqRetriever:
         """A new retriever over ``entries`` sharing this one's analyzer, model and training phrasings."""
-        return FaqRetriever(list(entries), model=self.model, analyzer=self.analyzer, training=self.training)
+        return FaqRetriever(list(entries), model=self.model, analyzer=self.analyzer, training=self.training,
+                            training_digest=self.training_digest)
 
     def analyze(self, text: str, tokens: Sequence[str] | None = None) -> Analyzed:
         """Features of a query; with ``tokens``, ``text`` is taken as already normalized."""

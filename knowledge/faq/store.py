@@ -103,10 +103,14 @@ def validate_entry(raw: Any) -> FaqEntry:
                     answer=texts["answer"], category=texts["category"], tags=lists["tags"], offers=offers)
 
 
-def load_faq(path: str | Path) -> list[FaqEntry]:
-    """Read and validate a FAQ file; raise :class:`FaqFileError` naming file, entry and field."""
+def load_faq(path: str | Path, text: str | None = None) -> list[FaqEntry]:
+    """Read and validate a FAQ file; raise :class:`FaqFileError` naming file, entry and field.
+
+    ``text``: the file's content, already read (the FAQ index cache parses exactly the bytes
+    it hashed); ``path`` then only names the file in messages.
+    """
     path = Path(path)
-    root = parse_yaml(path)
+    root = parse_yaml(path, text=text)
     if root is None or root.tag != _SEQUENCE_TAG:
         raise FaqFileError(f"{path}: expected a list of FAQ entries at the top level", path)
     entries: list[FaqEntry] = []
@@ -210,10 +214,10 @@ class _StrictLoader(_SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def parse_yaml(path: Path, what: str = "FAQ file") -> YamlRoot | None:
-    """Parse ``path`` strictly (no repeated keys); errors name the file and the line."""
+def parse_yaml(path: Path, what: str = "FAQ file", text: str | None = None) -> YamlRoot | None:
+    """Parse ``path`` (or ``text``, its content) strictly (no repeated keys); errors name the file and the line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8") if text is None else text
     except (OSError, UnicodeDecodeError) as error:
         raise FaqFileError(f"{path}: cannot read the {what} ({error})", path) from None
     loader = _StrictLoader(text)

@@ -41,10 +41,13 @@ def load_training_for(faq_path: str | Path) -> TrainingPhrasings:
     return load_training(path) if path.exists() else NO_TRAINING
 
 
-def load_training(path: str | Path) -> TrainingPhrasings:
-    """Read and validate a training file; raise :class:`FaqFileError` naming the id and line."""
+def load_training(path: str | Path, text: str | None = None) -> TrainingPhrasings:
+    """Read and validate a training file; raise :class:`FaqFileError` naming the id and line.
+
+    ``text``: the file's content, already read (``path`` then only names it in messages).
+    """
     path = Path(path)
-    root = parse_yaml(path, "training phrasings file")
+    root = parse_yaml(path, "training phrasings file", text)
     if root is None:
         return NO_TRAINING
     if root.tag != _MAPPING_TAG:

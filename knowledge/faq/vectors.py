@@ -46,6 +46,19 @@ class Vocabulary:
     def get(self, feature: str) -> int | None:
         return self._columns.get(feature)
 
+    def features(self) -> list[str]:
+        """Every feature, in column order (what a saved index keeps)."""
+        return list(self._columns)
+
+    @classmethod
+    def of(cls, features: Sequence[str]) -> Vocabulary:
+        """The vocabulary whose columns are ``features`` in order (a saved index's)."""
+        vocabulary = cls()
+        vocabulary._columns = {feature: column for column, feature in enumerate(features)}
+        if len(vocabulary._columns) != len(features):
+            raise ValueError("a saved vocabulary repeats a feature")
+        return vocabulary
+
     def encode(self, features: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
         """Columns of the known features and their sublinear term frequencies ``1 + log tf``."""
         counts = Counter(c for f in features if (c := self._columns.get(f)) is not None)
@@ -62,6 +75,21 @@ def count_matrix(documents: Sequence[Sequence[int]], size: int) -> sp.csr_matrix
     counts = sp.csr_matrix((np.ones(len(columns)), (rows, columns)), shape=(len(documents), size))
     counts.sum_duplicates()
     return counts
+
+
+def csr_arrays(matrix: sp.csr_matrix, name: str) -> dict[str, np.ndarray]:
+    """A CSR matrix as plain arrays ``<name>.data`` / ``.indices`` / ``.indptr`` / ``.shape``."""
+    return {f"{name}.data": matrix.data, f"{name}.indices": matrix.indices,
+            f"{name}.indptr": matrix.indptr, f"{name}.shape": np.asarray(matrix.shape, dtype=np.int64)}
+
+
+def csr_from_arrays(arrays: dict[str, np.ndarray], name: str) -> sp.csr_matrix:
+    """The matrix :func:`csr_arrays` took apart (structure checked by scipy)."""
+    shape = tuple(int(n) for n in arrays[f"{name}.shape"])
+    matrix = sp.csr_matrix((arrays[f"{name}.data"], arrays[f"{name}.indices"], arrays[f"{name}.indptr"]),
+                           shape=shape)
+    matrix.check_format(full_check=True)
+    return matrix
 
 
 def inverse_document_frequency(counts: sp.csr_matrix) -> np.ndarray:
@@ -92,6 +120,20 @@ class StackedSpaces:
         self._bounds = np.cumsum([0, *sizes])
         self._postings = sp.vstack(blocks).T.tocsr()  # feature -> rows of every space
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What :meth:`restore` needs (the fitted state, as plain arrays)."""
+        return {"idf": self.idf, "bounds": self._bounds, **csr_arrays(self._postings, "postings")}
+
+    @classmethod
+    def restore(cls, names: Sequence[str], arrays: dict[str, np.ndarray]) -> StackedSpaces:
+        spaces = cls.__new__(cls)
+        spaces.names = tuple(names)
+        spaces.idf, spaces._bounds = arrays["idf"], arrays["bounds"]
+        spaces._postings = csr_from_arrays(arrays, "postings")
+        if len(spaces.names) != spaces.idf.shape[0] or len(spaces._bounds) != len(spaces.names) + 1:
+            raise ValueError("saved spaces do not match their names")
+        return spaces
+
     def scores(self, columns: np.ndarray, tf: np.ndarray) -> dict[str, np.ndarray]:
         """Cosine of the encoded query with every document of every space."""
         postings = self._postings
@@ -116,6 +158,18 @@ class LinearClassifier:
         matrix = tfidf_matrix(counts, self.idf)
         coef, self._bias = fit_one_vs_rest(matrix, np.asarray(labels), np.asarray(weights), n_classes, c)
         self._coef = (coef * self.idf[:, None]).astype(np.float32)  # feature-major: gather query rows
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What :meth:`restore` needs (the fitted state, as plain arrays)."""
+        return {"idf": self.idf, "coef": self._coef, "bias": self._bias}
+
+    @classmethod
+    def restore(cls, arrays: dict[str, np.ndarray]) -> LinearClassifier:
+        classifier = cls.__new__(cls)
+        classifier.idf, classifier._coef, classifier._bias = arrays["idf"], arrays["coef"], arrays["bias"]
+        if classifier._coef.shape != (len(classifier.idf), len(classifier._bias)):
+            raise ValueError("saved classifier weights do not match its vocabulary and classes")
+        return classifier
 
     def scores(self, columns: np.ndarray, tf: np.ndarray) -> np.ndarray:
         """Decision value of every class (higher means more likely)."""
@@ -195,6 +249,19 @@ class LatentSpace:
         # A document's latent vector is (M V)_i = (U S)_i; rows are then scaled to unit length.
         self._documents = _unit_rows(np.asarray(matrix @ components.T)).astype(np.float32)
         self.singular_values = singular
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What :meth:`restore` needs (the fitted state, as plain arrays)."""
+        return {"by_feature": self._by_feature, "documents": self._documents, "singular": self.singular_values}
+
+    @classmethod
+    def restore(cls, arrays: dict[str, np.ndarray]) -> LatentSpace:
+        space = cls.__new__(cls)
+        space._by_feature, space._documents = arrays["by_feature"], arrays["documents"]
+        space.singular_values = arrays["singular"]
+        if space._by_feature.shape[1] != space._documents.shape[1]:
+            raise ValueError("saved latent space has mismatched dimensions")
+        return space
 
     def scores(self, columns: np.ndarray, tf: np.ndarray) -> np.ndarray:
         """Cosine of the query's latent vector with every document's."""
