@@ -97,3 +97,10 @@ def test_answers_in_the_options_own_words(chat, services):
     for answer in ANSWERS[8:]:
         reply = c.say(answer)
     assert "1. 您的年龄是：B" in reply and "8. " in reply and "：A" in reply.split("8. ")[1].split("\n")[0], reply
+
+
+def test_asking_for_a_level_without_one_says_so_first(chat):
+    c = chat()
+    c.bind(WANG)
+    reply = c.say("我的风险等级是什么")
+    assert reply.startswith("您还没有做过风险测评") and "第 1/10 题" in reply, reply

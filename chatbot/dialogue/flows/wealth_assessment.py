@@ -81,6 +81,8 @@ def _summary(ctx: FlowContext) -> str:
     return ("10 题已答完，请核对您的答案：\n" + "\n".join(lines) +
             "\n确认提交请回复“确认”；如需修改，请说“第3题选B”。")
 
+# "我的风险等级是什么", "我是什么等级": asks for the level (said first when there is none).
+ASKS_LEVEL = re.compile(r"什么等级|哪个等级|几级|等级是|风险等级|测评结果|是什么类型|哪一类")
 
 @flow
 class RiskAssessmentFlow(Flow):
@@ -104,6 +106,8 @@ class RiskAssessmentFlow(Flow):
             lead = f"您的风险测评已于 {day(current.expires_on)} 过期，现在为您重新测评。"
         elif current is not None:
             lead = f"好的，为您重新测评（当前等级 {q.describe(current.level)}，新结果将替代它）。"
+        elif ASKS_LEVEL.search(ctx.text) and not offered:
+            lead = "您还没有做过风险测评，现在就可以测。"  # "我的风险等级是什么": first say there is none
         else:
             lead = "好的，开始风险测评。"
         ctx.say(f"{lead}共 {len(q.QUESTIONS)} 题，每题回复选项字母或序号即可；答错了可以说“第3题选B”修改，"
