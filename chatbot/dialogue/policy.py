@@ -44,6 +44,8 @@ PERSON_WORDS = re.compile(r"投诉|举报|人工|客服|经理|银保监|金管|
 SURE_COMPLAINT = 0.75
 DIGIT = re.compile(r"\d")
 CODE_ONLY = re.compile(r"^\d{6}$")
+# Said to "要先放弃，改为…吗？": stay with the business at hand.
+KEEP_GOING = re.compile(r"继续|接着办|接着做|先办完")
 # "请告诉我" with no offer open asks the bot to go on; the model hears a complaint in it.
 TELL_ME = re.compile(r"^(?:请|麻烦)?(?:你)?(?:告诉我|跟我说|说一下|讲一下|说说)(?:吧|呗|一下)?[。.!！~～]*$")
 # Answered mid-flow, then the flow re-asks (out_of_scope is not: it may be a bad slot answer).
@@ -309,6 +311,8 @@ class DialoguePolicy:
     def _answer_switch(self, ctx: FlowContext, offer: dict) -> None:
         target, ctx.state.pending_switch = ctx.state.pending_switch, None
         answer = offers.reply_to(ctx)
+        if KEEP_GOING.search(ctx.text):  # "好，继续分期": the 好 agrees to go on, not to switch
+            answer = "no"
         # "消费贷" to "改为申请贷款吗？" names the new business: a yes, not an answer to the old flow.
         names_target = answer is None and flow_for(ctx.parse) == target and ctx.parse.intent.confidence >= CONFIDENT
         if answer == "yes" or (answer is None and steps.is_affirm(ctx)) or names_target:

@@ -341,3 +341,13 @@ def test_naming_the_business_offered_as_a_switch_is_a_yes(chat):
     assert "改为申请贷款" in c.say("我想再贷款")
     reply = c.say("消费贷")
     assert c.flow == "loan.apply" and "分期" not in reply, reply
+
+
+def test_going_on_with_the_current_business_declines_a_switch(chat):
+    """"好，继续分期" to "要先放弃，改为查询余额吗？": the 好 is for going on, not for switching."""
+    c = chat()
+    c.bind()
+    c.say("我要办分期")
+    assert "要先放弃" in c.say("查一下余额")
+    reply = c.say("好，继续分期")
+    assert c.flow == "card.installment" and "可用余额" not in reply, reply
