@@ -3,16 +3,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
 from chatbot.dialogue.turn import HandoffRequest
+from chatbot.nlu.resources import resolve_data_dir
 from chatbot.dialogue.state import DialogueState
 from chatbot.nlu.parser import ParseResult
 from chatbot.security.otp import OtpService
 from chatbot.security.rate_limit import RateLimiter
 from knowledge.kg.load import KnowledgeGraph
 from chatbot.tools.banking import CoreBanking
+
+
+@lru_cache(maxsize=1)
+def _shipped_graph() -> KnowledgeGraph:
+    return KnowledgeGraph.load(resolve_data_dir(None) / "kg.yaml")
+
+
+def product_graph(graph: KnowledgeGraph | None) -> KnowledgeGraph:
+    """The knowledge desk's product graph, or the shipped one for a policy running without a
+    knowledge base (some tests)."""
+    return graph if graph is not None else _shipped_graph()
 
 
 @dataclass

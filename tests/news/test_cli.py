@@ -3,7 +3,6 @@ PostgreSQL), WeChat followers get one push, the count is printed; a broken setup
 line and exit 1."""
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -11,27 +10,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.channels.conftest import APPID, SECRET, FakeWeChat
+from tests.channels.conftest import APPID, SECRET, fake_wechat  # noqa: F401 (fake_wechat: a fixture)
 from tests.news.conftest import NewsBooks
-from tests.notify.conftest import Books
+from tests.notify.conftest import Books, command_env
 
 CHATBOT = [sys.executable, "-m", "chatbot.cli"]
-
-
-def _env(extra: dict) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")}
-    env.update(extra)
-    return env
-
-
-@pytest.fixture
-def fake_wechat():
-    fake = FakeWeChat()
-    fake.thread.start()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
-    fake.thread.join(timeout=5)
 
 
 def test_two_processes_at_once_push_each_item_once(backend, notify_database, empty_database_url, fake_wechat):
@@ -46,7 +29,7 @@ def test_two_processes_at_once_push_each_item_once(backend, notify_database, emp
     news.subscribe(follower, ["金融政策", "市场动态"], "daily")
     news.item(now - timedelta(hours=1), "金融政策", title="示例：央行宣布降准", important=True)
     news.item(now - timedelta(minutes=30), "市场动态", title="示例：汇率快讯", important=True)
-    env = _env({"CHATBOT_DATABASE_URL": empty_database_url, "CHATBOT_ENV": "sandbox",
+    env = command_env({"CHATBOT_DATABASE_URL": empty_database_url, "CHATBOT_ENV": "sandbox",
                 "CHATBOT_WECHAT_APPID": APPID, "CHATBOT_WECHAT_SECRET": SECRET,
                 "CHATBOT_WECHAT_API_BASE": fake_wechat.base_url})
     processes = [subprocess.Popen(CHATBOT + ["push", "run"], env=env, stdout=subprocess.PIPE,
@@ -66,6 +49,6 @@ def test_two_processes_at_once_push_each_item_once(backend, notify_database, emp
 
 def test_unmigrated_database_is_one_line_and_exit_1(tmp_path):
     result = subprocess.run(CHATBOT + ["push", "run"], capture_output=True, text=True, timeout=120,
-                            env=_env({"CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"}))
+                            env=command_env({"CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"}))
     assert result.returncode == 1 and "chatbot db upgrade" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

@@ -4,6 +4,7 @@ test states exactly which events exist."""
 from __future__ import annotations
 
 import itertools
+import os
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -27,6 +28,13 @@ from chatbot.storage.models import (
 )
 
 _numbers = itertools.count(1)
+
+
+def command_env(extra: dict) -> dict:
+    """The environment a `chatbot` subprocess runs with: none of the developer's CHATBOT_*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")}
+    env.update(extra)
+    return env
 
 
 def bank_time(day: date | str, hour: int = 10) -> datetime:

@@ -2,7 +2,6 @@
 PostgreSQL), print how many they sent, and a broken setup is one line and exit 1."""
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -11,26 +10,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from chatbot.clock import BANK_TZ
-from tests.channels.conftest import APPID, SECRET, FakeWeChat
-from tests.notify.conftest import Books
+from tests.channels.conftest import APPID, SECRET, fake_wechat  # noqa: F401 (fake_wechat: a fixture)
+from tests.notify.conftest import Books, command_env
 
 CHATBOT = [sys.executable, "-m", "chatbot.cli"]
-
-
-def _env(extra: dict) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")}
-    env.update(extra)
-    return env
-
-
-@pytest.fixture
-def fake_wechat():
-    fake = FakeWeChat()
-    fake.thread.start()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
-    fake.thread.join(timeout=5)
 
 
 def test_two_processes_at_once_send_each_notice_once(backend, notify_database, empty_database_url, fake_wechat):
@@ -46,7 +29,7 @@ def test_two_processes_at_once_send_each_notice_once(backend, notify_database, e
     credit = books.card_account(follower, "credit", "6258800000335678")
     due = (now.astimezone(BANK_TZ) + timedelta(days=2)).date().isoformat()
     books.statement(credit, due, "1500.00", "150.00")
-    env = _env({"CHATBOT_DATABASE_URL": empty_database_url, "CHATBOT_ENV": "sandbox",
+    env = command_env({"CHATBOT_DATABASE_URL": empty_database_url, "CHATBOT_ENV": "sandbox",
                 "CHATBOT_WECHAT_APPID": APPID, "CHATBOT_WECHAT_SECRET": SECRET,
                 "CHATBOT_WECHAT_API_BASE": fake_wechat.base_url})
 
@@ -69,7 +52,7 @@ def test_two_processes_at_once_send_each_notice_once(backend, notify_database, e
 
 def test_unreachable_database_is_one_line_and_exit_1():
     result = subprocess.run(CHATBOT + ["notify", "run"], capture_output=True, text=True, timeout=120,
-                            env=_env({"CHATBOT_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"}))
+                            env=command_env({"CHATBOT_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"}))
     assert result.returncode == 1
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("错误：数据库不可用"), result.stderr
@@ -77,6 +60,6 @@ def test_unreachable_database_is_one_line_and_exit_1():
 
 def test_unmigrated_database_is_refused(tmp_path):
     result = subprocess.run(CHATBOT + ["notify", "run"], capture_output=True, text=True, timeout=120,
-                            env=_env({"CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"}))
+                            env=command_env({"CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"}))
     assert result.returncode == 1 and "chatbot db upgrade" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

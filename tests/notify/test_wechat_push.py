@@ -20,20 +20,10 @@ from chatbot.notify.deliver import WeChatPusher
 from chatbot.notify.job import NotifyJob
 from chatbot.storage.db import Database
 from chatbot.storage.models import AuditLog
-from tests.channels.conftest import APPID, SECRET, FakeWeChat
+from tests.channels.conftest import APPID, SECRET, fake_wechat  # noqa: F401 (fake_wechat: a fixture)
 from tests.notify.conftest import bank_time
 
 pytestmark = pytest.mark.usefixtures("backend")
-
-
-@pytest.fixture
-def fake_wechat():
-    fake = FakeWeChat()
-    fake.thread.start()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
-    fake.thread.join(timeout=5)
 
 
 @pytest.fixture

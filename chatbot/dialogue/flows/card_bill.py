@@ -56,6 +56,10 @@ def _not_out_yet(ctx: FlowContext, what: str) -> str:
             "目前可查询本期账单和未出账的消费，回复“账单”即可。")
 
 
+def _whole_month(year: int, month: int) -> dict:
+    return {"start": date(year, month, 1), "end": date(year, month, calendar.monthrange(year, month)[1])}
+
+
 def _pick(ctx: FlowContext, statements: list[StatementInfo]) -> tuple[StatementInfo | None, str | None]:
     """(the statement asked for, None) or (None, why none matches)."""
     if not statements:
@@ -65,8 +69,7 @@ def _pick(ctx: FlowContext, statements: list[StatementInfo]) -> tuple[StatementI
     if back is not None:  # by the statement date's month, as "10月账单" is
         month = ctx.today.month - (2 if back.group(1) else 1 if back.group(2) else 0)
         year = ctx.today.year + (month - 1) // 12
-        month = (month - 1) % 12 + 1
-        period = {"start": date(year, month, 1), "end": date(year, month, calendar.monthrange(year, month)[1])}
+        period = _whole_month(year, (month - 1) % 12 + 1)
     elif PREVIOUS.search(ctx.text):
         if len(statements) > 1:
             return statements[1], None
@@ -76,14 +79,11 @@ def _pick(ctx: FlowContext, statements: list[StatementInfo]) -> tuple[StatementI
         return None, f"没有{named[1]}月这个月份，请告诉我要查哪个月的账单，例如“10月账单”。"
     if named is not None and named[0] is not None and not MINYEAR <= named[0] <= MAXYEAR:  # "0000年1月"
         return None, "没有这个年份的账单，请告诉我要查哪个月的账单，例如“10月账单”。"
-    if back is not None:
-        pass
-    elif named is not None and (named[0] is not None or named[1] > ctx.today.month):
+    if back is None and named is not None and (named[0] is not None or named[1] > ctx.today.month):
         # "明年1月": the year as said (the date entity may drop it); "12月" said in November is
         # this year's coming statement, not last year's (which the date entity would pick).
-        year, month = named[0] or ctx.today.year, named[1]
-        period = {"start": date(year, month, 1), "end": date(year, month, calendar.monthrange(year, month)[1])}
-    elif NEXT.search(ctx.text) and period is None:
+        period = _whole_month(named[0] or ctx.today.year, named[1])
+    elif back is None and NEXT.search(ctx.text) and period is None:
         return None, _not_out_yet(ctx, "下个月")
     if period and (period["end"] - period["start"]).days <= MONTH_SPAN:
         for statement in statements:

@@ -86,8 +86,9 @@ def _validate_amount(ctx: FlowContext, value: str) -> str | None:
     try:
         ctx.bank.check_repayment(ctx.customer_id, chosen_tail(ctx), _from_tail(ctx), amount, ctx.now)
     except BankingRefusal as refusal:
-        if refusal.code == "insufficient_funds" and len(_savings(ctx)) > 1:
-            return f"{refusal.message}，请重新输入金额，或说“用尾号XXXX的卡”换一张储蓄卡。"
+        others = [a.card_tail for a in _savings(ctx) if a.card_tail != _from_tail(ctx)]
+        if refusal.code == "insufficient_funds" and others:
+            return f"{refusal.message}，请重新输入金额，或说“用尾号{others[0]}的卡”换一张储蓄卡。"
         return f"{refusal.message}，请重新输入金额。"
     return None
 

@@ -13,8 +13,8 @@ import weakref
 from dataclasses import dataclass
 from decimal import Decimal
 
-from chatbot.dialogue.context import FlowContext
-from chatbot.dialogue.flows.loan_calculator import _default_graph, loan_products
+from chatbot.dialogue.context import FlowContext, product_graph
+from chatbot.dialogue.flows.loan_calculator import loan_products
 from chatbot.money import format_amount
 from chatbot.tools.lending import DEMO_RULES, CardTerms, LendingRules, LoanTerms
 from knowledge.kg.load import KnowledgeGraph
@@ -57,7 +57,7 @@ _cards: "weakref.WeakKeyDictionary[KnowledgeGraph, dict[str, CardProduct]]" = we
 
 def card_products(graph: KnowledgeGraph | None) -> dict[str, CardProduct]:
     """The credit-card products of the graph, in file order (built once per graph)."""
-    graph = graph if graph is not None else _default_graph()
+    graph = product_graph(graph)
     if graph not in _cards:
         _cards[graph] = _read_cards(graph)
     return _cards[graph]
@@ -85,7 +85,7 @@ def _read_cards(graph: KnowledgeGraph) -> dict[str, CardProduct]:
 
 def loan_terms(graph: KnowledgeGraph | None, rules: LendingRules = DEMO_RULES) -> dict[str, LoanTerms]:
     """Loan products that can be applied for in chat, as the bank decides on them."""
-    graph = graph if graph is not None else _default_graph()
+    graph = product_graph(graph)
     terms = {}
     for code, product in loan_products(graph).items():
         if product.max_amount is None or product.max_months is None or not product.rates:
@@ -105,7 +105,7 @@ def review_time(graph: KnowledgeGraph, node: str) -> str | None:
 
 def where_to_apply(graph: KnowledgeGraph | None, code: str) -> str:
     """"网点柜台、客户经理" for a product applied for elsewhere, with the documents it needs."""
-    graph = graph if graph is not None else _default_graph()
+    graph = product_graph(graph)
     channels = [graph.name(c) for c in graph.targets(code, "applies_via")]
     materials = [graph.name(m) for m in graph.targets(code, "requires_material")]
     text = f"{graph.name(code)}需要提供{'、'.join(materials[:4])}等材料" if materials else graph.name(code)

@@ -14,12 +14,10 @@ import uuid
 import weakref
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 
-from chatbot.dialogue.context import FlowContext
+from chatbot.dialogue.context import FlowContext, product_graph
 from chatbot.dialogue.forms import FLOWS, Flow, Slot, flow
 from chatbot.money import format_amount
-from chatbot.nlu.resources import resolve_data_dir
 from chatbot.tools.amortization import MAX_MONTHS, equal_installment, equal_principal
 from knowledge.kg.load import KnowledgeGraph
 
@@ -53,15 +51,9 @@ class LoanProduct:
 _catalogues: "weakref.WeakKeyDictionary[KnowledgeGraph, dict[str, LoanProduct]]" = weakref.WeakKeyDictionary()
 
 
-@lru_cache(maxsize=1)
-def _default_graph() -> KnowledgeGraph:
-    """Only for a policy running without a knowledge base (some tests): the shipped graph."""
-    return KnowledgeGraph.load(resolve_data_dir(None) / "kg.yaml")
-
-
 def loan_products(graph: KnowledgeGraph | None) -> dict[str, LoanProduct]:
     """The loan products of the service's knowledge graph (built once per graph)."""
-    graph = graph if graph is not None else _default_graph()
+    graph = product_graph(graph)
     if graph not in _catalogues:
         _catalogues[graph] = _read_products(graph)
     return _catalogues[graph]

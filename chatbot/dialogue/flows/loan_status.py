@@ -6,10 +6,8 @@ from __future__ import annotations
 import re
 
 from chatbot.clock import BANK_TZ
-from chatbot.dialogue.context import FlowContext
+from chatbot.dialogue.context import FlowContext, product_graph
 from chatbot.dialogue.flows.card_status import stage_dates
-from chatbot.dialogue.flows.lending_products import loan_terms
-from chatbot.dialogue.flows.loan_calculator import _default_graph
 from chatbot.dialogue.forms import Flow, flow
 from chatbot.money import format_amount
 from chatbot.tools.lending import OPEN_STAGES, ApplicationInfo, LoanInfo
@@ -37,7 +35,7 @@ def next_due(loan: LoanInfo) -> str:
 
 
 def _review_time(ctx: FlowContext, code: str) -> str | None:
-    graph = ctx.graph if ctx.graph is not None else _default_graph()
+    graph = product_graph(ctx.graph)
     facts = graph.facts(code, "review_time") if code in graph else []
     return graph.nodes[facts[0]].get("text") if facts else None
 

@@ -3,10 +3,9 @@ assessment in force, the suitability verdict, and dates as people read them."""
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
 
 from chatbot.dialogue import offers
-from chatbot.dialogue.context import FlowContext
+from chatbot.dialogue.context import FlowContext, product_graph
 from chatbot.wealth import questionnaire as q
 from chatbot.wealth.catalogue import WealthProductView, products
 from chatbot.tools.wealth import AssessmentInfo
@@ -15,15 +14,8 @@ DISCLAIMER = "业绩比较基准不代表实际收益，理财非存款，产品
 TAKE_ASSESSMENT = "需要现在开始风险测评吗？"
 
 
-@lru_cache(maxsize=1)
-def _shipped_graph():
-    from chatbot.dialogue.flows.loan_calculator import _default_graph
-
-    return _default_graph()
-
-
 def graph(ctx: FlowContext):
-    return ctx.graph if ctx.graph is not None else _shipped_graph()
+    return product_graph(ctx.graph)
 
 
 def views(ctx: FlowContext) -> list[WealthProductView]:
