@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from chatbot.clock import Clock
+from chatbot.clock import BANK_TZ, Clock
 from chatbot.handoff.events import EventBus
 from chatbot.handoff.notices import message_event
 from chatbot.notify import deliver, events
@@ -59,6 +59,7 @@ class NotifyJob:
                  push_lease: timedelta = deliver.PUSH_LEASE, names: Mapping[str, str] | None = None) -> None:
         self.database = database
         self.names = dict(names or {})  # product names by code, for maturity reminders
+        self._cycles_closed_on = None  # the bank day this job last closed card cycles
         self.clock = clock
         self.pusher = pusher
         self.bus = bus
@@ -81,14 +82,21 @@ class NotifyJob:
         """Statements close when a card is read; a customer who never chats still gets the due
         reminder because the job closes the cycles that ended first (one short transaction each)."""
         now = self.clock.now()
+        today = now.astimezone(BANK_TZ).date()
+        if self._cycles_closed_on == today:  # cycles end at day boundaries: once a day is enough
+            return
         with self.database.read() as db:
             accounts = db.scalars(select(CreditTerms.account_id).order_by(CreditTerms.account_id)).all()
+        failed = False
         for account_id in accounts:
             try:
                 with self.database.write() as db:
                     SqlBank(db).close_ended_cycles(account_id, now)
             except Exception:  # one card's trouble must not keep the others' notices back
                 log.exception("notify: could not close the cycles of credit account %d", account_id)
+                failed = True
+        if not failed:  # else tried again at the next run
+            self._cycles_closed_on = today
 
     def push_pending(self) -> RunReport:
         """Only the WeChat pushes owed (news digests recorded by chatbot/news/push.py use it)."""
