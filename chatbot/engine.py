@@ -2,10 +2,19 @@
 
     Engine.handle(channel, user_id, text, message_id)
       -> validate -> NLU parse (stateless, outside the lock)
-      -> per-conversation lock -> one write transaction:
-           replay a repeated message_id | load session -> route -> save messages,
-           session state and the turn log
+      -> per-conversation lock (threads of this process)
+      -> read the conversation (storage/turns.py; no write lock): replay a repeated
+         message_id, or, when only the policy is involved (an open session with the bot,
+         no rating asked, no binding lapsing), answer it in a read-only session
+      -> one short write transaction: store that answer if the session is still the one
+         read (its version); otherwise (a write was needed, a person is involved, a new
+         session, another worker got there first) the whole turn again under the lock:
+         load session -> route -> save messages, session state and the turn log
       -> publish the turn's live events (after the commit) -> Reply
+
+Most turns (questions, small talk, balances, a flow collecting its details) are of the
+first kind: the write lock, which serializes every writer of a SQLite file, is held for a
+few inserts instead of the whole understanding and answering (docs/architecture.md).
 
 Routing by session mode: "bot" -> (a pending 1–5 rating, else) the dialogue policy, which
 may ask for a person (`result.handoff`: the session is queued at once); "queued" / "agent"
@@ -21,7 +30,7 @@ import hmac
 import logging
 import re
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from chatbot.clock import Clock, SystemClock, bank_today
 from chatbot.dialogue.turn import Policy, PolicyResult, TurnContext
@@ -32,8 +41,8 @@ from chatbot.handoff.events import Event, EventBus, LocalBus
 from chatbot.messages import CHANNELS, InboundMessage, Reply, ReplyItem, SessionState
 from chatbot.nlu.parser import Parser, ParseResult
 from chatbot.security.masking import mask_customer_text, mask_entities, mask_text, mask_value
-from chatbot.storage import conversations
-from chatbot.storage.db import Database
+from chatbot.storage import conversations, turns
+from chatbot.storage.db import Database, NeedsWriteTransaction
 from chatbot.storage.locks import KeyedLocks, lock_conversation_in_transaction
 from chatbot.storage.models import ChatSession, TurnLog
 
@@ -87,16 +96,17 @@ class Engine:
         started = time.perf_counter()
         parse = self.parser.parse(message.text.strip(), bank_today(self.clock))
         with self._locks.hold(f"{channel}\x00{user_id}"):
+            answered = None
+            if not claim_identity and self.db.reads_beside_writes:
+                answered = self._answer_from_reads(message, parse)
+                if isinstance(answered, Reply):
+                    return answered  # the stored answer of a repeated message id
             with self.db.write() as db:
-                lock_conversation_in_transaction(db, channel, user_id)
-                if claim_identity and not conversations.claim_identity(db, user_id, self.clock.now()):
-                    raise Unauthorized("该用户标识已在使用，请携带其用户令牌（Authorization: Bearer）",
-                                       "missing_user_token")
-                if message_id is not None:
-                    earlier = conversations.find_turn(db, channel, user_id, message_id)
-                    if earlier is not None:
-                        return self._replay(earlier, message)
-                reply, events = self._run_turn(db, message, parse, started)
+                if answered is not None and turns.store_turn(
+                        db.connection(), answered[0], answered[1], _elapsed_ms(started)):
+                    reply, events = answered[2], []
+                else:
+                    reply, events = self._turn_under_lock(db, message, parse, started, claim_identity)
             # Committed: consoles and pages may now read what the events announce. Still
             # inside the conversation's mutex, so one conversation's events leave in order.
             self.events.publish_all(events)
@@ -119,6 +129,50 @@ class Engine:
             raise InvalidInput("消息包含无法识别的字符，请重新输入", "invalid_characters")
         return message
 
+    def _answer_from_reads(self, message: InboundMessage,
+                           parse: ParseResult) -> Reply | tuple[turns.AnsweredTurn, datetime, Reply] | None:
+        """The turn answered without the write lock (see the module docstring): a replay,
+        an answer to store, or None when the turn must run under the lock."""
+        now = self.clock.now()
+        with self.db.read_only() as db:
+            conversation = turns.read_conversation(db.connection(), message.channel, message.user_id,
+                                                   message.message_id)
+            if conversation.earlier is not None:
+                return self._replay(conversation.earlier, message)
+            if not conversation.answerable_without_lock(now, self.session_idle,
+                                                        self.binding_idle.get(message.channel)):
+                return None
+            session = conversation.session
+            ctx = TurnContext(parse, DialogueState.from_json(session.state), conversation.customer_id, now, db,
+                              message.channel, message.user_id, session.id, message.address, read_only=True)
+            try:
+                result = self.policy.respond(ctx)
+                db.flush()  # changes the policy left to the commit are writes too
+            except NeedsWriteTransaction:
+                return None
+        if result.handoff is not None:
+            return None  # queueing is a write
+        replies = [mask_text(text) for text in result.replies]
+        said = mask_customer_text(message.text, parse)
+        reply_state = SessionState("bot", parse.intent.name, result.state.active_flow)
+        answered = turns.AnsweredTurn(
+            conversation, message.channel, message.user_id, result.state.to_json(), said, replies,
+            self._turn_fields(message, said, parse, result, replies, reply_state))
+        return answered, now, Reply(session.id, tuple(ReplyItem(t) for t in replies), reply_state)
+
+    def _turn_under_lock(self, db, message: InboundMessage, parse: ParseResult, started: float,
+                         claim_identity: bool) -> tuple[Reply, list[Event]]:
+        """The whole turn inside the write transaction, holding the conversation's lock."""
+        lock_conversation_in_transaction(db, message.channel, message.user_id)
+        if claim_identity and not conversations.claim_identity(db, message.user_id, self.clock.now()):
+            raise Unauthorized("该用户标识已在使用，请携带其用户令牌（Authorization: Bearer）",
+                               "missing_user_token")
+        if message.message_id is not None:
+            earlier = conversations.find_turn(db, message.channel, message.user_id, message.message_id)
+            if earlier is not None:
+                return self._replay(earlier, message), []
+        return self._run_turn(db, message, parse, started)
+
     def _run_turn(self, db, message: InboundMessage, parse: ParseResult,
                   started: float) -> tuple[Reply, list[Event]]:
         now = self.clock.now()
@@ -139,7 +193,8 @@ class Engine:
         session.customer_id = conversations.bound_customer_id(db, message.channel, message.user_id)
         session.last_active_at = now
         reply_state = SessionState(session.mode, parse.intent.name, result.state.active_flow)
-        db.add(self._turn_row(session, message, said.text, parse, result, replies, reply_state, started))
+        db.add(TurnLog(**self._turn_fields(message, said.text, parse, result, replies, reply_state),
+                       session_id=session.id, latency_ms=_elapsed_ms(started), created_at=self.clock.now()))
         db.flush()
         return Reply(session.id, tuple(ReplyItem(t) for t in replies), reply_state), events
 
@@ -170,19 +225,18 @@ class Engine:
                                         "priority": result.handoff.priority}]
         return result, queued.events
 
-    def _turn_row(self, session: ChatSession, message: InboundMessage, said_text: str, parse: ParseResult,
-                  result: PolicyResult, replies: list[str], state: SessionState, started: float) -> TurnLog:
-        return TurnLog(
-            session_id=session.id, channel=message.channel, user_id=message.user_id,
+    def _turn_fields(self, message: InboundMessage, said_text: str, parse: ParseResult,
+                     result: PolicyResult, replies: list[str], state: SessionState) -> dict:
+        """The turn-log row but for its session, latency and time (masked throughout)."""
+        return dict(
+            channel=message.channel, user_id=message.user_id,
             message_id=message.message_id, text_digest=self._digest(message),
             text=said_text,
             intent=parse.intent.name, confidence=parse.intent.confidence,
             entities=mask_entities([e.to_dict() for e in parse.entities]),
             outcome=result.outcome, steps=mask_value(result.steps), replies=replies,
-            state=state.to_dict(), latency_ms=(time.perf_counter() - started) * 1000,
-            created_at=self.clock.now(),
+            state=state.to_dict(),
         )
-
 
     def _digest(self, message: InboundMessage) -> str:
         return hmac.new(self.digest_key, message.text.encode(), hashlib.sha256).hexdigest()
@@ -194,6 +248,10 @@ class Engine:
         state = SessionState(**turn.state)
         items = tuple(ReplyItem(text) for text in turn.replies)
         return Reply(turn.session_id, items, state, replayed=True)
+
+
+def _elapsed_ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
 
 
 def _is_identifier(value: str | None, max_length: int) -> bool:

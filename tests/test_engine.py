@@ -128,16 +128,8 @@ def test_messages_of_one_conversation_are_serialized(backend, database_url, cloc
     database.dispose()
 
 
-def test_two_engines_on_postgresql_still_serialize_a_conversation(postgres_url, clock, parser):
-    """Like two server processes: separate pools, no shared in-process lock."""
-    policy = _SlowPolicy()
-    databases = [Database(postgres_url), Database(postgres_url)]
-    engines = [Engine(db, parser, policy, clock=clock) for db in databases]
-    _fire(engines, "cross-process", 6)
-    assert policy.peak == 1
-    assert _count(databases[0], TurnLog, user_id="cross-process") == 6
-    for db in databases:
-        db.dispose()
+# Two engines (two processes) answering one conversation at once: tests/test_engine_turns.py
+# (their policies may overlap; their turns are applied one after another).
 
 
 def test_different_conversations_run_in_parallel_on_postgresql(postgres_url, clock, parser):

@@ -28,7 +28,7 @@ from chatbot.dialogue.turn import HandoffRequest, PolicyResult, TurnContext  # n
 from chatbot.nlu.parser import ParseResult
 from chatbot.security.masking import PASSWORD_REMINDER, mentions_password
 from chatbot.security.otp import OtpService
-from chatbot.security.rate_limit import RateLimiter, SqlRateLimiter
+from chatbot.security.rate_limit import LookOnlyLimiter, RateLimiter, SqlRateLimiter
 from chatbot.tools.sms import SandboxGateways, SmsGateways
 from chatbot.tools.sql_bank import SqlBank
 
@@ -106,7 +106,8 @@ class DialoguePolicy:
             db=turn.db, parse=turn.parse, state=turn.state, bank=SqlBank(turn.db), otp=otp,
             customer_id=turn.customer_id, now=turn.now, today=turn.now.astimezone(BANK_TZ).date(),
             channel=turn.channel, user_id=turn.user_id, session_id=turn.session_id, secret_key=self.secret_key,
-            limiter=self.limiter, address=turn.address, graph=self._graph(), public_base_url=self.public_base_url)
+            limiter=LookOnlyLimiter(self.limiter) if turn.read_only else self.limiter, address=turn.address,
+            graph=self._graph(), public_base_url=self.public_base_url)
 
     def _graph(self):
         """The product graph the knowledge desk loaded, if any (flows read rates and limits)."""

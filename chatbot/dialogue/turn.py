@@ -24,6 +24,9 @@ class TurnContext:
     user_id: str = ""
     session_id: int | None = None
     address: str | None = None  # client address (web), for per-address limits
+    # `db` is a read-only session (chatbot/storage/db.py): a write raises and the engine
+    # redoes the turn in a write transaction, so nothing else may have effects before one.
+    read_only: bool = False
 
 
 @dataclass(frozen=True)

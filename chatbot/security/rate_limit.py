@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from chatbot.storage.db import NeedsWriteTransaction
 from chatbot.storage.models import RateEvent
 
 _KEY_LABEL = b"chatbot.rate-limit.v1"
@@ -59,6 +60,24 @@ class RateLimiter(ABC):
         if wait is None:
             self.record(db, limit, subject, now)
         return wait
+
+
+class LookOnlyLimiter(RateLimiter):
+    """The limiter of a turn answered in a read-only session: it may look, but counting is
+    a write, so it raises `NeedsWriteTransaction` and the turn is redone in a write
+    transaction (counting here as well would count the event twice)."""
+
+    def __init__(self, inner: RateLimiter) -> None:
+        self._inner = inner
+
+    def key(self, limit: Limit, subject: str) -> str:
+        return self._inner.key(limit, subject)
+
+    def retry_after(self, db: Session | None, limit: Limit, subject: str, now: datetime) -> int | None:
+        return self._inner.retry_after(db, limit, subject, now)
+
+    def record(self, db: Session | None, limit: Limit, subject: str, now: datetime) -> None:
+        raise NeedsWriteTransaction("rate limit")
 
 
 def _seconds(delta: timedelta) -> int:

@@ -1,11 +1,20 @@
 """Database access: one engine per process, short transactions, translated errors.
 
-SQLite (the default) runs in WAL mode; write transactions start with `BEGIN IMMEDIATE` and
-are serialized inside the process by a lock, so threads queue on a mutex instead of
-spinning in SQLite's busy handler. PostgreSQL uses the ordinary connection pool.
+SQLite (the default) runs in WAL mode; write transactions start with `BEGIN IMMEDIATE`.
+Writers queue before it on a lock that blocks instead of spinning: a mutex between the
+threads of a process and an `fcntl` lock on a file beside the database between processes
+(SQLite's own busy handler sleeps in steps of up to 100 ms, which was the latency tail with
+two workers). PostgreSQL uses the ordinary connection pool.
+
+`read_only()` hands out a session for work that should not need the write lock (a turn
+answered from what it reads): the first statement that would write raises
+`NeedsWriteTransaction`, before anything is written, so the caller can redo the work in a
+write transaction.
 """
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +29,57 @@ from sqlalchemy.pool import StaticPool
 from chatbot.errors import ServiceUnavailable
 
 _IMMEDIATE = "chatbot_immediate"
+_READ_ONLY = "chatbot_read_only"
+# What a read-only session may send: reads, and the transaction's own BEGIN.
+_READ_STATEMENTS = ("SELECT", "WITH", "BEGIN", "PRAGMA")
+# Reads that take locks for a later write count as writes.
+_LOCKING_READS = (" FOR UPDATE", " FOR SHARE", "pg_advisory")
+
+
+class NeedsWriteTransaction(Exception):
+    """A read-only session was asked to write (or to lock for a write); nothing was written."""
+
+
+class _WriterQueue:
+    """Serializes the writers of a SQLite database: threads on a mutex, processes on an
+    `fcntl` lock of `<database>.lock` (blocking in the kernel, in arrival order, no polling).
+
+    POSIX locks belong to a process, so the mutex comes first: one thread per process ever
+    holds or waits for the file lock. The file is opened per process (a forked worker
+    does not inherit the lock).
+    """
+
+    def __init__(self, lock_path: Path | None) -> None:
+        self._mutex = threading.Lock()
+        self._path = lock_path
+        self._fd: int | None = None
+        self._pid = 0
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        with self._mutex:
+            fd = self._file()
+            if fd is None:
+                yield
+                return
+            fcntl.lockf(fd, fcntl.LOCK_EX)  # releases the GIL while it waits
+            try:
+                yield
+            finally:
+                fcntl.lockf(fd, fcntl.LOCK_UN)
+
+    def _file(self) -> int | None:
+        if self._path is None:
+            return None
+        if self._fd is None or self._pid != os.getpid():
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    def close(self) -> None:
+        if self._fd is not None and self._pid == os.getpid():
+            os.close(self._fd)
+        self._fd = None
 
 
 class Database:
@@ -33,14 +93,16 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.engine = self._create_engine(echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._writers = _WriterQueue(self._lock_path()) if self.is_sqlite else None
 
     def _create_engine(self, echo: bool) -> Engine:
         if not self.is_sqlite:
             url = self.url
             if url.drivername == "postgresql":
                 url = url.set(drivername="postgresql+psycopg")
-            return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            _refuse_writes_when_read_only(engine)
+            return engine
         connect_args = {"timeout": 30, "check_same_thread": False}
         if self.url.database in (None, "", ":memory:"):
             # One shared connection, or every thread would see its own empty database.
@@ -50,11 +112,23 @@ class Database:
             engine = create_engine(self.url, echo=echo, pool_size=10, max_overflow=20,
                                    connect_args=connect_args)
         _install_sqlite_hooks(engine)
+        _refuse_writes_when_read_only(engine)
         return engine
+
+    def _lock_path(self) -> Path | None:
+        if self.url.database in (None, "", ":memory:"):
+            return None  # one process only
+        return Path(self.url.database + ".lock")
 
     @property
     def backend(self) -> str:
         return self.url.get_backend_name()
+
+    @property
+    def reads_beside_writes(self) -> bool:
+        """Whether a read session may run while another thread writes (not so for an
+        in-memory SQLite database: its threads share one connection)."""
+        return not self.is_sqlite or self._lock_path() is not None
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -66,19 +140,26 @@ class Database:
             yield session
 
     @contextmanager
+    def read_only(self) -> Iterator[Session]:
+        """A read session that refuses to write: see the module docstring."""
+        with self._translate(), self._sessions() as session:
+            connection = session.connection()
+            connection.info[_READ_ONLY] = True
+            try:
+                yield session
+            finally:
+                connection.info.pop(_READ_ONLY, None)
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction: commits on success, rolls back on any error."""
-        lock = self._write_lock
-        if lock is not None:
-            lock.acquire()
-        try:
+        if self._writers is None:
             with self._translate(), self._sessions() as session, session.begin():
-                if self.is_sqlite:
-                    session.connection(execution_options={_IMMEDIATE: True})
                 yield session
-        finally:
-            if lock is not None:
-                lock.release()
+            return
+        with self._writers.hold(), self._translate(), self._sessions() as session, session.begin():
+            session.connection(execution_options={_IMMEDIATE: True})
+            yield session
 
     def check(self) -> None:
         """Raise ServiceUnavailable unless the database answers."""
@@ -87,6 +168,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._writers is not None:
+            self._writers.close()
 
     @contextmanager
     def _translate(self) -> Iterator[None]:
@@ -95,6 +178,16 @@ class Database:
         except OperationalError as exc:
             reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
             raise ServiceUnavailable(f"数据库不可用（{self.url.render_as_string()}）：{reason}") from exc
+
+
+def _refuse_writes_when_read_only(engine: Engine) -> None:
+    @event.listens_for(engine, "before_cursor_execute")
+    def _guard(conn, _cursor, statement, _parameters, _context, _executemany):
+        if not conn.info.get(_READ_ONLY):
+            return
+        head = statement.lstrip()[:6].upper()
+        if not head.startswith(_READ_STATEMENTS) or any(lock in statement for lock in _LOCKING_READS):
+            raise NeedsWriteTransaction(head)
 
 
 def _install_sqlite_hooks(engine: Engine) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.sql import false
+from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -167,6 +168,15 @@ class ChatSession(Base):
     state: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_active_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Bumped by every write of the row (see `_bump_session_version`): a turn answered outside
+    # the write lock is stored only if the session is still at the version it read.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+@event.listens_for(ChatSession, "before_update")
+def _bump_session_version(_mapper, _connection, session: ChatSession) -> None:
+    """Every ORM write of a session (the desk, agent edits, the engine's slow path) moves it on."""
+    session.version = (session.version or 0) + 1
 
 
 class ChatMessage(Base):
