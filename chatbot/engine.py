@@ -30,6 +30,7 @@ import hmac
 import logging
 import re
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chatbot.clock import Clock, SystemClock, bank_today
@@ -55,6 +56,15 @@ _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 # Control characters, zero-width and other format characters, every kind of space.
 _INVISIBLE_OR_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff\s]")
 _VISIBLE = re.compile(r"[^\s\u00ad\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff\x00-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True)
+class _Answered:
+    """A turn answered from reads: what to store, as of when, and what to reply once stored."""
+
+    turn: turns.AnsweredTurn
+    now: datetime
+    reply: Reply
 
 
 class Engine:
@@ -103,8 +113,8 @@ class Engine:
                     return answered  # the stored answer of a repeated message id
             with self.db.write() as db:
                 if answered is not None and turns.store_turn(
-                        db.connection(), answered[0], answered[1], _elapsed_ms(started)):
-                    reply, events = answered[2], []
+                        db.connection(), answered.turn, answered.now, _elapsed_ms(started)):
+                    reply, events = answered.reply, []
                 else:
                     reply, events = self._turn_under_lock(db, message, parse, started, claim_identity)
             # Committed: consoles and pages may now read what the events announce. Still
@@ -129,8 +139,7 @@ class Engine:
             raise InvalidInput("消息包含无法识别的字符，请重新输入", "invalid_characters")
         return message
 
-    def _answer_from_reads(self, message: InboundMessage,
-                           parse: ParseResult) -> Reply | tuple[turns.AnsweredTurn, datetime, Reply] | None:
+    def _answer_from_reads(self, message: InboundMessage, parse: ParseResult) -> Reply | _Answered | None:
         """The turn answered without the write lock (see the module docstring): a replay,
         an answer to store, or None when the turn must run under the lock."""
         now = self.clock.now()
@@ -158,7 +167,7 @@ class Engine:
         answered = turns.AnsweredTurn(
             conversation, message.channel, message.user_id, result.state.to_json(), said, replies,
             self._turn_fields(message, said, parse, result, replies, reply_state))
-        return answered, now, Reply(session.id, tuple(ReplyItem(t) for t in replies), reply_state)
+        return _Answered(answered, now, Reply(session.id, tuple(ReplyItem(t) for t in replies), reply_state))
 
     def _turn_under_lock(self, db, message: InboundMessage, parse: ParseResult, started: float,
                          claim_identity: bool) -> tuple[Reply, list[Event]]:
