@@ -126,6 +126,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--start-redis", action="store_true", help="throwaway Redis for this run")
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, logs, plans)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting of the chatbot servers, e.g. --set turn_threads=4 (CHATBOT_TURN_THREADS)")
     return parser.parse_args()
 
 
@@ -147,7 +149,7 @@ def service_urls(args: argparse.Namespace) -> tuple[str | None, str | None]:
     return database_url, redis_url
 
 
-def scratch_env(tmp: Path, database_url: str, redis_url: str | None) -> dict:
+def scratch_env(tmp: Path, database_url: str, redis_url: str | None, settings: list[str]) -> dict:
     """The servers' environment: the caller's minus every CHATBOT_* variable, plus ours."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")}
     env.update({"CHATBOT_ENV": "sandbox", "CHATBOT_DATABASE_URL": database_url,
@@ -155,6 +157,8 @@ def scratch_env(tmp: Path, database_url: str, redis_url: str | None) -> dict:
                 "CHATBOT_BENCH_ECHO": "true", "CHATBOT_LOG_LEVEL": "warning"})
     if redis_url:
         env["CHATBOT_REDIS_URL"] = redis_url
+    for name, _, value in (item.partition("=") for item in settings):
+        env[f"CHATBOT_{name.upper()}"] = value
     return env
 
 
@@ -753,7 +757,7 @@ def main() -> None:
     database_url, redis_url = service_urls(args)
     tmp = Path(tempfile.mkdtemp(prefix="chatbot-load-"))
     database_url = database_url or f"sqlite:///{tmp / 'bench.db'}"
-    bench = Bench(args, scratch_env(tmp, database_url, redis_url), tmp, database_url, f"lb{int(time.time()) % 100000}")
+    bench = Bench(args, scratch_env(tmp, database_url, redis_url, args.set), tmp, database_url, f"lb{int(time.time()) % 100000}")
     print(f"preparing {tmp} ...", flush=True)
     prepare(bench.env, tmp)
     write_echo_plan(bench)

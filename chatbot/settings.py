@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     # needs a fresh SMS code (docs/security.md).
     web_binding_idle_minutes: int = Field(default=15, ge=1, le=24 * 60)
     log_level: str = "INFO"
+    # Threads per worker process that run chat turns (api/turn_threads.py): a turn is mostly
+    # Python under the GIL, so a few threads answer more than many; more help when the
+    # database is far away (PostgreSQL on another host).
+    turn_threads: int = Field(default=2, ge=1, le=64)
     # Mounts POST /bench/echo, the bare-framework baseline of bench/chat_roundtrip.py.
     bench_echo: bool = False
     # Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed

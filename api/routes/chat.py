@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Channel, ServicesDep, WebUserDep, bearer_token, client_address, require_web_channel
 from api.deps import web_user_from_token
+from api.turn_threads import run_turn
 from chatbot.security import web_identity
 from chatbot.storage import conversations
 
@@ -68,9 +69,10 @@ async def chat(body: ChatRequest, request: Request, services: ServicesDep) -> di
     claiming = bearer_token(request) is None
     if not claiming:
         web_user_from_token(request, services, body.user_id)
-    reply = await run_in_threadpool(
+    reply = await run_turn(
         lambda: services.engine.handle("web", body.user_id, body.text, body.message_id,
-                                       client_address(request), claim_identity=claiming)
+                                       client_address(request), claim_identity=claiming),
+        services.settings.turn_threads,
     )
     answer = reply.to_dict()
     if claiming:

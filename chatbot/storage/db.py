@@ -93,6 +93,8 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.engine = self._create_engine(echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_only_sessions = self._sessions if self.is_sqlite else sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
         self._writers = _WriterQueue(self._lock_path()) if self.is_sqlite else None
 
     def _create_engine(self, echo: bool) -> Engine:
@@ -100,7 +102,12 @@ class Database:
             url = self.url
             if url.drivername == "postgresql":
                 url = url.set(drivername="postgresql+psycopg")
-            engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            # No ping before each checkout (a round trip, twice a turn): a connection the server
+            # dropped fails its request once (503) and SQLAlchemy then replaces every connection
+            # of the pool made before; connections older than 5 minutes are replaced at checkout,
+            # so none left idle overnight (and cut by a firewall) is used again.
+            engine = create_engine(url, echo=echo, pool_pre_ping=False, pool_recycle=300,
+                                   pool_size=10, max_overflow=20)
             _refuse_writes_when_read_only(engine)
             return engine
         connect_args = {"timeout": 30, "check_same_thread": False}
@@ -141,8 +148,12 @@ class Database:
 
     @contextmanager
     def read_only(self) -> Iterator[Session]:
-        """A read session that refuses to write: see the module docstring."""
-        with self._translate(), self._sessions() as session:
+        """A read session that refuses to write: see the module docstring.
+
+        On PostgreSQL its statements run in autocommit (no BEGIN / ROLLBACK round trips):
+        each read sees what is committed when it runs, as READ COMMITTED would.
+        """
+        with self._translate(), self._read_only_sessions() as session:
             connection = session.connection()
             connection.info[_READ_ONLY] = True
             try:

@@ -1,7 +1,7 @@
 """A turn's reads and writes in as few plain SQL statements as it takes (SQLAlchemy Core).
 
 The engine answers most turns from what it reads (chatbot/engine.py): `read_conversation`
-loads everything the turn needs about the conversation in three short statements, outside
+loads everything the turn needs about the conversation in one statement, outside
 the write lock; `store_turn` writes the answer in one short transaction, and only if the
 session is still the one that was read (its `version` is unchanged; every writer of a
 session moves it on), otherwise the engine redoes the turn under the lock.
@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, exists, insert, select, update
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy import and_, bindparam, exists, insert, literal, select, true, update
+from sqlalchemy.engine import Connection
 
 from chatbot.storage.models import ChannelBinding, ChatMessage, ChatSession, Handoff, TurnLog
 
@@ -28,12 +28,23 @@ _OPEN_SESSION = (
     .where(_SESSIONS.c.channel == bindparam("channel"), _SESSIONS.c.user_id == bindparam("user_id"),
            _SESSIONS.c.status == "open")
     .order_by(_SESSIONS.c.id.desc()).limit(1)
+).subquery("open_session")
+# One row whatever exists: the open session, the binding and the earlier turn side by side
+# (one round trip to PostgreSQL instead of three).
+_CONVERSATION = select(
+    _OPEN_SESSION.c.id, _OPEN_SESSION.c.mode, _OPEN_SESSION.c.state, _OPEN_SESSION.c.last_active_at,
+    _OPEN_SESSION.c.version, _OPEN_SESSION.c.rating_pending,
+    _BINDINGS.c.customer_id, _BINDINGS.c.bound_at, _BINDINGS.c.last_used_at,
+    _TURNS.c.session_id.label("earlier_session_id"), _TURNS.c.text_digest.label("earlier_digest"),
+    _TURNS.c.replies.label("earlier_replies"), _TURNS.c.state.label("earlier_state"),
+).select_from(
+    select(literal(1).label("one")).subquery("one")
+    .outerjoin(_OPEN_SESSION, true())
+    .outerjoin(_BINDINGS, and_(_BINDINGS.c.channel == bindparam("channel"),
+                               _BINDINGS.c.user_id == bindparam("user_id")))
+    .outerjoin(_TURNS, and_(_TURNS.c.channel == bindparam("channel"), _TURNS.c.user_id == bindparam("user_id"),
+                            _TURNS.c.message_id == bindparam("message_id")))
 )
-_BINDING = select(_BINDINGS.c.customer_id, _BINDINGS.c.bound_at, _BINDINGS.c.last_used_at).where(
-    _BINDINGS.c.channel == bindparam("channel"), _BINDINGS.c.user_id == bindparam("user_id"))
-_EARLIER_TURN = select(_TURNS.c.session_id, _TURNS.c.text_digest, _TURNS.c.replies, _TURNS.c.state).where(
-    _TURNS.c.channel == bindparam("channel"), _TURNS.c.user_id == bindparam("user_id"),
-    _TURNS.c.message_id == bindparam("message_id"))
 _MOVE_SESSION_ON = (
     update(_SESSIONS)
     .where(_SESSIONS.c.id == bindparam("read_id"), _SESSIONS.c.version == bindparam("read_version"),
@@ -48,12 +59,39 @@ _ADD_MESSAGES = insert(_MESSAGES)
 _ADD_TURN = insert(_TURNS)
 
 @dataclass(frozen=True)
+class OpenSession:
+    id: int
+    mode: str
+    state: dict
+    last_active_at: datetime
+    version: int
+    rating_pending: bool
+
+
+@dataclass(frozen=True)
+class Binding:
+    customer_id: int
+    bound_at: datetime
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class EarlierTurn:
+    """The stored turn of a repeated message id (what a replay answers with)."""
+
+    session_id: int
+    text_digest: str | None
+    replies: list
+    state: dict
+
+
+@dataclass(frozen=True)
 class Conversation:
     """What one channel user's conversation looks like before a turn."""
 
-    session: Row | None  # the open session: id, mode, state, last_active_at, version, rating_pending
-    binding: Row | None  # customer_id, bound_at, last_used_at
-    earlier: Row | None  # the turn of a repeated message id: session_id, text_digest, replies, state
+    session: OpenSession | None
+    binding: Binding | None
+    earlier: EarlierTurn | None
 
     @property
     def customer_id(self) -> int | None:
@@ -75,13 +113,18 @@ class Conversation:
 
 
 def read_conversation(connection: Connection, channel: str, user_id: str, message_id: str | None) -> Conversation:
-    user = {"channel": channel, "user_id": user_id}
-    session = connection.execute(_OPEN_SESSION, user).first()
-    binding = connection.execute(_BINDING, user).first()
-    earlier = None
-    if message_id is not None:
-        earlier = connection.execute(_EARLIER_TURN, {**user, "message_id": message_id}).first()
+    row = connection.execute(_CONVERSATION, {"channel": channel, "user_id": user_id,
+                                             "message_id": message_id}).one()
+    session = binding = earlier = None
+    if row.id is not None:
+        session = OpenSession(row.id, row.mode, row.state, row.last_active_at, row.version,
+                              bool(row.rating_pending))
+    if row.customer_id is not None:
+        binding = Binding(row.customer_id, row.bound_at, row.last_used_at)
+    if row.earlier_session_id is not None:
+        earlier = EarlierTurn(row.earlier_session_id, row.earlier_digest, row.earlier_replies, row.earlier_state)
     return Conversation(session, binding, earlier)
+
 
 @dataclass(frozen=True)
 class AnsweredTurn:
