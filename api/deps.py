@@ -12,7 +12,8 @@ from chatbot.security.staff_auth import Staff, StaffAuth
 from chatbot.service import Services
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async: FastAPI runs a plain `def` dependency in the thread pool, a thread hop per request.
     return request.app.state.services
 
 
