@@ -68,7 +68,7 @@ def serve(
     """启动 HTTP 服务（网页聊天、API、文档 /docs）。"""
     import uvicorn
 
-    from chatbot.service import ensure_schema_current
+    from chatbot.schema import ensure_schema_current
     from chatbot.storage.db import Database
 
     if not os.environ.get("CHATBOT_PUBLIC_BASE_URL"):
@@ -82,13 +82,16 @@ def serve(
     database.dispose()
     # A malformed FAQ file fails here, naming entry and field (its training file: id and line);
     # else the index is built once here (when the files changed) and every worker loads it.
+    # This process only checks that it is saved: with one worker it is also the worker, and
+    # with several it never answers (docs/knowledge_index.md, "Cold start").
     if _ensure_faq_index(settings).built:
         err_console.print("FAQ 索引已构建并保存", highlight=False)
     _ensure_model(settings)
     console.print(f"示例银行智能客服：http://{host}:{port}/  （接口文档 /docs，环境 {settings.env}）")
     # Open event streams (agent consoles, chat pages) never finish on their own: give them
     # a few seconds on shutdown instead of waiting for every browser to go away.
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+    # api.worker:create_app is api.app:create_app built with the garbage collector paused.
+    uvicorn.run("api.worker:create_app", factory=True, host=host, port=port, workers=workers,
                 loop="uvloop", http="httptools", log_level=settings.log_level.lower(),
                 timeout_graceful_shutdown=5, **proxy_options(settings.trusted_proxies))
 
@@ -109,7 +112,7 @@ def chat(user_id: Annotated[str, typer.Option(help="终端用户标识")] = "ter
 
     settings = _settings()
     _ensure_model(settings)
-    _faq_index_dir(settings)
+    _artifact_dirs(settings)
     services = build_services(settings)
     console.print("[bold]示例银行智能客服[/bold]（输入 exit 退出）")
     while True:
@@ -147,7 +150,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="目标版本")] = "
 def seed() -> None:
     """创建演示银行数据（仅 sandbox 环境；重复运行不会改变数据）。"""
     from chatbot.clock import SystemClock
-    from chatbot.service import ensure_schema_current
+    from chatbot.schema import ensure_schema_current
     from chatbot.storage.db import Database
     from chatbot.storage.seed import seed_demo_bank
 
@@ -164,31 +167,38 @@ def seed() -> None:
         console.print("演示银行数据已存在，未做改动")
 
 
-def _faq_index_dir(settings: Settings):
-    """Where built FAQ indexes are kept; also told to the processes this one starts."""
+def _artifact_dirs(settings: Settings):
+    """Where built FAQ indexes and derived NLU data (jieba's dictionary, the lexicon, pinyin
+    readings) are kept; also told to the processes this one starts. Returns the FAQ one."""
+    from chatbot.nlu import resource_cache
     from knowledge.faq.index_store import DIRECTORY_NAME, ENVIRONMENT_VARIABLE
 
     directory = settings.faq_index_dir or settings.model_dir / DIRECTORY_NAME
     os.environ[ENVIRONMENT_VARIABLE] = str(directory)  # read by KnowledgeDesk.load in the workers
+    os.environ[resource_cache.ENVIRONMENT_VARIABLE] = str(settings.model_dir / resource_cache.DIRECTORY_NAME)
     return directory
 
 
 def _ensure_faq_index(settings: Settings):
-    """Load the FAQ index saved for exactly the current FAQ files, or build and save it."""
-    from knowledge.faq.index_store import load_retriever
+    """Make sure the FAQ index of exactly the current FAQ files is saved (build it if not)."""
+    from knowledge.faq.index_store import ensure_saved
 
-    directory = _faq_index_dir(settings)
+    directory = _artifact_dirs(settings)
     with console.status("FAQ 索引…"):
-        return load_retriever(settings.faq_path, directory)
+        return ensure_saved(settings.faq_path, directory)
 
 
 def _ensure_model(settings: Settings) -> None:
-    """Train and promote a first intent model when none is promoted yet."""
-    from chatbot.nlu.model_store import promoted_version
+    """Train and promote a first intent model when none is promoted yet; make sure the
+    promoted one's compiled arrays are saved (the workers load them, not the pipeline)."""
+    from chatbot.nlu.model_store import ensure_compiled, promoted_version
 
-    if promoted_version(settings.model_dir) is None:
+    version = promoted_version(settings.model_dir)
+    if version is None:
         err_console.print("尚无已发布的意图模型，先训练一个……")
         _train(settings)
+    else:
+        ensure_compiled(settings.model_dir, version)
 
 
 def _train(settings: Settings):
@@ -243,6 +253,7 @@ def nlu_parse(text: Annotated[str, typer.Argument(help="要解析的句子")]) -
 
     settings = _settings()
     _validate_text(text, settings)
+    _artifact_dirs(settings)
     result = Parser(PromotedModel(settings.model_dir)).parse(text, bank_today(SystemClock()))
     print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
 
@@ -257,17 +268,22 @@ def faq_search(text: Annotated[str, typer.Argument(help="问题")],
 
     settings = _settings()
     _validate_text(text, settings)
-    hits = load_retriever(settings.faq_path, _faq_index_dir(settings)).retriever.search(text, top_k)
+    hits = load_retriever(settings.faq_path, _artifact_dirs(settings)).retriever.search(text, top_k)
     print(json.dumps({"results": [h.to_dict() for h in hits]}, ensure_ascii=False, indent=2))
 
 
 @faq_app.command("build-index")
 def faq_build_index() -> None:
     """构建并保存 FAQ 检索索引（FAQ 或其训练问法未变时直接载入已有索引）；`chatbot serve` 启动时也会做。"""
-    loaded = _ensure_faq_index(settings := _settings())
+    from knowledge.faq.index_store import load_retriever
+
+    settings = _settings()
+    directory = _artifact_dirs(settings)
+    with console.status("FAQ 索引…"):
+        loaded = load_retriever(settings.faq_path, directory)
     state = "已构建" if loaded.built else "已存在，未变"
     console.print(f"FAQ 索引{state}：{len(loaded.retriever.entries)} 条，{loaded.seconds:.1f} 秒，"
-                  f"{_faq_index_dir(settings)}/{loaded.key}.npz", highlight=False)
+                  f"{directory}/{loaded.key}.npz", highlight=False)
 
 
 def _validate_text(text: str, settings: Settings) -> None:
@@ -337,7 +353,7 @@ def wechat_menu_push() -> None:
 def _run_job(job_for_cli):
     """Run a notification job once against the configured database and print its report."""
     from chatbot.clock import SystemClock
-    from chatbot.service import ensure_schema_current
+    from chatbot.schema import ensure_schema_current
     from chatbot.storage.db import Database
 
     settings = _settings()
@@ -378,7 +394,7 @@ def push_run() -> None:
 @evidence_app.command("verify")
 def evidence_verify() -> None:
     """逐条校验留痕记录的哈希链：完好时输出记录条数；否则指出第一条断裂的记录并以 1 退出。"""
-    from chatbot.service import ensure_schema_current
+    from chatbot.schema import ensure_schema_current
     from chatbot.storage.db import Database
     from chatbot.wealth.evidence import verify
 

@@ -9,16 +9,15 @@ from chatbot.clock import Clock, SystemClock
 import chatbot.dialogue.flows  # noqa: F401 (registers the flows)
 from chatbot.dialogue.policy import DialoguePolicy
 from chatbot.engine import Engine
-from chatbot.errors import ServiceUnavailable
 from chatbot.handoff.wiring import HandoffServices, build_handoff, make_bus
 from chatbot.nlu.intents import IntentClassifier
 from chatbot.nlu.model_store import PromotedModel
 from chatbot.nlu.parser import Parser
+from chatbot.schema import ensure_schema_current  # also importable from here, as before
 from chatbot.security.keys import derive_key
 from chatbot.security.rate_limit import make_rate_limiter
 from chatbot.security.staff_auth import StaffAuth
 from chatbot.settings import Settings
-from chatbot.storage import migrate
 from chatbot.storage.db import Database
 from chatbot.tools.sms import SmsGateways
 from chatbot.tools.sms_webhook import make_sms_gateways
@@ -73,13 +72,3 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
     auth = StaffAuth(database, settings.secret_key, clock, timedelta(minutes=settings.staff_token_minutes),
                      sandbox=settings.is_sandbox)  # demo logins only in the sandbox
     return Services(settings, database, parser, engine, clock, outbound, handoff, auth, knowledge, sms)
-
-
-def ensure_schema_current(database: Database) -> None:
-    """Refuse to serve on a database that is unreachable or not migrated."""
-    database.check()
-    current, head = migrate.current_revision(database), migrate.head_revision()
-    if current != head:
-        raise ServiceUnavailable(
-            f"数据库结构版本为 {current or '空'}，需要 {head}：请先运行 `chatbot db upgrade`", "schema_outdated"
-        )

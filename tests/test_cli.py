@@ -136,3 +136,31 @@ def test_serve_points_download_links_where_it_listens(cli_env, monkeypatch, host
     result = CliRunner().invoke(app, ["serve", "--host", host, "--port", "8765"])
     assert result.exit_code == 0, result.output
     assert seen["base"] == expected
+
+
+SERVE_PARENT = """
+import sys
+import uvicorn
+
+def report(target, **options):
+    heavy = sorted(name for name in ("chatbot.service", "knowledge.faq.index", "sklearn", "scipy", "numpy", "jieba")
+                   if name in sys.modules)
+    print(target, options["workers"], "heavy:", ",".join(heavy) or "none")
+
+uvicorn.run = report
+from chatbot.cli import app
+app(["serve", "--workers", "2"])
+"""
+
+
+def test_serve_parent_checks_the_artifacts_without_loading_the_engine(cli_env):
+    """Before its workers start, `chatbot serve` checks the schema, the saved FAQ index and the
+    compiled intent model; with them in place it loads none of them (each worker does), so
+    the first answer does not wait for the parent to load what it never uses."""
+    assert run(["db", "upgrade"], cli_env).returncode == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")} | cli_env
+    first = subprocess.run([sys.executable, "-c", SERVE_PARENT], capture_output=True, text=True, env=env, timeout=300)
+    assert first.returncode == 0, first.stderr  # may have built the index (a cold start)
+    again = subprocess.run([sys.executable, "-c", SERVE_PARENT], capture_output=True, text=True, env=env, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip().endswith("api.worker:create_app 2 heavy: none"), again.stdout

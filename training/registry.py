@@ -23,13 +23,18 @@ def new_version_name(now: datetime, data_hash: str) -> str:
 
 
 def save_version(model_dir: Path, version: str, pipeline, metadata: dict) -> Path:
-    """Write the model and its metadata into a new version directory (never overwrites)."""
+    """Write the model, its compiled arrays and its metadata into a new version directory
+    (never overwrites)."""
     import joblib
 
     target = Path(model_dir) / version
     staging = Path(model_dir) / f".{version}.partial"
     staging.mkdir(parents=True, exist_ok=False)
     joblib.dump(pipeline, staging / model_store.MODEL_FILE, compress=3)
+    # What the service loads (no scikit-learn import at start): see chatbot/nlu/model_store.py.
+    from chatbot.nlu.classifier import LinearIntentModel
+
+    model_store.save_compiled(staging, LinearIntentModel(pipeline))
     (staging / model_store.METADATA_FILE).write_text(
         json.dumps(metadata, ensure_ascii=False, indent=2), encoding="utf-8")
     staging.rename(target)  # a version directory is complete or absent

@@ -87,7 +87,13 @@ def build_pipeline(c: float = DEFAULT_C, cv: int = 5, extractor: FeatureExtracto
 
 
 class LinearIntentModel:
-    """A fitted pipeline compiled to arrays for fast single-sentence scoring."""
+    """A fitted pipeline compiled to arrays for fast single-sentence scoring.
+
+    The arrays are all a sentence's score needs, so they are also what is saved beside the
+    pipeline (`state` / `restore`, used by `chatbot/nlu/model_store.py`): a worker loads them
+    without unpickling the pipeline or importing scikit-learn. A restored model has no
+    `pipeline` (None).
+    """
 
     def __init__(self, pipeline) -> None:
         vectorizer = pipeline.named_steps["features"]
@@ -95,13 +101,51 @@ class LinearIntentModel:
         calibrated = pipeline.named_steps["classifier"].calibrated_classifiers_[0]
         svm = calibrated.estimator
         self.classes = [str(c) for c in calibrated.classes]
-        self.vocabulary: dict[str, int] = dict(vectorizer.vocabulary_)
+        self.vocabulary: dict[str, int] = {str(f): int(i) for f, i in vectorizer.vocabulary_.items()}
         self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
         self.coef_t = np.ascontiguousarray(svm.coef_.T, dtype=np.float64)  # features x classes
         self.intercept = np.asarray(svm.intercept_, dtype=np.float64)
         self.cal_a = np.array([c.a_ for c in calibrated.calibrators], dtype=np.float64)
         self.cal_b = np.array([c.b_ for c in calibrated.calibrators], dtype=np.float64)
         self.pipeline = pipeline
+
+    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """What `restore` needs: JSON-able metadata (classes, feature names in column order,
+        the extractor's settings) and the numeric arrays."""
+        names: list[str | None] = [None] * len(self.vocabulary)
+        for name, column in self.vocabulary.items():
+            names[column] = name
+        meta = {"classes": list(self.classes), "features": names,
+                "extractor": {"word_ngrams": list(self.extractor.word_ngrams),
+                              "char_ngrams": list(self.extractor.char_ngrams),
+                              "boundaries": self.extractor.boundaries}}
+        arrays = {"idf": self.idf, "coef_t": self.coef_t, "intercept": self.intercept,
+                  "cal_a": self.cal_a, "cal_b": self.cal_b}
+        return meta, arrays
+
+    @classmethod
+    def restore(cls, meta: dict, arrays: dict[str, np.ndarray]) -> LinearIntentModel:
+        """The model `state` described; ValueError when the parts do not fit together."""
+        model = cls.__new__(cls)
+        names, classes = meta["features"], meta["classes"]
+        extractor = meta["extractor"]
+        model.extractor = FeatureExtractor(tuple(int(n) for n in extractor["word_ngrams"]),
+                                           tuple(int(n) for n in extractor["char_ngrams"]),
+                                           bool(extractor["boundaries"]))
+        model.classes = [str(c) for c in classes]
+        model.vocabulary = {str(name): column for column, name in enumerate(names)}
+        model.idf = np.asarray(arrays["idf"], dtype=np.float64)
+        model.coef_t = np.ascontiguousarray(arrays["coef_t"], dtype=np.float64)
+        model.intercept = np.asarray(arrays["intercept"], dtype=np.float64)
+        model.cal_a = np.asarray(arrays["cal_a"], dtype=np.float64)
+        model.cal_b = np.asarray(arrays["cal_b"], dtype=np.float64)
+        model.pipeline = None
+        n_features, n_classes = len(names), len(classes)
+        if (len(model.vocabulary) != n_features or model.idf.shape != (n_features,)
+                or model.coef_t.shape != (n_features, n_classes)
+                or any(a.shape != (n_classes,) for a in (model.intercept, model.cal_a, model.cal_b))):
+            raise ValueError("the saved arrays do not fit the saved features and classes")
+        return model
 
     def probabilities(self, text: str, tokens: Sequence[str]) -> np.ndarray:
         """Calibrated probability of every class (same order as `classes`)."""

@@ -16,11 +16,14 @@ not be a particle (验证吗 is a question, not 验证码).
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
 from collections.abc import Iterable
 from functools import cached_property, lru_cache
 from itertools import accumulate
 
+from chatbot.nlu import resource_cache
 from chatbot.nlu.lexicon import Lexicon
 from chatbot.nlu.lexmatch import LongestMatcher
 from chatbot.nlu.textmap import Edit
@@ -36,9 +39,45 @@ _NEVER_TYPO = frozenset("吗嘛呢吧啊呀哦哈了的地得么是在有不也�
 @lru_cache(maxsize=8192)
 def _readings(char: str) -> frozenset[str]:
     """All toneless pinyin readings of one character (heteronyms included)."""
-    from pypinyin import Style, pinyin  # heavy import, deferred to first use
+    table = _reading_table()
+    index = ord(char) - _TABLE_START
+    if table is not None and 0 <= index < len(table):
+        return frozenset(table[index].split(","))
+    return _pypinyin_readings(char)
+
+
+def _pypinyin_readings(char: str) -> frozenset[str]:
+    from pypinyin import Style, pinyin  # heavy import (its phrase tables), deferred to first use
 
     return frozenset(pinyin(char, style=Style.NORMAL, heteronym=True)[0])
+
+
+# Every character a window or a term can hold (`_HAN_RUN`): the readings table covers them all.
+_TABLE_START, _TABLE_END = 0x4E00, 0x9FFF
+
+
+@lru_cache(maxsize=1)
+def _reading_table() -> list[str] | None:
+    """pypinyin's readings of U+4E00..U+9FFF, comma-joined, from the NLU cache directory
+    (computed there once per pypinyin version, ~0.5 s); None without a cache directory."""
+    if resource_cache.directory() is None:
+        return None
+    from importlib.metadata import version
+
+    parts = {"pypinyin": version("pypinyin"), "code": resource_cache.source_digest(__file__),
+             "range": [_TABLE_START, _TABLE_END]}
+    payload = resource_cache.load_or_build("pinyin_readings", parts, _encode_reading_table)
+    table = payload.decode("utf-8").split("\n")
+    if len(table) != _TABLE_END - _TABLE_START + 1:  # cannot happen to a file that passed its checksum
+        logging.getLogger(__name__).warning("pinyin readings from the NLU cache unusable: %d rows", len(table))
+        return None
+    return table
+
+
+def _encode_reading_table() -> bytes:
+    # A reading is letters (or, for a character pypinyin does not know, the character itself).
+    return "\n".join(",".join(sorted(_pypinyin_readings(chr(code))))
+                     for code in range(_TABLE_START, _TABLE_END + 1)).encode("utf-8")
 
 
 def _masks(word: str) -> Iterable[tuple[int, str]]:
@@ -52,7 +91,10 @@ class HomophoneCorrector:
     def __init__(self, terms: Iterable[str], protected: Iterable[str] = (), lexicon: Lexicon | None = None):
         self._terms = tuple(t for t in dict.fromkeys(terms) if _HAN_RUN.fullmatch(t))
         self._fixed = LongestMatcher([*self._terms, *protected])
-        self._lexicon = lexicon or Lexicon(keep_long=self._is_near_term)
+        # The lexicon's filter is `_is_near_term`: it depends on the terms and on this module.
+        filter_key = hashlib.sha256("\n".join(self._terms).encode("utf-8")).hexdigest() + ":" \
+            + resource_cache.source_digest(__file__)
+        self._lexicon = lexicon or Lexicon(keep_long=self._is_near_term, cache_key=filter_key)
 
     @cached_property
     def _index(self) -> dict[str, tuple[str, ...]]:
@@ -135,6 +177,7 @@ class HomophoneCorrector:
         return any(key in index for _, key in _masks(word))
 
     def warm_up(self) -> None:
-        """Build the index and read the lexicon now instead of on the first typo."""
+        """Build the index, read the lexicon and the readings now instead of on the first typo."""
         _ = self._index
         _ = "" in self._lexicon
+        _reading_table()

@@ -3,20 +3,39 @@
 Layout under `CHATBOT_MODEL_DIR`:
 
     <version>/model.joblib     the fitted scikit-learn pipeline
+    <version>/compiled.npz     the arrays the service scores with (see below)
     <version>/metadata.json    data hash, time, metrics, library versions
     promoted.json              {"version": ..., "promoted_at": ...}
 
 Writing (training, promotion) lives in `training/registry.py`. Model files are pickles:
 the model directory must be as trusted as the code.
+
+Serving never needs the pipeline itself, only the arrays `LinearIntentModel` compiles from
+it; unpickling the pipeline imports scikit-learn and scipy (more than a second of a
+worker's start). So the compiled arrays are saved beside it, as numpy's `.npz` read with
+`allow_pickle=False` plus one JSON member (classes, feature names, extractor settings, the
+sha256 of the `model.joblib` they came from and `COMPILED_FORMAT`). Training writes them;
+for a version saved before, the first load compiles and saves them (`chatbot serve` does
+it before starting its workers). A compiled file that is missing, unreadable, of another
+format or of other `model.joblib` bytes is never used: the pipeline is loaded instead.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
+import os
+import uuid
 from pathlib import Path
 
 from chatbot.errors import NotFound
 
+log = logging.getLogger(__name__)
+
 MODEL_FILE = "model.joblib"
+COMPILED_FILE = "compiled.npz"
+# Bump when what `LinearIntentModel.state` saves, or how `restore` reads it, changes.
+COMPILED_FORMAT = 1
 METADATA_FILE = "metadata.json"
 PROMOTED_FILE = "promoted.json"
 
@@ -36,13 +55,113 @@ def version_dir(model_dir: Path, version: str) -> Path:
 
 
 def load_model(model_dir: Path, version: str):
-    """Load one version's pipeline and compile it for fast scoring."""
+    """One version's model, compiled for fast scoring: from its saved arrays when they are
+    current (milliseconds, no scikit-learn), else compiled from the pipeline and saved."""
+    path = version_dir(model_dir, version)
+    model = load_compiled(path)
+    if model is None:
+        from chatbot.nlu.classifier import LinearIntentModel
+
+        model = LinearIntentModel(load_pipeline(model_dir, version))
+        save_compiled(path, model)
+    return model
+
+
+def load_pipeline(model_dir: Path, version: str):
+    """One version's fitted scikit-learn pipeline (training, evaluation, tests)."""
     import joblib
+
+    return joblib.load(version_dir(model_dir, version) / MODEL_FILE)
+
+
+def ensure_compiled(model_dir: Path, version: str) -> bool:
+    """Make sure ``version``'s compiled arrays are saved and current; True when they were
+    compiled now. Checks only the file's header, not the arrays."""
+    path = version_dir(model_dir, version)
+    if _compiled_meta(path, _source_digest(path)) is not None:
+        return False
+    load_model(model_dir, version)
+    return True
+
+
+def load_compiled(version_path: Path):
+    """The `LinearIntentModel` saved in ``version_path``, or None (absent, stale or unusable)."""
+    import numpy as np
 
     from chatbot.nlu.classifier import LinearIntentModel
 
-    pipeline = joblib.load(version_dir(model_dir, version) / MODEL_FILE)
-    return LinearIntentModel(pipeline)
+    target = Path(version_path) / COMPILED_FILE
+    try:
+        with target.open("rb") as handle, np.load(handle, allow_pickle=False) as saved:
+            meta = _read_meta(saved)
+            if meta is None or meta.get("source_sha256") != _source_digest(version_path):
+                log.info("compiled intent model %s is of another model file or format; compiling again", target)
+                return None
+            return LinearIntentModel.restore(meta, {name: saved[name] for name in saved.files if name != "meta"})
+    except FileNotFoundError:
+        return None
+    except Exception as error:  # a cache: whatever is wrong with the file, compile instead  # noqa: BLE001
+        log.warning("compiled intent model %s is unusable, compiling again: %s: %s",
+                    target, type(error).__name__, error)
+        return None
+
+
+def save_compiled(version_path: Path, model) -> Path | None:
+    """Save ``model``'s arrays beside the ``model.joblib`` they were compiled from (atomically:
+    readers see a whole file or none); None, logged, when the directory refuses."""
+    import numpy as np
+
+    version_path = Path(version_path)
+    meta, arrays = model.state()
+    meta = {**meta, "format": COMPILED_FORMAT, "source_sha256": _source_digest(version_path)}
+    payload = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+    target = version_path / COMPILED_FILE
+    temporary = version_path / f".{COMPILED_FILE}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        with temporary.open("wb") as handle:
+            np.savez(handle, meta=payload, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except OSError as error:
+        log.warning("compiled intent model could not be saved to %s: %s", target, error)
+        temporary.unlink(missing_ok=True)
+        return None
+    return target
+
+
+def _compiled_meta(version_path: Path, source_digest: str) -> dict | None:
+    """The compiled file's metadata when it is current, read without numpy (`chatbot serve`'s
+    parent process checks it and imports nothing else numeric): the ``meta`` member is a
+    one-dimensional uint8 ``.npy`` array, i.e. a header then the JSON bytes."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(Path(version_path) / COMPILED_FILE) as archive:
+            raw = archive.read("meta.npy")
+        # .npy: magic (6 bytes), version (2), header length (2 bytes in 1.0, 4 in 2.0/3.0), header.
+        if raw[:6] != b"\x93NUMPY" or raw[6] not in (1, 2, 3):
+            return None
+        size = 2 if raw[6] == 1 else 4
+        start = 8 + size + int.from_bytes(raw[8:8 + size], "little")
+        header = raw[8 + size:start].decode("latin1")
+        if "'|u1'" not in header or "'fortran_order': False" not in header:
+            return None
+        meta = json.loads(raw[start:].decode("utf-8"))
+    except Exception:  # noqa: BLE001 (absent or unreadable: not current)
+        return None
+    if not isinstance(meta, dict) or meta.get("format") != COMPILED_FORMAT:
+        return None
+    return meta if meta.get("source_sha256") == source_digest else None
+
+
+def _read_meta(saved) -> dict | None:
+    meta = json.loads(saved["meta"].tobytes().decode("utf-8"))
+    return meta if isinstance(meta, dict) and meta.get("format") == COMPILED_FORMAT else None
+
+
+def _source_digest(version_path: Path) -> str:
+    return hashlib.sha256((Path(version_path) / MODEL_FILE).read_bytes()).hexdigest()
 
 
 def load_metadata(model_dir: Path, version: str) -> dict:

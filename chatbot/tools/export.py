@@ -20,9 +20,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from chatbot.clock import BANK_TZ
 from chatbot.errors import InvalidInput
 from chatbot.security.masking import mask_card, mask_text
@@ -84,6 +81,11 @@ def xlsx_bytes(title: str, headers, rows: list[tuple], *, widths: tuple[int, ...
                text_columns: range = range(0)) -> bytes:
     """One sheet: a bold, frozen header row, then the rows with each column's number format;
     `text_columns` stay text even when they start with "=" (no formula from a customer's words)."""
+    # Imported here: openpyxl (~0.2 s with what it pulls in) is for downloads, not for answers,
+    # so a worker does not load it before its first answer.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     book = Workbook()
     sheet = book.active
     sheet.title = title

@@ -36,20 +36,24 @@ import logging
 import os
 import time
 import uuid
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from chatbot.nlu.resources import BANKING_DICT_FILE, SYNONYMS_FILE, resolve_data_dir
-from knowledge.faq.analyze import Analyzed, TextAnalyzer
-from knowledge.faq.index import FaqIndex
-from knowledge.faq.ranking import RankingModel
-from knowledge.faq.retrieve import FaqRetriever
 from knowledge.faq.store import FaqEntry, FaqFileError, load_faq
 from knowledge.faq.training import NO_TRAINING, TrainingPhrasings, load_training, training_path
+
+# numpy and the index's modules (scipy) are imported where an index is loaded or built:
+# `chatbot serve`'s parent process only computes the key and checks the file (`ensure_saved`).
+if TYPE_CHECKING:
+    from knowledge.faq.analyze import Analyzed, TextAnalyzer
+    from knowledge.faq.index import FaqIndex
+    from knowledge.faq.ranking import RankingModel
+    from knowledge.faq.retrieve import FaqRetriever
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +187,10 @@ class IndexStore:
     def load(self, key: str, entries: list[FaqEntry], training: TrainingPhrasings,
              analyzer: TextAnalyzer) -> FaqIndex | None:
         """The saved index of ``key`` for these entries, or None (absent, or unusable: logged)."""
+        import numpy as np
+
+        from knowledge.faq.index import FaqIndex
+
         path = self.path(key)
         try:
             with path.open("rb") as handle, np.load(handle, allow_pickle=False) as saved:
@@ -205,8 +213,23 @@ class IndexStore:
         analyzer.remember(index.sources)  # an admin edit's rebuild re-analyzes only what changed
         return index
 
+    def looks_complete(self, key: str) -> bool:
+        """Whether the artifact of ``key`` exists and its zip directory names the metadata
+        member (a cheap check: a truncated file fails it; the arrays' checksums are
+        verified when they are loaded)."""
+        try:
+            with zipfile.ZipFile(self.path(key)) as archive:
+                return "meta.npy" in archive.namelist()
+        except FileNotFoundError:
+            return False
+        except (OSError, zipfile.BadZipFile) as error:
+            log.warning("FAQ index %s is unreadable, building it again: %s", self.path(key), _reason(error))
+            return False
+
     def save(self, key: str, index: FaqIndex, **details) -> Path | None:
         """Write ``index`` under ``key`` atomically; None (logged) when the disk refuses."""
+        import numpy as np
+
         meta, arrays = index.state()
         sources, analyzed = index.sources()
         unique = dict(zip(sources, analyzed))
@@ -296,6 +319,9 @@ def load_retriever(faq_path: str | Path, index_dir: str | Path | None, *,
 
     A malformed FAQ or training file raises :class:`FaqFileError` as before.
     """
+    from knowledge.faq.analyze import TextAnalyzer
+    from knowledge.faq.retrieve import FaqRetriever
+
     started = time.perf_counter()
     source = source or FaqSource.read(faq_path)
     entries, training = source.entries(), source.training()
@@ -316,6 +342,36 @@ def load_retriever(faq_path: str | Path, index_dir: str | Path | None, *,
     return Loaded(retriever, key, True, seconds)
 
 
+@dataclass(frozen=True)
+class Saved:
+    """Where the index of the current FAQ files is saved and whether it was built just now."""
+
+    key: str
+    path: Path
+    built: bool
+    seconds: float
+
+
+def ensure_saved(faq_path: str | Path, index_dir: str | Path) -> Saved:
+    """Make sure the index of exactly the files at ``faq_path`` is saved in ``index_dir``,
+    building and saving it when it is not (a malformed file raises :class:`FaqFileError`).
+
+    When it is saved, nothing is parsed or loaded: the key says that artifact was built from
+    these very bytes by this very code, so they parsed then; only the file's zip directory
+    is read (a truncated file is built again here). What ``chatbot serve`` runs before its
+    workers start: each of them loads the index (``KnowledgeDesk.load``), the parent
+    process does not need it.
+    """
+    started = time.perf_counter()
+    source = FaqSource.read(faq_path)
+    store = IndexStore(index_dir)
+    key = source.key
+    if store.looks_complete(key):
+        return Saved(key, store.path(key), False, time.perf_counter() - started)
+    loaded = load_retriever(faq_path, index_dir, source=source)
+    return Saved(key, store.path(key), loaded.built, time.perf_counter() - started)
+
+
 def reindex(current: FaqRetriever, faq_bytes: bytes, entries: list[FaqEntry],
             store: IndexStore | None) -> FaqRetriever:
     """``current`` over ``entries`` (the FAQ file's new content ``faq_bytes``): loaded when a
@@ -323,6 +379,8 @@ def reindex(current: FaqRetriever, faq_bytes: bytes, entries: list[FaqEntry],
 
     The training phrasings stay those ``current`` was built with, as before.
     """
+    from knowledge.faq.retrieve import FaqRetriever
+
     key = None
     if store is not None and current.training_digest is not None:
         key = index_key(digest(faq_bytes), current.training_digest)

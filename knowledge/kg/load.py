@@ -56,6 +56,10 @@ class KgFileError(ChatbotError):
     default_code = "kg_file_invalid"
 
 
+# libyaml's safe loader when PyYAML has it (same result, ~10x faster than the pure-Python one).
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class KnowledgeGraph(nx.MultiDiGraph):
     """The product graph: a ``networkx.MultiDiGraph`` with a few typed look-ups."""
 
@@ -64,7 +68,7 @@ class KnowledgeGraph(nx.MultiDiGraph):
         """Read and validate ``path`` (see ``data/kg.yaml`` for the format)."""
         path = Path(path)
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)  # noqa: S506 (a safe loader)
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
             raise KgFileError(f"{path}: cannot read the knowledge graph ({_one_line(error)})") from None
         graph = cls()

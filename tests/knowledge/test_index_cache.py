@@ -285,3 +285,37 @@ def test_a_refresh_to_a_broken_file_keeps_the_last_index(faq, index_dir, caplog)
         assert not desk.refresh()
     assert "duplicate id" in caplog.text
     assert desk.retriever.search("卡丢了", 1)[0].entry.id == "lost"
+
+
+# --- what `chatbot serve` runs before its workers start ---------------------------------------
+
+def test_serve_check_builds_when_missing_and_then_only_looks(faq, index_dir, monkeypatch):
+    first = index_store.ensure_saved(faq, index_dir)
+    assert first.built and first.path.exists() and first.path == IndexStore(index_dir).path(first.key)
+    # Saved for exactly these files: nothing is parsed, loaded or built.
+    monkeypatch.setattr(index_store, "load_retriever", lambda *a, **k: pytest.fail("loaded the index"))
+    monkeypatch.setattr(index_store.FaqSource, "entries", lambda self: pytest.fail("parsed the FAQ"))
+    second = index_store.ensure_saved(faq, index_dir)
+    assert not second.built and second.key == first.key
+    monkeypatch.undo()
+    assert not load_retriever(faq, index_dir).built  # what a worker then loads
+
+
+def test_serve_check_rebuilds_a_changed_faq_or_a_truncated_artifact(faq, index_dir, caplog):
+    first = index_store.ensure_saved(faq, index_dir)
+    first.path.write_bytes(first.path.read_bytes()[:1000])
+    with caplog.at_level(logging.WARNING, logger="knowledge.faq.index_store"):
+        again = index_store.ensure_saved(faq, index_dir)
+    assert again.built and "building it again" in caplog.text
+    assert not load_retriever(faq, index_dir).built
+    faq.write_text(FAQ.replace("普卡首年免年费", "金卡年费 800 元"), encoding="utf-8")
+    changed = index_store.ensure_saved(faq, index_dir)
+    assert changed.built and changed.key != first.key
+
+
+def test_serve_check_refuses_a_malformed_faq(faq, index_dir):
+    from knowledge.faq.store import FaqFileError
+
+    faq.write_text("- id: fee-1\n  question: 年费多少\n  answer: ''\n  category: 信用卡\n", encoding="utf-8")
+    with pytest.raises(FaqFileError):
+        index_store.ensure_saved(faq, index_dir)

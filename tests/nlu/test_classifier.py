@@ -6,7 +6,8 @@ import pytest
 
 from chatbot.errors import ServiceUnavailable
 from chatbot.nlu.classifier import LEGACY_FEATURES, LinearIntentModel, build_pipeline, features
-from chatbot.nlu.model_store import load_model, promoted_version
+from chatbot.nlu import model_store
+from chatbot.nlu.model_store import load_model, load_pipeline, promoted_version
 from chatbot.settings import DATA_DIR
 from training.datasets import load_intents
 from training.features import prepare
@@ -24,7 +25,8 @@ SENTENCES = [
 
 @pytest.fixture(scope="module")
 def model(model_dir) -> LinearIntentModel:
-    return load_model(model_dir, promoted_version(model_dir))
+    """Compiled from the pipeline (which the comparisons below need)."""
+    return LinearIntentModel(load_pipeline(model_dir, promoted_version(model_dir)))
 
 
 def assert_compiled_equals_pipeline(model: LinearIntentModel) -> None:
@@ -88,3 +90,70 @@ def test_boundary_markers_never_come_from_a_normalized_message():
     from chatbot.nlu.normalize import normalize
 
     assert normalize("^好#").text == "好"
+
+
+# --- the compiled arrays saved beside the pipeline (chatbot/nlu/model_store.py) -------------
+
+def _version_copy(model_dir, tmp_path):
+    import shutil
+
+    version = promoted_version(model_dir)
+    shutil.copytree(model_dir / version, tmp_path / version)
+    return tmp_path / version
+
+
+def _same_scores(a: LinearIntentModel, b: LinearIntentModel) -> None:
+    assert a.classes == b.classes and a.vocabulary == b.vocabulary and a.extractor == b.extractor
+    for text, tokens in prepare(SENTENCES):
+        assert np.array_equal(a.probabilities(text, tokens), b.probabilities(text, tokens))
+
+
+def test_training_saves_the_compiled_arrays_and_loading_them_scores_identically(model_dir, model):
+    version = promoted_version(model_dir)
+    assert (model_dir / version / model_store.COMPILED_FILE).exists()
+    loaded = load_model(model_dir, version)
+    assert loaded.pipeline is None  # restored from the arrays, not unpickled
+    _same_scores(loaded, model)
+
+
+def test_a_version_without_compiled_arrays_gets_them_on_first_load(model_dir, tmp_path, model):
+    path = _version_copy(model_dir, tmp_path)
+    (path / model_store.COMPILED_FILE).unlink()
+    assert model_store.ensure_compiled(tmp_path, path.name) is True
+    assert (path / model_store.COMPILED_FILE).exists()
+    assert model_store.ensure_compiled(tmp_path, path.name) is False
+    _same_scores(load_model(tmp_path, path.name), model)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "other_model", "other_format"])
+def test_unusable_compiled_arrays_are_never_used(model_dir, tmp_path, model, damage, caplog):
+    path = _version_copy(model_dir, tmp_path)
+    compiled = path / model_store.COMPILED_FILE
+    if damage == "truncated":
+        compiled.write_bytes(compiled.read_bytes()[:5000])
+    elif damage == "garbage":
+        compiled.write_bytes(b"not a numpy file")
+    elif damage == "other_model":  # the pipeline was replaced: the arrays are of the old one
+        with (path / model_store.MODEL_FILE).open("ab") as handle:
+            handle.write(b"\0")
+    else:
+        import json
+
+        with np.load(compiled, allow_pickle=False) as saved:
+            arrays = {name: saved[name] for name in saved.files}
+        meta = json.loads(arrays.pop("meta").tobytes())
+        meta["format"] = model_store.COMPILED_FORMAT + 1
+        np.savez(compiled, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+    if damage == "other_model":
+        assert model_store.load_compiled(path) is None
+        return  # the appended byte also breaks the pickle: nothing more to load
+    loaded = load_model(tmp_path, path.name)
+    assert loaded.pipeline is not None  # compiled again from the pipeline
+    _same_scores(loaded, model)
+    assert model_store.load_compiled(path) is not None  # and saved again
+
+
+def test_arrays_that_do_not_fit_their_features_are_refused(model):
+    meta, arrays = model.state()
+    with pytest.raises(ValueError):
+        LinearIntentModel.restore(meta, {**arrays, "idf": arrays["idf"][:-1]})
