@@ -4,7 +4,6 @@
 """
 from __future__ import annotations
 
-import gc
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -39,9 +38,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(_app: FastAPI):
         scheduler = start_notifications(services, _app.state.wechat) if run_notify else None
         news_scheduler = start_news_push(services, _app.state.wechat) if run_notify else None
-        # What startup loaded (models, FAQ index, dictionaries: ~400,000 objects) lives as long
-        # as the process: out of the collector's sight, no full collection walks it mid-request.
-        gc.freeze()
         yield
         if news_scheduler is not None:
             news_scheduler.stop()

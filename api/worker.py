@@ -13,9 +13,9 @@ freed: about 2,500 objects (and ~1,600 more after building the FAQ index in the 
 once per process.
 
 Only for the process `chatbot serve` runs: tests and tools build apps with
-`api.app.create_app` directly. (Its lifespan freezes again when the server starts, which
-then covers what was made between; here the freeze must come before the collector is back
-on, or its first collection would walk everything the start made, all of it still young.)
+`api.app.create_app` directly (a freeze there would keep every test's garbage). The freeze
+must come before the collector is back on, or its first collection would walk everything
+the start made, all of it still young.
 """
 from __future__ import annotations
 
