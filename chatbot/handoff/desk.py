@@ -78,7 +78,7 @@ class HandoffDesk:
             session.mode = "agent"
             self._notice(db, session, texts.accepted(agent.display_name, message=note is not None), now, change,
                          agent.id)
-            change.events += [mode_event(session, agent.display_name), *queue.position_events(db, now)]
+            change.events += [mode_event(session, agent.display_name), *queue.position_events(db, now, moved=ticket)]
 
         return self._run(agent, session_id, "handoff.accept", op)
 

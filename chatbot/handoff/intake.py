@@ -69,9 +69,11 @@ def enqueue(db: Session, session: ChatSession, request: HandoffRequest, now: dat
         return DeskTurn([text], "message_requested", [
             mode_event(session, reason=request.reason, message=True, reply_from=reply_from.isoformat()),
             Event("queue", (AGENTS,), session.id, {})])
-    spot = queue.spot(db, ticket, now)
+    staff = queue.staffing(db, now)
+    spot = queue.spot(db, ticket, now, staff)
     ticket.initial_position = spot.position
-    events = [mode_event(session, reason=request.reason, **spot.to_dict()), *queue.position_events(db, now)]
+    events = [mode_event(session, reason=request.reason, **spot.to_dict()),
+              *queue.position_events(db, now, moved=ticket, staff=staff)]
     text = texts.queued(request.reason, spot.position, spot.wait_minutes, announced)
     return DeskTurn([text], "handed_off", events)
 
@@ -132,5 +134,5 @@ def _cancel(db: Session, session: ChatSession, ticket: Handoff, now: datetime, t
     ticket.status, ticket.ended_at = "cancelled", now
     session.mode = "bot"
     db.flush()
-    events = [mode_event(session, cancelled=True), *queue.position_events(db, now)]
+    events = [mode_event(session, cancelled=True), *queue.position_events(db, now, moved=ticket)]
     return DeskTurn([text], "handoff_cancelled", events)

@@ -77,19 +77,32 @@ def staffing(db: Session, now: datetime) -> Staffing:
     return Staffing(len(online), free, slots, max(30.0, handle))
 
 
-def spot(db: Session, ticket: Handoff, now: datetime) -> QueueSpot:
+def spot(db: Session, ticket: Handoff, now: datetime, staff: Staffing | None = None) -> QueueSpot:
     """Where one live queued ticket stands now."""
     position = handoffs.position(db, ticket)
-    staff = staffing(db, now)
+    staff = staff or staffing(db, now)
     return QueueSpot(position, staff.wait_minutes(position), staff.online)
 
 
-def position_events(db: Session, now: datetime) -> list[Event]:
-    """One `position` event per customer waiting live, plus one `queue` event for the consoles."""
-    waiting = handoffs.queued(db)
-    staff = staffing(db, now)
-    events = [Event("queue", (AGENTS,), None, {"queue_length": len(waiting)})]
-    for place, ticket in enumerate(waiting, start=1):
-        data = QueueSpot(place, staff.wait_minutes(place), staff.online).to_dict()
-        events.append(Event("position", (customer_key(ticket.channel, ticket.user_id),), ticket.session_id, data))
+def position_events(db: Session, now: datetime, moved: Handoff | None = None,
+                    staff: Staffing | None = None) -> list[Event]:
+    """One `queue` event for the consoles, plus a `position` event for each customer waiting
+    live whose place is new: `moved` (the ticket that just joined the queue) and those behind
+    it, or those behind a ticket that just left; every one without `moved`.
+
+    A customer joining at the end of the queue, the usual case, moves nobody else: no need
+    to read the whole queue for that (it was read on every request for a person).
+    """
+    if moved is None:
+        changed, length = handoffs.queued(db), None
+    else:
+        changed, length = handoffs.queued_from(db, moved), handoffs.queue_length(db)
+    length = len(changed) if length is None else length
+    events = [Event("queue", (AGENTS,), None, {"queue_length": length})]
+    if changed:
+        staff = staff or staffing(db, now)
+        for place, ticket in enumerate(changed, start=length - len(changed) + 1):
+            data = QueueSpot(place, staff.wait_minutes(place), staff.online).to_dict()
+            events.append(Event("position", (customer_key(ticket.channel, ticket.user_id),), ticket.session_id,
+                                data))
     return events

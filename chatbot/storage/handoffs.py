@@ -79,6 +79,27 @@ def message_of(db: Session, ticket_id: int) -> HandoffMessage | None:
     return db.get(HandoffMessage, ticket_id, populate_existing=True)
 
 
+def _behind(ticket: Handoff):
+    """Tickets the queue order puts after `ticket`: lower priority, or the same and later."""
+    return (Handoff.priority < ticket.priority) | ((Handoff.priority == ticket.priority) & (Handoff.id > ticket.id))
+
+
+def queued_from(db: Session, ticket: Handoff) -> Sequence[Handoff]:
+    """The live queued tickets from `ticket` on (itself while queued, then those after it),
+    in service order."""
+    return db.scalars(
+        select(Handoff).where(Handoff.status == "queued", ~_is_message(),
+                              _behind(ticket) | (Handoff.id == ticket.id))
+        .order_by(Handoff.priority.desc(), Handoff.id)
+    ).all()
+
+
+def queue_length(db: Session) -> int:
+    """Customers waiting live."""
+    return int(db.scalar(
+        select(func.count()).select_from(Handoff).where(Handoff.status == "queued", ~_is_message())) or 0)
+
+
 def position(db: Session, ticket: Handoff) -> int:
     """1-based place of a live queued ticket: tickets of higher priority, or same priority and earlier."""
     ahead = db.scalar(

@@ -56,6 +56,22 @@ def test_events_are_published_after_the_turn_commits(engine, database, bus):
     assert ("mode", 1) in seen and ("queue", 1) in seen and ("position", 1) in seen
 
 
+def test_only_customers_whose_place_changed_are_told_their_new_place(engine, bus):
+    """Joining at the end moves nobody else; a complaint moves everyone behind it; a
+    customer who leaves moves those behind them up one."""
+    places = []
+    bus.subscribe({customer_key("web", u) for u in ("p1", "p2", "p3", "p4")},
+                  lambda e: places.append((e.session_id, e.data["position"])) if e.type == "position" else None)
+    sessions = {u: engine.handle("web", u, "转人工").session_id for u in ("p1", "p2", "p3")}
+    assert places == [(sessions["p1"], 1), (sessions["p2"], 2), (sessions["p3"], 3)]
+    places.clear()
+    sessions["p4"] = engine.handle("web", "p4", "我要投诉").session_id  # served first
+    assert places == [(sessions["p4"], 1), (sessions["p1"], 2), (sessions["p2"], 3), (sessions["p3"], 4)]
+    places.clear()
+    engine.handle("web", "p1", "取消")
+    assert places == [(sessions["p2"], 2), (sessions["p3"], 3)]
+
+
 def test_while_queued_the_bot_stays_out_and_the_customer_can_cancel(engine, policy, database):
     first = engine.handle("web", "c2", "转人工")
     calls = policy.calls
