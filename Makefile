@@ -34,7 +34,7 @@ test: install-test
 	scripts/with-test-services.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-test
-	$(BIN)/python bench/chat_roundtrip.py
+	$(BIN)/python bench/load.py --workers 1 2
 
 clean:
 	rm -rf $(VENV) var/test-*

@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     # Python under the GIL, so a few threads answer more than many; more help when the
     # database is far away (PostgreSQL on another host).
     turn_threads: int = Field(default=2, ge=1, le=64)
-    # Mounts POST /bench/echo, the bare-framework baseline of bench/chat_roundtrip.py.
+    # Mounts POST /bench/echo, the app-echo baseline of bench/load.py.
     bench_echo: bool = False
     # Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed
     # (comma-separated IPs or networks, `*` for any); empty: none, the peer address counts.
