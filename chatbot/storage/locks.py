@@ -1,9 +1,11 @@
-"""Per-conversation locks: two messages of one user are never processed at once.
+"""Per-conversation locks: two messages of one user are never applied at once.
 
-Inside a process a keyed mutex queues the threads of one conversation. Across processes:
-on PostgreSQL a transaction-scoped advisory lock (`pg_advisory_xact_lock`) is taken at the
-start of the turn's transaction; on SQLite every write transaction is `BEGIN IMMEDIATE`,
-which already serializes writers across processes sharing the file.
+Inside a process a keyed mutex queues the threads of one conversation. Across processes,
+a turn answered from reads (chatbot/engine.py) is stored only if the session's version is
+still the one it read, else it runs again under the lock; a turn under the lock takes, on
+PostgreSQL, a transaction-scoped advisory lock (`pg_advisory_xact_lock`) at the start of its
+transaction; on SQLite every write transaction is `BEGIN IMMEDIATE`, which already
+serializes writers across processes sharing the file.
 """
 from __future__ import annotations
 
