@@ -21,6 +21,7 @@ from chatbot.dialogue.turn import PolicyResult
 from chatbot.engine import Engine
 from chatbot.storage.db import Database, NeedsWriteTransaction
 from chatbot.storage.models import ChatMessage, ChatSession, OneTimeCode, RateEvent, SmsMessage, TurnLog
+from tests.test_engine import _count
 
 ZHANG_ID = "110105199003071239"
 
@@ -38,14 +39,6 @@ class Recording:
         if self.before is not None:
             self.before(ctx)
         return self.inner.respond(ctx)
-
-
-def _count(database, model, **where):
-    with database.read() as db:
-        query = select(func.count()).select_from(model)
-        for column, value in where.items():
-            query = query.where(getattr(model, column) == value)
-        return db.scalar(query)
 
 
 def test_a_read_only_session_reads_but_refuses_to_write_and_writes_nothing(backend, database, clock):
