@@ -422,7 +422,11 @@ def run_wrk(base: str, path: str, plan: Path, tag: str, seconds: float, connecti
     command = [WRK, "-t", str(WRK_THREADS), "-c", str(connections), "-d", f"{int(seconds + DRAIN_SECONDS + 0.999)}s",
                "--timeout", "10s", "-s", str(WRK_DIR / "chat.lua"), base, "--",
                path, str(plan), tag, str(seconds), str(rate / WRK_THREADS)]
-    done = subprocess.run(command, capture_output=True, text=True)
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        time.sleep(min(2.0, seconds / 2))
+        owners = connection_owners(int(base.rsplit(":", 1)[1]))
+        stdout, stderr = proc.communicate()
+    done = subprocess.CompletedProcess(command, proc.returncode, stdout, stderr)
     if tmp is not None:
         (tmp / f"wrk-{tag}.out").write_text(done.stdout + done.stderr)
     marker = [line for line in done.stdout.splitlines() if line.startswith("BENCH_JSON ")]
@@ -431,7 +435,20 @@ def run_wrk(base: str, path: str, plan: Path, tag: str, seconds: float, connecti
     result = json.loads(marker[-1].removeprefix("BENCH_JSON "))
     result["rps"] = result["ok"] / result["seconds"] if result["ok"] else 0.0
     result["unanswered"] = result["sent"] - result["ok"] - result["non_2xx"]
+    result["connections_by_pid"] = owners
     return result
+
+
+def connection_owners(port: int) -> dict[int, int]:
+    """How many established connections to `port` each server process holds (from `ss`):
+    uvicorn's workers share one listening socket and wrk's keep-alive connections are not
+    spread evenly between them, which is worth seeing next to a multi-worker figure."""
+    done = subprocess.run(["ss", "-Htnp", "state", "established", f"( sport = :{port} )"],
+                          capture_output=True, text=True)
+    owners: dict[int, int] = {}
+    for pid in re.findall(r"pid=(\d+)", done.stdout):
+        owners[int(pid)] = owners.get(int(pid), 0) + 1
+    return owners
 
 
 # --- checks -------------------------------------------------------------------------------------
@@ -556,6 +573,8 @@ class Bench:
         result = run_wrk(server.base, path, self.tmp / plan, f"{self.run_id}{tag}",
                          seconds or self.args.seconds, self.args.connections, rate, self.tmp)
         result["memory"] = worker_memory(server)
+        owners = result.pop("connections_by_pid")
+        result["connections"] = [owners.get(w["pid"], 0) for w in result["memory"]]
         return result
 
     def chat_run(self, server: Server, plan: str, tag: str, rate: float = 0.0) -> dict:
@@ -710,6 +729,10 @@ def print_runs(workers: int, runs: dict) -> None:
         print(f"{workers:>3} {label:<10} {rate:>9} {run['p50_ms']:>8.1f} {run['p99_ms']:>8.1f} "
               f"{run.get('rps_ratio', 0):>8.3f} {run.get('p50_ratio') or 0:>8.1f} {run['non_2xx']:>7} {errors:>6}  "
               f"{_turns(run):<20} {_mb(run['memory'])}")
+    if workers > 1:
+        split = [f"{name} {'/'.join(map(str, run['connections']))}" for name, run in runs.items()
+                 if isinstance(run, dict) and run.get("connections")]
+        print(f"    connections per worker (sampled during each run): {', '.join(split)}")
     for name in ("faq", "mixed"):
         if name in runs:
             print(f"    {name} intents (share, engine p50/p99 ms): {_intents(runs[name]['intents'])}")
