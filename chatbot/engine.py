@@ -112,6 +112,9 @@ class Engine:
                 if isinstance(answered, Reply):
                     return answered  # the stored answer of a repeated message id
             with self.db.write() as db:
+                # PostgreSQL: a turn under the lock in another worker reads the session without
+                # a row lock, so the store waits for that turn rather than slipping in between.
+                lock_conversation_in_transaction(db, channel, user_id)
                 if answered is not None and turns.store_turn(
                         db.connection(), answered.turn, answered.now, _elapsed_ms(started)):
                     reply, events = answered.reply, []
@@ -172,7 +175,6 @@ class Engine:
     def _turn_under_lock(self, db, message: InboundMessage, parse: ParseResult, started: float,
                          claim_identity: bool) -> tuple[Reply, list[Event]]:
         """The whole turn inside the write transaction, holding the conversation's lock."""
-        lock_conversation_in_transaction(db, message.channel, message.user_id)
         if claim_identity and not conversations.claim_identity(db, message.user_id, self.clock.now()):
             raise Unauthorized("该用户标识已在使用，请携带其用户令牌（Authorization: Bearer）",
                                "missing_user_token")

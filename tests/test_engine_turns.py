@@ -19,6 +19,7 @@ import chatbot.dialogue.flows  # noqa: F401 (registers the flows)
 from chatbot.dialogue.policy import DialoguePolicy
 from chatbot.dialogue.turn import PolicyResult
 from chatbot.engine import Engine
+from chatbot.storage import conversations
 from chatbot.storage.db import Database, NeedsWriteTransaction
 from chatbot.storage.models import ChatMessage, ChatSession, OneTimeCode, RateEvent, SmsMessage, TurnLog
 from tests.test_engine import _count
@@ -162,3 +163,50 @@ def test_sqlite_writers_of_other_processes_queue_on_the_lock_file(database):
             db.execute(update(ChatSession).values(mode="bot"))
         waited = time.monotonic() - started
     assert waited >= 0.3
+
+
+def test_a_store_waits_for_a_turn_under_the_lock_in_another_worker(backend, database_url, clock, parser,
+                                                                   monkeypatch):
+    """Worker A runs a turn under the lock (it must write) and has read the session; worker
+    B answers the same customer from reads meanwhile. B's store must not slip in between
+    A's read and A's write (found in review: on PostgreSQL A's write overwrote B's turn)."""
+    databases = [Database(database_url), Database(database_url)]
+    a_has_read, b_tried = threading.Event(), threading.Event()
+    original = conversations.open_session
+
+    def open_session(db, *args):
+        session = original(db, *args)
+        if threading.current_thread().name == "worker-a":
+            a_has_read.set()
+            b_tried.wait(2)  # B's store comes now, if it can
+        return session
+
+    monkeypatch.setattr(conversations, "open_session", open_session)
+
+    class Noting:
+        def __init__(self, name, must_write):
+            self.name, self.must_write = name, must_write
+
+        def respond(self, ctx):
+            if ctx.read_only and self.must_write:
+                raise NeedsWriteTransaction("a code to send")
+            ctx.state.slots["turns"] = [*ctx.state.slots.get("turns", []), self.name]
+            return PolicyResult([self.name], ctx.state, "answered")
+
+    a = Engine(databases[0], parser, Noting("a", must_write=True), clock=clock)
+    b = Engine(databases[1], parser, Noting("b", must_write=False), clock=clock)
+    b.handle("web", "raced", "你好")
+    worker_a = threading.Thread(target=a.handle, args=("web", "raced", "一"), name="worker-a")
+    worker_a.start()
+    assert a_has_read.wait(5)
+    worker_b = threading.Thread(target=b.handle, args=("web", "raced", "二"))
+    worker_b.start()
+    worker_b.join(1)
+    b_tried.set()
+    worker_a.join()
+    worker_b.join()
+    with databases[0].read() as db:
+        state = db.scalars(select(ChatSession.state).where(ChatSession.user_id == "raced")).one()
+    assert sorted(state["slots"]["turns"]) == ["a", "b", "b"]
+    for database in databases:
+        database.dispose()

@@ -72,7 +72,7 @@ async def chat(body: ChatRequest, request: Request, services: ServicesDep) -> di
     reply = await run_turn(
         lambda: services.engine.handle("web", body.user_id, body.text, body.message_id,
                                        client_address(request), claim_identity=claiming),
-        services.settings.turn_threads,
+        services.settings.turn_threads, conversation=body.user_id,
     )
     answer = reply.to_dict()
     if claiming:

@@ -78,7 +78,8 @@ class HandoffDesk:
             session.mode = "agent"
             self._notice(db, session, texts.accepted(agent.display_name, message=note is not None), now, change,
                          agent.id)
-            change.events += [mode_event(session, agent.display_name), *queue.position_events(db, now, moved=ticket)]
+            # An agent less to take the others changes every estimate, not only places.
+            change.events += [mode_event(session, agent.display_name), *queue.position_events(db, now)]
 
         return self._run(agent, session_id, "handoff.accept", op)
 

@@ -88,7 +88,8 @@ def position_events(db: Session, now: datetime, moved: Handoff | None = None,
                     staff: Staffing | None = None) -> list[Event]:
     """One `queue` event for the consoles, plus a `position` event for each customer waiting
     live whose place is new: `moved` (the ticket that just joined the queue) and those behind
-    it, or those behind a ticket that just left; every one without `moved`.
+    it, or those behind a ticket that just left; every one without `moved` (e.g. when an
+    agent took someone: fewer free agents change every estimate).
 
     A customer joining at the end of the queue, the usual case, moves nobody else: no need
     to read the whole queue for that (it was read on every request for a person).

@@ -154,12 +154,10 @@ class Database:
         each read sees what is committed when it runs, as READ COMMITTED would.
         """
         with self._translate(), self._read_only_sessions() as session:
-            connection = session.connection()
-            connection.info[_READ_ONLY] = True
-            try:
-                yield session
-            finally:
-                connection.info.pop(_READ_ONLY, None)
+            # An execution option lives as long as this checkout of the connection (unlike
+            # `Connection.info`, which stays with the pooled connection).
+            session.connection(execution_options={_READ_ONLY: True})
+            yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -194,7 +192,7 @@ class Database:
 def _refuse_writes_when_read_only(engine: Engine) -> None:
     @event.listens_for(engine, "before_cursor_execute")
     def _guard(conn, _cursor, statement, _parameters, _context, _executemany):
-        if not conn.info.get(_READ_ONLY):
+        if not conn.get_execution_options().get(_READ_ONLY):
             return
         head = statement.lstrip()[:6].upper()
         if not head.startswith(_READ_STATEMENTS) or any(lock in statement for lock in _LOCKING_READS):

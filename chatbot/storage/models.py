@@ -175,7 +175,10 @@ class ChatSession(Base):
 
 @event.listens_for(ChatSession, "before_update")
 def _bump_session_version(_mapper, _connection, session: ChatSession) -> None:
-    """Every ORM write of a session (the desk, agent edits, the engine's slow path) moves it on."""
+    """Every ORM write of a session (the desk, agent edits, the engine's slow path) moves it on.
+
+    Even one without a net change to its columns: a turn under the lock that leaves the row
+    as it was still added to the conversation, and a turn computed beside it must see that."""
     session.version = (session.version or 0) + 1
 
 
