@@ -25,11 +25,12 @@ import hashlib
 import json
 import logging
 import os
-import uuid
 import zlib
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+
+from chatbot.artifact_files import keep_newest, write_whole
 
 log = logging.getLogger(__name__)
 
@@ -105,22 +106,16 @@ def _read(path: Path, key: str) -> bytes | None:
 
 
 def _write(where: Path, path: Path, key: str, payload: bytes) -> None:
-    temporary = where / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
     header = b" ".join([MAGIC, key.encode(), str(len(payload)).encode(), str(zlib.crc32(payload)).encode()])
+
+    def write(handle) -> None:
+        handle.write(header + b"\n")
+        handle.write(payload)
+
     try:
-        where.mkdir(parents=True, exist_ok=True)
-        with temporary.open("wb") as handle:
-            handle.write(header + b"\n")
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)  # readers see the old file, the new one, or none
+        write_whole(path, write)
     except OSError as error:
         log.warning("NLU cache could not be saved to %s: %s", path, error)
-        try:
-            temporary.unlink(missing_ok=True)
-        except OSError:
-            pass
         return
     _prune(where, path)
 
@@ -129,19 +124,7 @@ def _prune(where: Path, keep: Path) -> None:
     """Keep the newest :data:`KEEP` files of ``keep``'s name (never ``keep``); best effort."""
     name = keep.name.rsplit("-", 1)[0]
     try:
-        files = sorted(where.glob(f"{name}-*{SUFFIX}"), key=_mtime, reverse=True)
+        files = [p for p in where.glob(f"{name}-*{SUFFIX}") if p.name.rsplit("-", 1)[0] == name]
     except OSError:
         return
-    for path in files[KEEP:]:
-        if path != keep and path.name.rsplit("-", 1)[0] == name:
-            try:
-                path.unlink(missing_ok=True)
-            except OSError:
-                pass
-
-
-def _mtime(path: Path) -> int:
-    try:
-        return path.stat().st_mtime_ns
-    except OSError:
-        return 0
+    keep_newest(files, KEEP, keep)

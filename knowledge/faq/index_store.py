@@ -35,7 +35,6 @@ import json
 import logging
 import os
 import time
-import uuid
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -43,6 +42,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chatbot.artifact_files import keep_newest, write_whole
 from chatbot.nlu.resources import BANKING_DICT_FILE, SYNONYMS_FILE, resolve_data_dir
 from knowledge.faq.store import FaqEntry, FaqFileError, load_faq
 from knowledge.faq.training import NO_TRAINING, TrainingPhrasings, load_training, training_path
@@ -239,17 +239,10 @@ class IndexStore:
                 "fingerprint": analyzer_fingerprint(), **details}
         payload = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
         target = self.path(key)
-        temporary = self.directory / f".{key}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            with temporary.open("wb") as handle:
-                np.savez(handle, meta=payload, **arrays)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, target)  # readers see the old file, the new one, or none
+            write_whole(target, lambda handle: np.savez(handle, meta=payload, **arrays))
         except OSError as error:
             log.warning("FAQ index could not be saved to %s: %s", target, _reason(error))
-            _remove(temporary)
             return None
         self._prune(keep=target)
         return target
@@ -257,26 +250,10 @@ class IndexStore:
     def _prune(self, keep: Path) -> None:
         """Remove all but the newest :data:`KEEP` artifacts (never ``keep``); best effort."""
         try:
-            saved = sorted(self.directory.glob(f"*{SUFFIX}"), key=_mtime, reverse=True)
+            saved = list(self.directory.glob(f"*{SUFFIX}"))
         except OSError:
             return
-        for path in saved[KEEP:]:
-            if path != keep:
-                _remove(path)
-
-
-def _remove(path: Path) -> None:
-    try:
-        path.unlink(missing_ok=True)
-    except OSError:
-        pass
-
-
-def _mtime(path: Path) -> int:
-    try:
-        return path.stat().st_mtime_ns
-    except OSError:
-        return 0
+        keep_newest(saved, KEEP, keep)
 
 
 def _reason(error: BaseException) -> str:
