@@ -32,6 +32,12 @@ push_app = typer.Typer(help="财经资讯推送（订阅摘要与重要资讯）
 app.add_typer(push_app, name="push")
 console = Console()
 err_console = Console(stderr=True)
+# The analysts' commands live in their own modules; they import this one's helpers lazily.
+from chatbot.cli_annotate import annotate_app  # noqa: E402
+from chatbot.cli_logs import logs_app  # noqa: E402
+
+app.add_typer(logs_app, name="logs")
+app.add_typer(annotate_app, name="annotate")
 
 
 def _settings() -> Settings:

@@ -246,7 +246,7 @@ class Engine:
             intent=parse.intent.name, confidence=parse.intent.confidence,
             entities=mask_entities([e.to_dict() for e in parse.entities]),
             outcome=result.outcome, steps=mask_value(result.steps), replies=replies,
-            state=state.to_dict(),
+            state=state.to_dict(), ranking=[score.to_dict() for score in parse.ranking[:3]],
         )
 
     def _digest(self, message: InboundMessage) -> str:

@@ -222,6 +222,8 @@ class TurnLog(Base):
     steps: Mapped[list] = mapped_column(JSON, default=list)
     replies: Mapped[list] = mapped_column(JSON, default=list)
     state: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The model's three best intents, [{"name", "confidence"}...] (migration 0009; None before).
+    ranking: Mapped[list | None] = mapped_column(JSON)
     latency_ms: Mapped[float]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
@@ -709,3 +711,40 @@ class NewsDelivery(Base):
     news_id: Mapped[int] = mapped_column(ForeignKey("news_items.id"), index=True)
     reason: Mapped[str] = mapped_column(String(16))  # digest | important
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- Analysts (migration 0009) ----------------------------------------------------------------
+
+
+class Annotation(Base):
+    """An analyst's label for a phrasing customers used: the training overlay.
+
+    One row per phrasing (`text_key` is the sha256 of its normalized form), the newest label
+    wins. `label` is an intent name, "faq" (answered by the FAQ entry `faq_id`, created from
+    the annotation) or "ignore" (noise: never trained, never shown again). `text` is masked,
+    as the turn log stores it.
+    """
+
+    __tablename__ = "annotations"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    text_key: Mapped[str] = mapped_column(String(64), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(String(64), index=True)
+    faq_id: Mapped[str | None] = mapped_column(String(64))
+    turn_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    source: Mapped[str] = mapped_column(String(16))  # "import" (a file) or "page" (/admin)
+    annotated_by: Mapped[str] = mapped_column(String(128))
+    annotated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ServingWorker(Base):
+    """A serving process and the intent model version it answers with (seen every few seconds),
+    so `GET /v1/admin/models` can show that a promotion reached every worker of every host."""
+
+    __tablename__ = "serving_workers"
+    worker_id: Mapped[str] = mapped_column(String(128), primary_key=True)  # host:pid:start
+    host: Mapped[str] = mapped_column(String(128))
+    pid: Mapped[int] = mapped_column(Integer)
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -1,0 +1,1 @@
+"""The annotation overlay: analysts' labels for what customers typed (docs/analysts.md)."""
