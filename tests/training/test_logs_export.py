@@ -122,7 +122,7 @@ def test_kinds_are_read_from_what_the_bot_did(scenario, backend):
     found = _by_text(turns)
     assert found["火星银行的外星人开户要几个触手"].kind == "faq_not_found"
     assert found["卡"].kind == "clarify"
-    assert found["我要投诉"].kind == "handoff" and found["转人工"].kind == "handoff"
+    assert found["我要投诉"].kind == "handoff" and found["转人工"].kind == "low_rating"  # rated 1
     assert found[MASKED_U9].kind == "not_understood"
     # The desk's turns (a message while queued, a rating) and plain answers are not selected.
     assert not {"你们好烂", "5", "1", "你好", "余额多少", "我的余额多少钱"} & set(found)
@@ -137,8 +137,9 @@ def test_kinds_are_read_from_what_the_bot_did(scenario, backend):
 def test_low_rating_is_the_turn_that_queued_the_badly_rated_handoff(scenario):
     turns = _select(scenario, kinds=["low_rating"])
     assert [(t.text, t.kind) for t in turns] == [("转人工", "low_rating")]
-    # Among all kinds, the first that applies wins (a handoff before a low rating).
-    assert _by_text(_select(scenario))["转人工"].kind == "handoff"
+    # Among all kinds, the first that applies wins: a low rating before a handoff.
+    assert _by_text(_select(scenario))["转人工"].kind == "low_rating"
+    assert _by_text(_select(scenario, kinds=["handoff"]))["转人工"].kind == "handoff"
 
 
 def test_a_time_window_is_since_inclusive_until_exclusive(scenario):
@@ -319,7 +320,7 @@ def test_the_command_exports_bank_days(scenario, settings, tmp_path):
                   "--kind", "low_rating", "--out", str(only))
     assert result.exit_code == 0, result.output
     assert sorted((r.values["text"], r.values["kind"]) for r in read_table(only)) == [
-        ("我要投诉", "handoff"), ("转人工", "handoff")]
+        ("我要投诉", "handoff"), ("转人工", "low_rating")]
 
 
 @pytest.mark.parametrize(("args", "words"), [

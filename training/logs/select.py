@@ -26,7 +26,9 @@ from chatbot.errors import InvalidInput
 from chatbot.storage.models import Annotation, Handoff, TurnLog
 from training.annotations.keys import text_key
 
-KINDS = ("not_understood", "clarify", "faq_not_found", "handoff", "low_rating", "uncertain")
+# The order is the precedence: a turn shows as the first kind that applies (a low-rated handoff
+# is "low_rating", the more telling of the two).
+KINDS = ("not_understood", "clarify", "faq_not_found", "low_rating", "handoff", "uncertain")
 # The outcomes of the handoff desk (chatbot/handoff/intake.py): the bot stayed out of these.
 DESK_OUTCOMES = ("queued", "forwarded_to_agent", "message_left", "message_kept", "handoff_cancelled", "rated")
 # The step actions that make each kind (the policy's and the knowledge desk's step names).
