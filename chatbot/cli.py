@@ -210,16 +210,44 @@ def _ensure_model(settings: Settings) -> None:
 def _train(settings: Settings):
     from training.train import train as run_training
 
+    overlay = _training_overlay(settings)
     with console.status("训练中…") as status:
         result = run_training(settings.data_dir / "intents.yaml", settings.model_dir,
                               settings.data_dir / "intents_test.tsv",
-                              progress=lambda step: (status.update(step), console.print(f"· {step}")))
+                              progress=lambda step: (status.update(step), console.print(f"· {step}")),
+                              overlay=overlay)
     return result
+
+
+def _training_overlay(settings: Settings) -> list:
+    """The analysts' labels to train on (the train part of the overlay); none, and said so,
+    when the database has no annotations table yet (a SQLite file that is not there is not
+    created). An unreachable database is an error: a model silently trained without the
+    labels would look like one trained with them."""
+    from pathlib import Path
+
+    from chatbot.storage.db import Database
+    from training.annotations.store import has_annotations, overlay_split
+
+    without = "· 数据库尚无标注表（未运行 chatbot db upgrade）：只用训练文件训练"
+    database = Database(settings.database_url)
+    try:
+        if database.is_sqlite and database.url.database not in (None, "", ":memory:") \
+                and not Path(database.url.database).exists():
+            console.print(without, highlight=False)
+            return []
+        with database.read() as db:
+            if not has_annotations(db):
+                console.print(without, highlight=False)
+                return []
+            return overlay_split(db)[0]
+    finally:
+        database.dispose()
 
 
 @app.command()
 def train() -> None:
-    """训练意图模型，生成新版本（尚无发布版本时自动发布）。"""
+    """训练意图模型（训练文件加分析员的标注），生成新版本（尚无发布版本时自动发布）。"""
     result = _train(_settings())
     metrics = ", ".join(f"{k}={v}" for k, v in result.metrics.items())
     console.print(f"新模型版本 {result.version}{'（已发布）' if result.promoted else ''}：{metrics}")

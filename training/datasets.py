@@ -1,20 +1,24 @@
-"""Training data: `data/intents.yaml` examples and `intent<TAB>text` test files."""
+"""Training data: `data/intents.yaml` examples, `intent<TAB>text` test files, and how the
+analysts' overlay (training/annotations/store.py) joins the file's examples."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from chatbot.errors import InvalidInput
+from training.annotations.keys import text_key
 
 
 @dataclass(frozen=True)
 class Example:
     intent: str
     text: str
+    # The annotation an overlay example came from (None: from a file); not part of equality.
+    annotation_id: int | None = field(default=None, compare=False)
 
 
 def load_intents(path: Path) -> list[Example]:
@@ -58,3 +62,30 @@ def data_hash(examples: Iterable[Example]) -> str:
     for example in examples:
         digest.update(f"{example.intent}\t{example.text}\n".encode())
     return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """The overlay examples a training run uses, and those it leaves out (and why)."""
+
+    used: list[Example]
+    in_file: int          # the same phrasing is in the intents file: the file's label wins
+    unknown_intent: int   # labelled with an intent the intents file no longer has
+
+
+def join_overlay(examples: Sequence[Example], overlay: Iterable[Example]) -> Overlay:
+    """Overlay examples that add to the file's: deduplicated by text key against the file
+    (and among themselves), intents the file does not know left out."""
+    seen = {text_key(e.text) for e in examples}
+    intents = {e.intent for e in examples}
+    used, in_file, unknown = [], 0, 0
+    for example in overlay:
+        key = text_key(example.text)
+        if key in seen:
+            in_file += 1
+        elif example.intent not in intents:
+            unknown += 1
+        else:
+            seen.add(key)
+            used.append(example)
+    return Overlay(used, in_file, unknown)

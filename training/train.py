@@ -1,8 +1,9 @@
-"""`chatbot train`: fit the intent classifier on data/intents.yaml into a new model version."""
+"""`chatbot train`: fit the intent classifier on data/intents.yaml (and the analysts'
+overlay, training/annotations/store.py) into a new model version."""
 from __future__ import annotations
 
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 from chatbot.nlu import model_store
 from chatbot.nlu.classifier import build_pipeline
 from training import registry
-from training.datasets import Example, data_hash, load_intents, load_tsv
+from training.datasets import Example, Overlay, data_hash, join_overlay, load_intents, load_tsv
 from training.features import prepare
 
 Progress = Callable[[str], None]
@@ -41,25 +42,48 @@ def held_out_metrics(pipeline, test: list[Example]) -> dict:
 
 
 def train(intents_path: Path, model_dir: Path, test_path: Path | None = None,
-          progress: Progress = lambda _: None) -> TrainResult:
-    """Train, measure on the held-out file if given, save a version; promote it if none is."""
+          progress: Progress = lambda _: None, overlay: Sequence[Example] = ()) -> TrainResult:
+    """Train, measure on the held-out file if given, save a version; promote it if none is.
+
+    `overlay`: the analysts' labelled phrasings to train on besides the file's (the train part
+    of `overlay_split`); a phrasing the file has already, or of an intent it lacks, is left
+    out. The data hash, hence the version name, covers the overlay examples used."""
     progress("读取训练数据")
     examples = load_intents(intents_path)
-    progress(f"训练模型（{len(examples)} 条例句，{len({e.intent for e in examples})} 个意图）")
-    pipeline = fit(examples)
-    metrics = {"training_examples": len(examples)}
+    joined = join_overlay(examples, overlay)
+    if overlay:
+        progress(_overlay_note(joined))
+    data = examples + joined.used
+    progress(f"训练模型（{len(data)} 条例句，{len({e.intent for e in data})} 个意图）")
+    pipeline = fit(data)
+    metrics = {"training_examples": len(data)}
     if test_path is not None and Path(test_path).exists():
         progress("在留出测试集上评估")
         metrics |= held_out_metrics(pipeline, load_tsv(test_path, {e.intent for e in examples}))
     now = datetime.now(timezone.utc)
-    digest = data_hash(examples)
+    digest = data_hash(data)
     version = registry.new_version_name(now, digest)
     progress(f"保存模型版本 {version}")
-    path = registry.save_version(model_dir, version, pipeline, _metadata(now, digest, metrics, intents_path))
+    metadata = _metadata(now, digest, metrics, intents_path) | _overlay_metadata(joined)
+    path = registry.save_version(model_dir, version, pipeline, metadata)
     promoted = model_store.promoted_version(model_dir) is None
     if promoted:
         registry.promote(model_dir, version)
     return TrainResult(version, path, metrics, promoted)
+
+
+def _overlay_note(joined: Overlay) -> str:
+    note = f"标注叠加层：使用 {len(joined.used)} 条"
+    if joined.in_file:
+        note += f"，{joined.in_file} 条已在训练文件中（以文件为准）"
+    if joined.unknown_intent:
+        note += f"，{joined.unknown_intent} 条的意图已不在训练文件中（未使用）"
+    return note
+
+
+def _overlay_metadata(joined: Overlay) -> dict:
+    return {"overlay_examples": len(joined.used),
+            "overlay_annotation_ids": sorted(e.annotation_id for e in joined.used if e.annotation_id is not None)}
 
 
 def _metadata(now: datetime, digest: str, metrics: dict, intents_path: Path) -> dict:
