@@ -16,8 +16,10 @@ from api.limits import BodyLimit, SecurityHeaders
 from api.routes import chat, exports, faq, health, nlu, sandbox, unanswered
 from api.routes import admin, agent, applications, auth, events, loan_schedule, metrics
 from api.routes import news, wealth, wechat
+from api.routes import models
 from chatbot.channels.wechat.setup import build_wechat
 from chatbot.news.wiring import start_news_push
+from chatbot.nlu.model_watch import start_for as start_model_watch
 from chatbot.notify.wiring import start_notifications
 from chatbot.service import Services, build_services
 from chatbot.settings import Settings
@@ -27,18 +29,24 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None, *,
-               notify: bool | None = None) -> FastAPI:
+               notify: bool | None = None, watch_model: bool | None = None) -> FastAPI:
     """`notify`: run the notification and news push schedulers in the lifespan
     (CHATBOT_NOTIFY_INTERVAL_SECONDS, CHATBOT_NEWS_PUSH_INTERVAL_SECONDS);
-    by default only when the app builds its own services (`chatbot serve`), not for given ones."""
+    by default only when the app builds its own services (`chatbot serve`), not for given ones.
+    `watch_model`: the same for the thread that swaps in a promoted intent model and records
+    this worker's version (chatbot/nlu/model_watch.py)."""
     run_notify = services is None if notify is None else notify
+    run_watch = services is None if watch_model is None else watch_model
     services = services or build_services(settings or Settings())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         scheduler = start_notifications(services, _app.state.wechat) if run_notify else None
         news_scheduler = start_news_push(services, _app.state.wechat) if run_notify else None
+        model_watcher = start_model_watch(services) if run_watch else None
         yield
+        if model_watcher is not None:
+            model_watcher.stop()
         if news_scheduler is not None:
             news_scheduler.stop()
         if scheduler is not None:
@@ -67,6 +75,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(wealth.router)  # public wealth catalogue (docs/wealth.md)
     app.include_router(news.router)  # news catalogue and back office (docs/news.md)
     app.include_router(news.admin_router)
+    app.include_router(models.router)  # model versions, promotion, serving workers (training/gate.py)
     if services.settings.is_sandbox:
         app.include_router(sandbox.router)
     if services.settings.bench_echo:

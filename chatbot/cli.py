@@ -258,6 +258,8 @@ def evaluate(
     test: Annotated[str | None, typer.Option("--test", help="留出测试集（TSV：意图<TAB>文本）")] = None,
     out: Annotated[str, typer.Option(help="报告输出目录")] = "var/reports/latest",
     folds: Annotated[int, typer.Option(min=2, max=20, help="交叉验证折数")] = 5,
+    compare: Annotated[tuple[str, str] | None, typer.Option(
+        "--compare", metavar="V1 V2", help="在同一留出数据（测试文件 + 分析师留出标注）上对比两个已保存的模型版本")] = None,
 ) -> None:
     """交叉验证（及留出测试）意图模型，写出报告：各意图 P/R/F1、混淆矩阵 CSV/PNG、误判样例。"""
     from pathlib import Path
@@ -265,6 +267,9 @@ def evaluate(
     from training.evaluate import evaluate as run_evaluation
 
     settings = _settings()
+    if compare is not None:
+        _compare_versions(settings, *compare, Path(out), Path(test) if test else None)
+        return
     with console.status("评估中…") as status:
         summary = run_evaluation(settings.data_dir / "intents.yaml", Path(out),
                                  Path(test) if test else None, folds,
@@ -274,6 +279,49 @@ def evaluate(
         line += f"；留出集准确率 {summary.test.accuracy:.4f}，宏平均 F1 {summary.test.macro_f1:.4f}"
     console.print(line)
     console.print(f"报告：{summary.out_dir}")
+
+
+def _compare_versions(settings: Settings, before: str, after: str, out, test_path) -> None:
+    """`evaluate --compare V1 V2`: both versions on the same held-out data; report to `out`."""
+    from chatbot.nlu.model_store import version_dir
+    from training import compare, heldout
+
+    for version in (before, after):
+        version_dir(settings.model_dir, version)  # an unknown version: one line, before any work
+    database = _database_if_reachable(settings)
+    try:
+        with console.status("读取留出数据…"):
+            held_out = heldout.load(settings.data_dir, database, test_path)
+    finally:
+        if database is not None:
+            database.dispose()
+    if not held_out.examples:
+        raise InvalidInput(f"没有可用于对比的留出数据：{held_out.describe()}", "no_held_out_data")
+    with console.status(f"在 {len(held_out.examples)} 条留出数据上评分…"):
+        result = compare.compare(settings.model_dir, before, after, held_out)
+    for line in compare.summary_lines(result):
+        console.print(line, highlight=False, soft_wrap=True)
+    json_path, md_path = compare.write_report(result, out)
+    console.print(f"报告：{md_path}，{json_path}", highlight=False)
+
+
+def _database_if_reachable(settings: Settings):
+    """The configured database, or None when it cannot be opened (the held-out data then
+    comes from the test file alone, and the report says so). A SQLite file that is not there
+    is not created."""
+    from pathlib import Path
+
+    from chatbot.storage.db import Database
+
+    try:
+        database = Database(settings.database_url)
+    except ChatbotError:
+        return None
+    if database.is_sqlite and database.url.database not in (None, "", ":memory:") \
+            and not Path(database.url.database).exists():
+        database.dispose()
+        return None
+    return database
 
 
 @nlu_app.command("parse")
@@ -329,12 +377,13 @@ def _validate_text(text: str, settings: Settings) -> None:
 
 @models_app.command("list")
 def models_list() -> None:
-    """列出模型版本（最新在前），标出已发布版本。"""
+    """列出模型版本（最新在前），标出已发布版本；以及各服务进程正在使用的版本。"""
     from rich.table import Table
 
     from training.registry import list_versions
 
-    versions = list_versions(_settings().model_dir)
+    settings = _settings()
+    versions = list_versions(settings.model_dir)
     if not versions:
         console.print("还没有模型版本：运行 `chatbot train`")
         return
@@ -343,15 +392,68 @@ def models_list() -> None:
         table.add_row(v.version, v.created_at[:19], str(v.metrics.get("held_out_accuracy", "-")),
                       "✓" if v.promoted else "")
     console.print(table)
+    workers = _serving_workers(settings)
+    if workers:
+        console.print(f"服务进程 {len(workers)} 个：")
+        for w in workers:
+            stale = "（已失联）" if w["stale"] else ""
+            console.print(f"  {w['host']} pid {w['pid']}：{w['model_version'] or '-'}，"
+                          f"最近心跳 {w['seen_at'][:19]}{stale}", highlight=False)
+
+
+def _serving_workers(settings: Settings) -> list[dict]:
+    """What `serving_workers` says, or nothing when the database is not there yet."""
+    from chatbot.clock import SystemClock
+    from chatbot.nlu.model_watch import workers_report
+
+    database = _database_if_reachable(settings)
+    if database is None:
+        return []
+    try:
+        return workers_report(database, SystemClock().now(), settings.worker_heartbeat_seconds)
+    except ChatbotError:
+        return []
+    finally:
+        database.dispose()
 
 
 @models_app.command("promote")
-def models_promote(version: Annotated[str, typer.Argument(help="模型版本")]) -> None:
-    """发布某个模型版本；运行中的服务几秒内自动切换，无需重启。"""
-    from training.registry import promote
+def models_promote(
+    version: Annotated[str, typer.Argument(help="模型版本")],
+    force: Annotated[bool, typer.Option("--force", help="回归门禁拒绝时仍然发布（记入审计日志）")] = False,
+) -> None:
+    """发布某个模型版本（先过回归门禁）；运行中的服务随即切换，无需重启。"""
+    import getpass
 
-    promote(_settings().model_dir, version)
-    console.print(f"已发布模型 {version}")
+    from chatbot.clock import SystemClock
+    from chatbot.nlu.model_store import version_dir
+    from chatbot.schema import ensure_schema_current
+    from chatbot.storage.db import Database
+    from training import gate
+
+    settings = _settings()
+    version_dir(settings.model_dir, version)  # an unknown version: one line, before any work
+    database = Database(settings.database_url)
+    try:
+        ensure_schema_current(database)  # every promotion is audited
+        with console.status("回归门禁：在留出数据上对比已发布版本…"):
+            result = gate.promote(settings, database, version, f"cli:{getpass.getuser()}", SystemClock().now(),
+                                  force=force, announce=_announcer(settings))
+    finally:
+        database.dispose()
+    console.print(result.summary(), highlight=False, soft_wrap=True)
+    forced = "（已强制发布，已记入审计日志）" if not result.passed else ""
+    console.print(f"已发布模型 {version}{forced}", highlight=False)
+
+
+def _announcer(settings: Settings):
+    """Through Redis when configured (every worker swaps within about a second); otherwise
+    the workers notice `promoted.json` on their next look."""
+    if not settings.redis_url:
+        return None
+    from chatbot.nlu.model_watch import announce_via_redis
+
+    return lambda version: announce_via_redis(settings.redis_url, version)
 
 
 @wechat_menu_app.command("show")

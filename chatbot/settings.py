@@ -110,6 +110,16 @@ class Settings(BaseSettings):
     # News push (docs/news.md): how often the digest / important-item job inside `chatbot serve`
     # runs (each worker; 0 turns it off, e.g. when cron runs `chatbot push run`).
     news_push_interval_seconds: float = Field(default=60, ge=0, le=24 * 3600)
+    # Model promotion (training/gate.py): refused when, on the held-out data, overall accuracy
+    # drops by more than `promote_max_drop`, or an intent with at least `promote_min_support`
+    # held-out examples drops by more than `promote_max_intent_drop` (unless forced).
+    promote_max_drop: float = Field(default=0.01, ge=0, le=1)
+    promote_max_intent_drop: float = Field(default=0.05, ge=0, le=1)
+    promote_min_support: int = Field(default=10, ge=1)
+    # Each serving worker looks at `promoted.json` this often (at once when Redis announces a
+    # promotion) and records the version it answers with this often (`serving_workers`).
+    model_poll_seconds: float = Field(default=2.0, gt=0, le=300)
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0, le=300)
 
     @property
     def is_sandbox(self) -> bool:

@@ -14,9 +14,11 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz")
 async def healthz(services: ServicesDep):
-    """`ok` when the database answers; 503 with the reason otherwise."""
+    """`ok` when the database answers (and the intent model version this worker answers
+    with); 503 with the reason otherwise."""
     try:
         await run_in_threadpool(services.database.check)
     except ServiceUnavailable as exc:
         return JSONResponse(error_body(exc.code, exc.message), status_code=503)
-    return {"status": "ok", "database": services.database.backend, "env": services.settings.env}
+    return {"status": "ok", "database": services.database.backend, "env": services.settings.env,
+            "model_version": getattr(services.parser.classifier, "version", None)}

@@ -25,7 +25,10 @@ import hashlib
 import json
 import logging
 import os
+import re
+import threading
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from chatbot.errors import NotFound
@@ -38,6 +41,8 @@ COMPILED_FILE = "compiled.npz"
 COMPILED_FORMAT = 1
 METADATA_FILE = "metadata.json"
 PROMOTED_FILE = "promoted.json"
+# What `training/registry.py` names a version: `YYYYMMDD-HHMMSS-<first 8 hex of the data hash>`.
+VERSION_PATTERN = r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{8}$"
 
 
 def promoted_version(model_dir: Path) -> str | None:
@@ -47,9 +52,16 @@ def promoted_version(model_dir: Path) -> str | None:
     return json.loads(pointer.read_text(encoding="utf-8"))["version"]
 
 
+def is_version_name(name: str) -> bool:
+    return re.fullmatch(VERSION_PATTERN, name) is not None
+
+
 def version_dir(model_dir: Path, version: str) -> Path:
+    """The directory of a saved version; NotFound for an unknown one. Only a plain name is
+    looked up (never `..`, a path or a hidden directory such as a half-written `.<v>.partial`)."""
+    plain = bool(version) and not any(c in version for c in "/\\\0") and not version.startswith(".")
     path = Path(model_dir) / version
-    if not (path / MODEL_FILE).exists():
+    if not plain or not (path / MODEL_FILE).exists():
         raise NotFound(f"模型版本不存在：{version}", "unknown_model_version")
     return path
 
@@ -169,46 +181,62 @@ def load_metadata(model_dir: Path, version: str) -> dict:
 
 
 class PromotedModel:
-    """The promoted intent model, swapped in when `promoted.json` changes (no restart).
+    """The promoted intent model, swapped for a newly promoted version without a restart.
 
-    Every worker checks the pointer file's mtime at most once per `check_every` seconds,
-    so `chatbot models promote` reaches all workers and hosts sharing the model directory.
+    `rank` never looks at the file system: the serving process calls `refresh` off the
+    request path (`chatbot/nlu/model_watch.py`: every couple of seconds, and at once when a
+    promotion is announced through Redis). `refresh` loads the new version completely, then
+    replaces one reference; a request reads that reference once, so it is answered by the
+    old model or the new one, never by a half-loaded one.
     """
 
-    def __init__(self, model_dir: Path, check_every: float = 5.0) -> None:
-        import threading
-
+    def __init__(self, model_dir: Path) -> None:
         self.model_dir = Path(model_dir)
-        self.check_every = check_every
-        self._lock = threading.Lock()
-        self._checked_at = 0.0
-        self._stamp: float | None = None
-        self.version: str | None = None
-        self._model = None
-        self.refresh(force=True)
-        if self._model is None:
+        self._lock = threading.Lock()  # one refresh at a time; `rank` never takes it
+        self._stamp: tuple[int, int] | None = None
+        self._current: _Loaded | None = None
+        self.refresh()
+        if self._current is None:
             raise NotFound("尚无已发布的意图模型：请先运行 `chatbot train`", "no_model")
 
+    @property
+    def version(self) -> str | None:
+        current = self._current
+        return current.version if current is not None else None
+
     def rank(self, text: str, tokens):
-        self.refresh()
-        return self._model.rank(text, tokens)
+        return self._current.model.rank(text, tokens)
 
-    def refresh(self, force: bool = False) -> bool:
-        """Load the promoted version if the pointer changed; True when a new model was loaded."""
-        import time
+    def refresh(self) -> bool:
+        """Load the promoted version if the pointer changed; True when a new model was swapped in.
 
-        now = time.monotonic()
-        if not force and now - self._checked_at < self.check_every:
-            return False
+        A version that fails to load is logged by the caller and not tried again until the
+        pointer changes (the old model keeps answering)."""
         with self._lock:
-            self._checked_at = now
-            pointer = self.model_dir / PROMOTED_FILE
-            stamp = pointer.stat().st_mtime_ns if pointer.exists() else None
-            if stamp == self._stamp and not force:
+            stamp = _pointer_stamp(self.model_dir)
+            if stamp == self._stamp:
                 return False
+            self._stamp = stamp
             version = promoted_version(self.model_dir)
             if version is None or version == self.version:
-                self._stamp = stamp
                 return False
-            self._model, self.version, self._stamp = load_model(self.model_dir, version), version, stamp
+            loaded = _Loaded(version, load_model(self.model_dir, version))
+            self._current = loaded  # the swap: one reference, after the load finished
+            log.info("intent model %s now answers", version)
             return True
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    version: str
+    model: object
+
+
+def _pointer_stamp(model_dir: Path) -> tuple[int, int] | None:
+    # The inode too: `promote` renames a new file over the pointer, so two promotions within
+    # the file system's timestamp granularity still differ.
+    try:
+        status = (Path(model_dir) / PROMOTED_FILE).stat()
+    except FileNotFoundError:
+        return None
+    return status.st_mtime_ns, status.st_ino

@@ -1,0 +1,158 @@
+"""The regression gate of a promotion: refuses a version that answers the held-out data worse,
+names what dropped and by how much; `force` promotes anyway; every promotion is audited."""
+from __future__ import annotations
+
+import getpass
+import os
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import select
+
+from chatbot.errors import NotFound
+from chatbot.nlu import model_store
+from chatbot.settings import Settings
+from chatbot.storage.db import Database
+from chatbot.storage.models import AuditLog
+from tests.conftest import FIXED_NOW
+from tests.training.model_pairs import train_pair
+from training import compare, gate, registry
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    return train_pair(tmp_path_factory.mktemp("pair"))
+
+
+@pytest.fixture
+def pair(trained, tmp_path):
+    return trained.copy(tmp_path / "models")
+
+
+@pytest.fixture
+def database(empty_database_url):
+    db = Database(empty_database_url)
+    yield db
+    db.dispose()
+
+
+def _settings(pair, database, **limits) -> Settings:
+    return Settings(env="sandbox", database_url=database.url.render_as_string(hide_password=False),
+                    model_dir=pair.model_dir, data_dir=pair.data_dir, **{"promote_min_support": 5, **limits})
+
+
+def _audit(database) -> list[AuditLog]:
+    with database.read() as db:
+        return list(db.scalars(select(AuditLog).order_by(AuditLog.id)))
+
+
+def test_with_nothing_promoted_there_is_no_gate(pair, database):
+    announced = []
+    result = gate.promote(_settings(pair, database), database, pair.bad, "cli:tester", FIXED_NOW,
+                          announce=announced.append)
+    assert result.passed and result.baseline is None and result.comparison is None
+    assert model_store.promoted_version(pair.model_dir) == pair.bad and announced == [pair.bad]
+    [entry] = _audit(database)
+    assert (entry.actor, entry.action, entry.target) == ("cli:tester", "model.promote", f"model:{pair.bad}")
+    assert entry.detail["forced"] is False and entry.detail["previous"] is None
+
+
+def test_a_drop_is_refused_naming_what_dropped_and_by_how_much(pair, database):
+    registry.promote(pair.model_dir, pair.good)
+    announced = []
+    with pytest.raises(gate.RegressionRefused) as refused:
+        gate.promote(_settings(pair, database), database, pair.bad, "staff:admin", FIXED_NOW,
+                     announce=announced.append)
+    message = refused.value.message
+    assert refused.value.code == "regression_gate"
+    assert "整体准确率 1.0000 → 0.6667（下降 0.3333，允许 0.0100）" in message
+    assert "意图 thanks 的准确率 1.0000 → 0.0000（下降 1.0000，允许 0.0500，n=5）" in message
+    assert "--force" in message
+    drops = refused.value.gate.to_dict()["drops"]
+    assert [(d["intent"], d["drop"]) for d in drops] == [(None, 0.3333), ("thanks", 1.0)]
+    assert model_store.promoted_version(pair.model_dir) == pair.good and announced == []
+    [entry] = _audit(database)
+    assert entry.action == "model.promote_refused" and entry.detail["gate"]["passed"] is False
+
+
+def test_force_promotes_anyway_and_the_audit_says_who_and_what_the_gate_said(pair, database):
+    registry.promote(pair.model_dir, pair.good)
+    result = gate.promote(_settings(pair, database), database, pair.bad, "cli:ops", FIXED_NOW, force=True)
+    assert not result.passed and model_store.promoted_version(pair.model_dir) == pair.bad
+    [entry] = _audit(database)
+    assert (entry.actor, entry.action, entry.target) == ("cli:ops", "model.promote", f"model:{pair.bad}")
+    assert entry.detail["forced"] is True
+    assert [d["intent"] for d in entry.detail["gate"]["drops"]] == [None, "thanks"]
+    assert entry.detail["gate"]["accuracy"]["delta"] == pytest.approx(-0.3333)
+
+
+def test_a_better_version_passes(pair, database):
+    registry.promote(pair.model_dir, pair.bad)
+    result = gate.promote(_settings(pair, database), database, pair.good, "cli:ops", FIXED_NOW)
+    assert result.passed and result.baseline == pair.bad and result.drops == ()
+    assert model_store.promoted_version(pair.model_dir) == pair.good
+
+
+def test_margins_and_support_come_from_the_settings(pair, database):
+    registry.promote(pair.model_dir, pair.good)
+    few = gate.check(_settings(pair, database, promote_min_support=6), database, pair.bad)
+    assert [d.intent for d in few.drops] == [None]  # thanks has 5 held-out examples: too few to judge alone
+    lenient = gate.check(_settings(pair, database, promote_min_support=6, promote_max_drop=0.34), database, pair.bad)
+    assert lenient.passed
+
+
+def test_defaults(tmp_path):
+    settings = Settings(env="sandbox", database_url=f"sqlite:///{tmp_path / 'x.db'}")
+    assert gate.Limits.of(settings) == gate.Limits(0.01, 0.05, 10)
+
+
+def test_promoting_twice_reuses_the_cached_predictions(pair, database, monkeypatch):
+    registry.promote(pair.model_dir, pair.good)
+    settings = _settings(pair, database)
+    gate.promote(settings, database, pair.bad, "cli:ops", FIXED_NOW, force=True)
+    registry.promote(pair.model_dir, pair.good)
+
+    def refuse(*_args):
+        raise AssertionError("a pipeline was loaded again")
+
+    monkeypatch.setattr(compare.model_store, "load_pipeline", refuse)
+    with pytest.raises(gate.RegressionRefused):
+        gate.promote(settings, database, pair.bad, "cli:ops", FIXED_NOW)
+
+
+def test_unknown_version_and_no_held_out_data(pair, database, tmp_path):
+    with pytest.raises(NotFound):
+        gate.check(_settings(pair, database), database, "20200101-000000-deadbeef")
+    registry.promote(pair.model_dir, pair.good)
+    empty = Settings(env="sandbox", database_url=_settings(pair, database).database_url, model_dir=pair.model_dir,
+                     data_dir=tmp_path)
+    result = gate.check(empty, None, pair.bad)
+    assert not result.passed and "没有留出数据" in result.message()
+
+
+# --- the command ---------------------------------------------------------------------------------
+
+def _cli(args, pair, database_url):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")}
+    env |= {"CHATBOT_MODEL_DIR": str(pair.model_dir), "CHATBOT_DATA_DIR": str(pair.data_dir),
+            "CHATBOT_DATABASE_URL": database_url, "CHATBOT_PROMOTE_MIN_SUPPORT": "5", "COLUMNS": "300"}
+    return subprocess.run([sys.executable, "-m", "chatbot.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def test_the_command_refuses_in_one_line_then_forces_with_the_os_user_audited(pair, database, empty_database_url):
+    registry.promote(pair.model_dir, pair.good)
+    refused = _cli(["models", "promote", pair.bad], pair, empty_database_url)
+    assert refused.returncode == 1
+    [line] = refused.stderr.strip().splitlines()
+    assert line.startswith(f"错误：回归门禁拒绝发布 {pair.bad}") and "意图 thanks 的准确率" in line
+    forced = _cli(["models", "promote", pair.bad, "--force"], pair, empty_database_url)
+    assert forced.returncode == 0, forced.stderr
+    assert f"已发布模型 {pair.bad}（已强制发布" in forced.stdout
+    assert model_store.promoted_version(pair.model_dir) == pair.bad
+    actions = [(e.actor, e.action, e.detail.get("forced")) for e in _audit(database)]
+    assert actions == [(f"cli:{getpass.getuser()}", "model.promote_refused", None),
+                       (f"cli:{getpass.getuser()}", "model.promote", True)]
+    listing = _cli(["models", "list"], pair, empty_database_url)
+    assert listing.returncode == 0 and pair.bad in listing.stdout
