@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import install_error_handlers
 from api.limits import BodyLimit, SecurityHeaders
 from api.routes import chat, exports, faq, health, nlu, sandbox, unanswered
-from api.routes import admin, agent, applications, auth, events, loan_schedule, metrics
+from api.routes import admin, agent, annotations, applications, auth, events, loan_schedule, metrics
 from api.routes import news, wealth, wechat
 from api.routes import models
 from chatbot.channels.wechat.setup import build_wechat
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(wealth.router)  # public wealth catalogue (docs/wealth.md)
     app.include_router(news.router)  # news catalogue and back office (docs/news.md)
     app.include_router(news.admin_router)
+    app.include_router(annotations.router)  # the analysts' page /admin: labels and understanding metrics
     app.include_router(models.router)  # model versions, promotion, serving workers (training/gate.py)
     if services.settings.is_sandbox:
         app.include_router(sandbox.router)
@@ -89,6 +90,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @app.get("/agent", include_in_schema=False)
     async def agent_console() -> FileResponse:
         return FileResponse(STATIC_DIR / "agent.html")
+
+    @app.get("/admin", include_in_schema=False)
+    async def analyst_page() -> FileResponse:
+        return FileResponse(STATIC_DIR / "admin.html")
 
     return app
 
