@@ -31,8 +31,6 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from training.annotations.keys import comparable
 from training.logs.select import LoggedTurn
@@ -72,8 +70,12 @@ def group_turns(turns: Sequence[LoggedTurn], known_intents: Collection[str],
     return _groups(turns, keys, dict(zip(phrasings, labels)), dict(zip(phrasings, near)), known_intents)
 
 
-def text_vectorizer() -> TfidfVectorizer:
+def text_vectorizer():
     """Character 1-2 grams, sublinear term frequency, L2-normalized rows."""
+    # Imported here: serving workers import this module (the /admin routes) but must not pay
+    # scikit-learn's and scipy's import at start-up (docs/architecture.md, cold start).
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
 
 
@@ -98,6 +100,8 @@ def _cluster_block(vectors, distance: float) -> np.ndarray:
     rows = vectors.shape[0]
     if rows == 1:
         return np.zeros(1, dtype=np.int64)
+    from scipy.cluster.hierarchy import fcluster, linkage
+
     tree = linkage(condensed_distances(vectors), method="average")
     return fcluster(tree, distance, criterion="distance").astype(np.int64) - 1
 
