@@ -130,6 +130,7 @@ def chat(user_id: Annotated[str, typer.Option(help="终端用户标识")] = "ter
             break
         if not text.strip():
             continue
+        _use_promoted_model(services)
         try:
             reply = services.engine.handle("terminal", user_id, text)
         except InvalidInput as exc:
@@ -138,6 +139,19 @@ def chat(user_id: Annotated[str, typer.Option(help="终端用户标识")] = "ter
         for item in reply.replies:
             console.print(f"[green]客服：[/green]{item.text}", highlight=False)
     services.close()
+
+
+def _use_promoted_model(services) -> None:
+    """A terminal conversation has no watcher thread (chatbot/nlu/model_watch.py): before each
+    message it looks at the promoted pointer itself (one stat) and swaps when it changed."""
+    refresh = getattr(services.parser.classifier, "refresh", None)
+    if refresh is None:
+        return
+    try:
+        if refresh():
+            err_console.print(f"（已切换到新发布的意图模型 {services.parser.classifier.version}）", highlight=False)
+    except Exception as error:  # noqa: BLE001 (the old model keeps answering, as in serve)
+        err_console.print(f"[yellow]新发布的意图模型无法载入，继续使用原模型：{_first_line(error)}[/yellow]")
 
 
 @db_app.command("upgrade")

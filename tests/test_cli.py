@@ -164,3 +164,31 @@ def test_serve_parent_checks_the_artifacts_without_loading_the_engine(cli_env):
     again = subprocess.run([sys.executable, "-c", SERVE_PARENT], capture_output=True, text=True, env=env, timeout=120)
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip().endswith("api.worker:create_app 2 heavy: none"), again.stdout
+
+
+def test_a_terminal_chat_swaps_to_a_newly_promoted_model_between_messages(tmp_path, model_dir, capsys):
+    """`chatbot chat` has no watcher thread: it looks at the pointer before each message."""
+    import shutil
+    from types import SimpleNamespace
+
+    from chatbot.cli import _use_promoted_model
+    from chatbot.nlu.model_store import PromotedModel
+    from training.registry import promote
+
+    models = tmp_path / "models"
+    shutil.copytree(model_dir, models)
+    classifier = PromotedModel(models)
+    first = classifier.version
+    services = SimpleNamespace(parser=SimpleNamespace(classifier=classifier))
+    _use_promoted_model(services)
+    assert classifier.version == first and capsys.readouterr().err == ""
+
+    second = f"{first[:-1]}{'0' if first[-1] != '0' else '1'}"
+    shutil.copytree(models / first, models / second)
+    promote(models, second)
+    _use_promoted_model(services)
+    assert classifier.version == second and second in capsys.readouterr().err
+
+    (models / "promoted.json").write_text('{"version": "20990101-000000-deadbeef"}', encoding="utf-8")
+    _use_promoted_model(services)  # a version that cannot load: the old one keeps answering
+    assert classifier.version == second and "继续使用原模型" in capsys.readouterr().err
