@@ -49,6 +49,9 @@ def logs_export(
     result = _export(_settings(), path, first, last, kind or None, uncertain)
     console.print(f"已导出 {result.rows} 条对话，{result.groups} 组：{result.path}",
                   highlight=False, soft_wrap=True)
+    if result.capped:
+        console.print(f"注意：符合条件的对话超过上限 {result.limit} 条，只导出了最新的 {result.limit} 条，"
+                      "更早的没有导出；请用更窄的 --since/--until 分几次导出", highlight=False, soft_wrap=True)
 
 
 def export_days(since: str | None, until: str | None, today: date) -> tuple[date, date]:

@@ -6,14 +6,21 @@ and F1 with support, only for intents that changed, the largest drop first; and 
 example whose prediction changed (text, truth, V1 -> V2): fixed, broken, or wrong both times.
 `write_report` puts all of it into `compare.json` and `compare.md`.
 
+Both versions are scored on the held-out set less the held-out annotations either of them
+trained on (`overlay_annotation_ids` in its metadata, written by training/train.py): a label
+on the train side when one version was trained is never counted as held out for it.
+
 A version's predictions on a held-out set are cached in its version directory, keyed by the
-texts (`heldout/<sha256>.json`; a version is never changed once saved), so the regression
-gate (`training/gate.py`) of a second promotion neither loads the pipeline nor imports
-scikit-learn. Metrics are computed here in plain Python for the same reason; they agree
-with `training.report.split_metrics` (tests check it).
+texts and by the preprocessing they went through (`heldout/<sha256>.json`: the normalizer's
+and segmenter's data files, their code and library versions, `preprocessing_digest`; a
+version is never changed once saved), so the regression gate (`training/gate.py`) of a
+second promotion neither loads the pipeline nor imports scikit-learn. Metrics are computed
+here in plain Python for the same reason; they agree with `training.report.split_metrics`
+(tests check it).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections import Counter
@@ -22,7 +29,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from chatbot.artifact_files import keep_newest, write_whole
-from chatbot.nlu import model_store
+from chatbot.errors import InvalidInput
+from chatbot.nlu import model_store, resource_cache, resources
 from training import report
 from training.heldout import HeldOut
 
@@ -116,9 +124,15 @@ class Comparison:
 
 
 def compare(model_dir: Path, before: str, after: str, held_out: HeldOut) -> Comparison:
-    """Score both versions on `held_out` (unknown version: NotFound before any work)."""
+    """Score both versions on `held_out` less the held-out annotations either trained on
+    (unknown version: NotFound before any work; InvalidInput when nothing is left)."""
     for version in (before, after):
         model_store.version_dir(model_dir, version)
+    given = held_out
+    held_out = held_out.without_annotations(trained_annotation_ids(model_dir, before)
+                                            | trained_annotation_ids(model_dir, after))
+    if given.examples and not held_out.examples:
+        raise InvalidInput(f"没有两个版本都未训练过的留出数据：{held_out.describe()}", "no_held_out_data")
     labels = list(dict.fromkeys(e.intent for e in held_out.examples))
     old, new = score(model_dir, before, held_out, labels), score(model_dir, after, held_out, labels)
     intents = tuple(IntentDelta(label, old.metrics.per_intent[label], new.metrics.per_intent[label])
@@ -130,14 +144,27 @@ def compare(model_dir: Path, before: str, after: str, held_out: HeldOut) -> Comp
     return Comparison(held_out, old, new, intents, tuple(changed))
 
 
+def trained_annotation_ids(model_dir: Path, version: str) -> set[int]:
+    """The annotations `version` trained on, as its metadata lists them (none when it has no
+    such list: trained before the overlay, or without it)."""
+    try:
+        metadata = model_store.load_metadata(model_dir, version)
+    except FileNotFoundError:
+        return set()
+    ids = metadata.get("overlay_annotation_ids") if isinstance(metadata, dict) else None
+    return {int(i) for i in ids} if isinstance(ids, list) else set()
+
+
 def score(model_dir: Path, version: str, held_out: HeldOut, labels: Sequence[str] | None = None) -> Scored:
     """`version`'s predictions on `held_out` (from its cache when there) and their metrics."""
     path = model_store.version_dir(model_dir, version)
     labels = list(labels) if labels is not None else list(dict.fromkeys(e.intent for e in held_out.examples))
-    cached = _read_cache(path, held_out)
+    preprocessing = preprocessing_digest()
+    target = _cache_file(path, held_out, preprocessing)
+    cached = _read_cache(target, held_out)
     predicted, confidence = cached if cached is not None else _predict(model_dir, version, held_out)
     if cached is None:
-        _write_cache(path, held_out, predicted, confidence)
+        _write_cache(target, held_out, preprocessing, predicted, confidence)
     truth = [e.intent for e in held_out.examples]
     texts = tuple(e.text for e in held_out.examples)
     run = report.Predictions("test", texts, tuple(truth), tuple(predicted), tuple(confidence))
@@ -179,12 +206,45 @@ def _predict(model_dir: Path, version: str, held_out: HeldOut) -> tuple[list[str
     return [str(classes[row.argmax()]) for row in proba], [round(float(row.max()), 6) for row in proba]
 
 
-def _cache_file(version_path: Path, held_out: HeldOut) -> Path:
-    return version_path / CACHE_DIR / f"{held_out.texts_digest}.json"
+# The code that turns a text into the classifier's input (training/features.py `prepare`).
+PREPROCESSING_CODE = ("normalize.py", "homophones.py", "lexicon.py", "lexmatch.py", "textmap.py", "segment.py",
+                      "resources.py")
+PREPROCESSING_LIBRARIES = ("jieba", "opencc", "pypinyin")
 
 
-def _read_cache(version_path: Path, held_out: HeldOut) -> tuple[list[str], list[float]] | None:
-    target = _cache_file(version_path, held_out)
+def preprocessing_digest() -> str:
+    """sha256 of what `training.features.prepare` depends on besides the text: the data files
+    of the normalizer and segmenter (data/synonyms.yaml, the bank's jieba dictionary
+    data/banking_dict.txt, which also feeds the homophone fixes), their code and the versions
+    of jieba (and its bundled dictionary), OpenCC and pypinyin. The data files are read each
+    time: editing one between two comparisons must not reuse stale predictions."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    data = resources.resolve_data_dir(None)  # the directory `prepare`'s default normalizer reads
+    digest = hashlib.sha256()
+    for name in (resources.SYNONYMS_FILE, resources.BANKING_DICT_FILE):
+        try:
+            content = (data / name).read_bytes()
+        except FileNotFoundError:
+            content = b"\0missing"
+        digest.update(f"{name}\n".encode() + hashlib.sha256(content).digest())
+    code = [str(Path(resources.__file__).parent / name) for name in PREPROCESSING_CODE]
+    code.append(str(Path(__file__).parent / "features.py"))
+    digest.update(resource_cache.source_digest(*code).encode())
+    for library in PREPROCESSING_LIBRARIES:
+        try:
+            digest.update(f"{library}={version(library)}\n".encode())
+        except PackageNotFoundError:
+            digest.update(f"{library} absent\n".encode())
+    return digest.hexdigest()
+
+
+def _cache_file(version_path: Path, held_out: HeldOut, preprocessing: str) -> Path:
+    key = hashlib.sha256(f"{held_out.texts_digest}\n{preprocessing}".encode()).hexdigest()
+    return version_path / CACHE_DIR / f"{key}.json"
+
+
+def _read_cache(target: Path, held_out: HeldOut) -> tuple[list[str], list[float]] | None:
     try:
         saved = json.loads(target.read_text(encoding="utf-8"))
         predicted, confidence = saved["predicted"], saved["confidence"]
@@ -198,10 +258,10 @@ def _read_cache(version_path: Path, held_out: HeldOut) -> tuple[list[str], list[
     return [str(p) for p in predicted], [float(c) for c in confidence]
 
 
-def _write_cache(version_path: Path, held_out: HeldOut, predicted: list[str], confidence: list[float]) -> None:
-    target = _cache_file(version_path, held_out)
-    payload = json.dumps({"texts_sha256": held_out.texts_digest, "predicted": predicted,
-                          "confidence": confidence}, ensure_ascii=False).encode("utf-8")
+def _write_cache(target: Path, held_out: HeldOut, preprocessing: str, predicted: list[str],
+                 confidence: list[float]) -> None:
+    payload = json.dumps({"texts_sha256": held_out.texts_digest, "preprocessing_sha256": preprocessing,
+                          "predicted": predicted, "confidence": confidence}, ensure_ascii=False).encode("utf-8")
     try:
         write_whole(target, lambda handle: handle.write(payload))
     except OSError as exc:  # a cache: a read-only model directory only costs time

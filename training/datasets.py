@@ -71,21 +71,27 @@ class Overlay:
     used: list[Example]
     in_file: int          # the same phrasing is in the intents file: the file's label wins
     unknown_intent: int   # labelled with an intent the intents file no longer has
+    in_test: int = 0      # the same phrasing is in the test file: it is measured there, never trained
 
 
-def join_overlay(examples: Sequence[Example], overlay: Iterable[Example]) -> Overlay:
+def join_overlay(examples: Sequence[Example], overlay: Iterable[Example],
+                 measured: Iterable[Example] = ()) -> Overlay:
     """Overlay examples that add to the file's: deduplicated by text key against the file
-    (and among themselves), intents the file does not know left out."""
+    (and among themselves), phrasings of the test file `measured` left out (training on them
+    would inflate every measurement on that file), intents the file does not know left out."""
     seen = {text_key(e.text) for e in examples}
+    tested = {text_key(e.text) for e in measured}
     intents = {e.intent for e in examples}
-    used, in_file, unknown = [], 0, 0
+    used, in_file, in_test, unknown = [], 0, 0, 0
     for example in overlay:
         key = text_key(example.text)
         if key in seen:
             in_file += 1
+        elif key in tested:
+            in_test += 1
         elif example.intent not in intents:
             unknown += 1
         else:
             seen.add(key)
             used.append(example)
-    return Overlay(used, in_file, unknown)
+    return Overlay(used, in_file, unknown, in_test)

@@ -8,8 +8,15 @@ Sources, in this order:
   when that module is installed and the database is migrated to it. Otherwise the set is the
   file alone and `notes` says why, so a report never hides that a source was missing.
 
+Held-out annotations are deduplicated by text key (training/annotations/keys.py): one whose
+phrasing is in `intents.yaml` is dropped (it is trained now), and one whose phrasing the test
+file has is dropped too (the test file wins). `training/compare.py` further leaves out, with
+`without_annotations`, those a compared version trained on (its metadata lists them: a label
+that was on the train side when that version was trained). Each drop is counted in `notes`.
+
 The `digest` names the set (texts and labels, in order); `texts_digest` only the texts,
-which is all predictions depend on (`training/compare.py` caches them under it).
+which, with the preprocessing, is all predictions depend on (`training/compare.py` caches
+them under both).
 """
 from __future__ import annotations
 
@@ -19,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chatbot.errors import ChatbotError
+from training.annotations.keys import text_key
 from training.datasets import Example, data_hash, load_intents, load_tsv
 
 log = logging.getLogger(__name__)
@@ -46,6 +54,18 @@ class HeldOut:
             digest.update(example.text.encode("utf-8") + b"\n")
         return digest.hexdigest()
 
+    def without_annotations(self, annotation_ids) -> "HeldOut":
+        """This set without the held-out annotations whose ids are in `annotation_ids` (those a
+        compared version trained on), counted in `notes`."""
+        drop = set(annotation_ids)
+        kept = tuple(e for e in self.examples if e.annotation_id is None or e.annotation_id not in drop)
+        dropped = len(self.examples) - len(kept)
+        if not dropped:
+            return self
+        sources = dict(self.sources)
+        sources[ANNOTATION_SOURCE] = sources.get(ANNOTATION_SOURCE, 0) - dropped
+        return HeldOut(kept, sources, (*self.notes, f"{dropped} 条留出标注已被所比较的版本训练过，未计入"))
+
     def describe(self) -> str:
         """`留出数据 N 条：测试文件 … a 条，分析师留出标注 b 条` plus any note."""
         parts = "，".join(f"{SOURCE_NAMES.get(name, name)} {count} 条" for name, count in self.sources.items())
@@ -62,7 +82,7 @@ def load(data_dir: Path, database=None, test_path: Path | None = None) -> HeldOu
     annotations' held-out part when `database` has them."""
     notes: list[str] = []
     from_file = _from_file(Path(data_dir), test_path, notes)
-    from_annotations = _from_annotations(database, notes)
+    from_annotations = _deduplicated(_from_annotations(database, notes), Path(data_dir), from_file, notes)
     return HeldOut(tuple(from_file + from_annotations),
                    {FILE_SOURCE: len(from_file), ANNOTATION_SOURCE: len(from_annotations)}, tuple(notes))
 
@@ -99,7 +119,39 @@ def _from_annotations(database, notes: list[str]) -> list[Example]:
         return []
     with database.read() as db:
         _train, held_out = overlay_split(db)
-    return [Example(e.intent, e.text) for e in held_out]
+    return [Example(e.intent, e.text, annotation_id=e.annotation_id) for e in held_out]
+
+
+def _deduplicated(annotations: list[Example], data_dir: Path, from_file: list[Example],
+                  notes: list[str]) -> list[Example]:
+    """The held-out annotations whose phrasing neither the training file (it is trained now)
+    nor the test file (it is measured there) has, one per phrasing; the drops noted."""
+    if not annotations:
+        return annotations
+    intents_file = data_dir / "intents.yaml"
+    trained = {text_key(e.text) for e in load_intents(intents_file)} if intents_file.exists() else set()
+    measured = {text_key(e.text) for e in from_file}
+    seen: set[str] = set()
+    kept: list[Example] = []
+    in_training = in_test = repeated = 0
+    for example in annotations:
+        key = text_key(example.text)
+        if key in trained:
+            in_training += 1
+        elif key in measured:
+            in_test += 1
+        elif key in seen:
+            repeated += 1
+        else:
+            seen.add(key)
+            kept.append(example)
+    if in_training:
+        notes.append(f"{in_training} 条留出标注的说法已在训练文件中，未计入")
+    if in_test:
+        notes.append(f"{in_test} 条留出标注的说法在测试文件中，以测试文件为准")
+    if repeated:
+        notes.append(f"{repeated} 条留出标注与前面的是同一说法，只计一次")
+    return kept
 
 
 def _schema_problem(database) -> str | None:

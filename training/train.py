@@ -46,20 +46,24 @@ def train(intents_path: Path, model_dir: Path, test_path: Path | None = None,
     """Train, measure on the held-out file if given, save a version; promote it if none is.
 
     `overlay`: the analysts' labelled phrasings to train on besides the file's (the train part
-    of `overlay_split`); a phrasing the file has already, or of an intent it lacks, is left
-    out. The data hash, hence the version name, covers the overlay examples used."""
+    of `overlay_split`); a phrasing the file has already, one of the test file `test_path`
+    (it is measured there), or one of an intent the file lacks, is left out. The data hash,
+    hence the version name, covers the overlay examples used."""
     progress("读取训练数据")
     examples = load_intents(intents_path)
-    joined = join_overlay(examples, overlay)
+    test = None
+    if test_path is not None and Path(test_path).exists():
+        test = load_tsv(test_path, {e.intent for e in examples})
+    joined = join_overlay(examples, overlay, test or ())
     if overlay:
         progress(_overlay_note(joined))
     data = examples + joined.used
     progress(f"训练模型（{len(data)} 条例句，{len({e.intent for e in data})} 个意图）")
     pipeline = fit(data)
     metrics = {"training_examples": len(data)}
-    if test_path is not None and Path(test_path).exists():
+    if test:
         progress("在留出测试集上评估")
-        metrics |= held_out_metrics(pipeline, load_tsv(test_path, {e.intent for e in examples}))
+        metrics |= held_out_metrics(pipeline, test)
     now = datetime.now(timezone.utc)
     digest = data_hash(data)
     version = registry.new_version_name(now, digest)
@@ -76,13 +80,15 @@ def _overlay_note(joined: Overlay) -> str:
     note = f"标注叠加层：使用 {len(joined.used)} 条"
     if joined.in_file:
         note += f"，{joined.in_file} 条已在训练文件中（以文件为准）"
+    if joined.in_test:
+        note += f"，{joined.in_test} 条在测试文件中（只用于评估，未训练）"
     if joined.unknown_intent:
         note += f"，{joined.unknown_intent} 条的意图已不在训练文件中（未使用）"
     return note
 
 
 def _overlay_metadata(joined: Overlay) -> dict:
-    return {"overlay_examples": len(joined.used),
+    return {"overlay_examples": len(joined.used), "overlay_in_test_file": joined.in_test,
             "overlay_annotation_ids": sorted(e.annotation_id for e in joined.used if e.annotation_id is not None)}
 
 

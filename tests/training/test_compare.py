@@ -10,7 +10,7 @@ import types
 
 import pytest
 
-from chatbot.errors import NotFound
+from chatbot.errors import InvalidInput, NotFound
 from chatbot.storage.db import Database
 from tests.training.model_pairs import HELD_OUT, train_pair
 from training import compare, heldout, report
@@ -87,6 +87,34 @@ def _no_pipeline(*_args):
     raise AssertionError("pipeline loaded")
 
 
+def test_cached_predictions_follow_the_preprocessing_resources(pair, held_out, tmp_path, monkeypatch):
+    from chatbot.nlu import resources
+
+    own = pair.copy(tmp_path / "models")
+    compare.score(own.model_dir, own.good, held_out)
+    monkeypatch.setattr(compare.model_store, "load_pipeline", _no_pipeline)
+    original, data = resources.DEFAULT_DATA_DIR, tmp_path / "nlu-data"
+    data.mkdir()
+
+    def copy_resources() -> None:
+        for name in (resources.SYNONYMS_FILE, resources.BANKING_DICT_FILE):
+            (data / name).write_bytes((original / name).read_bytes())
+
+    copy_resources()
+    monkeypatch.setattr(resources, "DEFAULT_DATA_DIR", data)  # where `prepare`'s normalizer reads them
+    assert compare.score(own.model_dir, own.good, held_out).cached  # the same files: the same predictions
+    with (data / resources.SYNONYMS_FILE).open("a", encoding="utf-8") as handle:
+        handle.write("\n# an analyst added a synonym\n")
+    with pytest.raises(AssertionError, match="pipeline loaded"):
+        compare.score(own.model_dir, own.good, held_out)  # predictions may differ now: not from the cache
+    copy_resources()
+    assert compare.score(own.model_dir, own.good, held_out).cached
+    with (data / resources.BANKING_DICT_FILE).open("a", encoding="utf-8") as handle:
+        handle.write("新词 100 n\n")
+    with pytest.raises(AssertionError, match="pipeline loaded"):
+        compare.score(own.model_dir, own.good, held_out)  # the jieba dictionary (and homophone terms) too
+
+
 def test_unknown_version_is_not_found_before_any_work(pair, held_out):
     with pytest.raises(NotFound, match="no-such"):
         compare.compare(pair.model_dir, pair.good, "no-such", held_out)
@@ -141,6 +169,59 @@ def test_held_out_annotations_join_the_file_and_are_counted(pair, empty_database
     assert seen and loaded.sources == {"intents_test.tsv": 15, "annotations": 2}
     assert loaded.examples[-2:] == (Example("thanks", "谢谢侬"), Example("greet", "侬好"))
     assert "分析师留出标注 2 条" in loaded.describe() and not loaded.notes
+
+
+def _load_with_annotations(pair, empty_database_url, monkeypatch, held):
+    store = types.SimpleNamespace(overlay_split=lambda db: ([], held))
+    monkeypatch.setitem(sys.modules, "training.annotations.store", store)
+    database = Database(empty_database_url)
+    try:
+        return heldout.load(pair.data_dir, database)
+    finally:
+        database.dispose()
+
+
+def test_held_out_annotations_are_deduplicated_against_both_files(pair, empty_database_url, monkeypatch):
+    held = [Example("greet", "谢谢！", annotation_id=1),        # the training file has 谢谢 (as thanks): trained now
+            Example("thanks", "謝謝您", annotation_id=2),      # the test file has 谢谢您: the test file wins
+            Example("greet", "侬好", annotation_id=3),
+            Example("greet", "儂好！", annotation_id=4)]      # the same phrasing as 3 after t2s: once
+    loaded = _load_with_annotations(pair, empty_database_url, monkeypatch, held)
+    assert loaded.sources == {"intents_test.tsv": 15, "annotations": 1}
+    assert loaded.examples[-1] == Example("greet", "侬好") and loaded.examples[-1].annotation_id == 3
+    texts = [e.text for e in loaded.examples]
+    assert texts.count("谢谢您") == 1 and "谢谢！" not in texts and "儂好！" not in texts
+    described = loaded.describe()
+    assert "1 条留出标注的说法已在训练文件中" in described and "1 条留出标注与前面的是同一说法" in described
+    assert "1 条留出标注的说法在测试文件中，以测试文件为准" in described
+
+
+def _trained_on(pair, version: str, ids: list[int]) -> None:
+    path = pair.model_dir / version / "metadata.json"
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps(meta | {"overlay_annotation_ids": ids}), encoding="utf-8")
+
+
+def test_held_out_annotations_a_compared_version_trained_on_are_left_out(pair, empty_database_url, monkeypatch,
+                                                                       tmp_path):
+    own = pair.copy(tmp_path / "models")
+    held = [Example("thanks", "谢谢侬", annotation_id=7), Example("greet", "侬好", annotation_id=8),
+            Example("thanks", "谢天谢地", annotation_id=9)]
+    loaded = _load_with_annotations(pair, empty_database_url, monkeypatch, held)
+    assert loaded.sources["annotations"] == 3
+    _trained_on(own, own.bad, [1, 7])  # labelled when 7 was on the train side, say
+    _trained_on(own, own.good, [8])
+    for before, after in [(own.good, own.bad), (own.bad, own.good)]:
+        result = compare.compare(own.model_dir, before, after, loaded)
+        texts = [e.text for e in result.held_out.examples]
+        assert "谢谢侬" not in texts and "侬好" not in texts and "谢天谢地" in texts and len(texts) == 16
+        assert result.held_out.sources == {"intents_test.tsv": 15, "annotations": 1}
+        assert result.before.metrics.examples == result.after.metrics.examples == 16
+        assert "2 条留出标注已被所比较的版本训练过，未计入" in compare.summary_lines(result)[0]
+    _trained_on(own, own.good, [9])
+    only = heldout.HeldOut(tuple(held), {"intents_test.tsv": 0, "annotations": 3})
+    with pytest.raises(InvalidInput, match="没有两个版本都未训练过的留出数据"):
+        compare.compare(own.model_dir, own.good, own.bad, only.without_annotations([8]))
 
 
 def test_an_unmigrated_database_leaves_the_annotations_out_and_says_why(pair, tmp_path):

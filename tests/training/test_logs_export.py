@@ -21,6 +21,8 @@ from training.logs import grouping
 from training.logs.export import export_turns, format_candidates, format_top3
 from training.logs.grouping import group_turns
 from training.logs.select import KINDS, UNSCORED, LoggedTurn, select_turns
+from training.logs import table_file
+from training.logs import export as export_module
 from training.logs.table_file import COLUMNS, read_table
 
 DAY1 = datetime(2026, 11, 24, 10, 0, tzinfo=BANK_TZ)  # tests/conftest.py FIXED_NOW
@@ -295,6 +297,59 @@ def test_export_round_trips_through_read_table(scenario, tmp_path, suffix, train
     assert any(MASKED_ID in r.values["text"] for r in rows)
 
 
+def test_an_export_says_whether_the_cap_was_hit(scenario, tmp_path, training, known_intents):
+    def export(limit):
+        with scenario.database.read() as db:
+            return export_turns(db, tmp_path / "capped.csv", since=None, until=None, kinds=None, uncertain_below=0.9,
+                                known_intents=known_intents, training=training, limit=limit)
+
+    capped = export(3)
+    assert (capped.rows, capped.capped, capped.limit) == (3, True, 3)
+    texts = [r.values["text"] for r in read_table(tmp_path / "capped.csv")]
+    assert texts.count("阿巴阿巴咕噜") == 1  # of its two turns, the newest was kept
+    assert (export(8).rows, export(8).capped) == (8, False)  # exactly all of them: not capped
+    assert export(None).capped is False and export(None).limit == export_module.LIMIT == 20_000
+
+
+# --- reading an edited file: refused before parsing when too big ---------------------------------
+
+def _never_parsed(*_args):
+    raise AssertionError("parsed")
+
+
+def test_a_csv_over_the_size_limit_is_refused_before_parsing(tmp_path, monkeypatch):
+    big = tmp_path / "big.csv"
+    with big.open("wb") as handle:
+        handle.truncate(table_file.MAX_FILE_BYTES + 1024 * 1024)  # sparse: 51 MB of nothing, written at once
+    monkeypatch.setattr(table_file, "_read_csv", _never_parsed)
+    with pytest.raises(InvalidInput) as refused:
+        read_table(big)
+    assert refused.value.message.startswith("big.csv 有 51.0 MB，超过 50.0 MB 的上限")
+    assert "\n" not in refused.value.message
+    assert table_file.MAX_FILE_BYTES == 50 * 1024 * 1024
+
+
+def test_an_xlsx_that_unpacks_too_big_is_refused_before_parsing(tmp_path, monkeypatch):
+    import zipfile
+
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
+            block = b"\0" * (1024 * 1024)
+            for _ in range(table_file.MAX_XLSX_UNPACKED_BYTES // len(block) + 1):
+                member.write(block)
+    assert bomb.stat().st_size < 1024 * 1024  # small on disk
+    monkeypatch.setattr(table_file, "_read_xlsx", _never_parsed)
+    with pytest.raises(InvalidInput) as refused:
+        read_table(bomb)
+    assert refused.value.message.startswith("bomb.xlsx 解压后有 201.0 MB，超过 200.0 MB 的上限")
+    assert "\n" not in refused.value.message
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK not really a zip")
+    with pytest.raises(InvalidInput, match="broken.xlsx 不是可读的 .xlsx 文件"):
+        read_table(broken)
+
+
 # --- the command ---------------------------------------------------------------------------------
 
 def _run(settings, *args):
@@ -337,6 +392,19 @@ def test_the_command_refuses_bad_options(settings, tmp_path, args, words):
     assert result.exit_code != 0 and isinstance(result.exception, InvalidInput)
     assert all(word in result.exception.message for word in words), result.exception.message
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_the_command_warns_when_the_cap_was_hit(scenario, settings, tmp_path, monkeypatch):
+    out = tmp_path / "all.csv"
+    monkeypatch.setattr(export_module, "LIMIT", 3)
+    result = _run(settings, "--since", "2026-11-24", "--until", "2026-11-27", "--uncertain", "0.9", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[-2].startswith("已导出 3 条对话")
+    assert "上限 3 条" in lines[-1] and "--since/--until" in lines[-1]
+    monkeypatch.setattr(export_module, "LIMIT", 8)
+    result = _run(settings, "--since", "2026-11-24", "--until", "2026-11-27", "--uncertain", "0.9", "--out", str(out))
+    assert result.output.strip().splitlines()[-1].startswith("已导出 8 条对话") and "上限" not in result.output
 
 
 def test_the_command_refuses_files_it_cannot_write(settings, tmp_path):

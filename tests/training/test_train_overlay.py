@@ -15,7 +15,8 @@ from chatbot.nlu.model_store import PromotedModel
 from chatbot.nlu.parser import Parser
 from chatbot.settings import DATA_DIR, Settings
 from chatbot.storage.db import Database
-from training.annotations.store import overlay_split
+from training.annotations.keys import text_key
+from training.annotations.store import is_held_out, overlay_split
 from training.datasets import Example, data_hash, load_intents
 from training.logs.table_file import write_table
 from training.train import train
@@ -50,17 +51,24 @@ def wrong_before(model_dir) -> list[str]:
 def test_train_with_an_overlay_learns_its_phrasings(tmp_path, wrong_before):
     overlay = [Example("human.request", text, annotation_id=n) for n, text in enumerate(CALL_ME_BACK, start=10)]
     overlay += [Example("complaint", "你好！", annotation_id=90),   # "你好" is in the file: the file wins
-                Example("no.such_intent", "某句话", annotation_id=91)]  # an intent the file no longer has
+                Example("no.such_intent", "某句话", annotation_id=91),  # an intent the file no longer has
+                # In the test file (with other punctuation): measured there, so never trained.
+                Example("human.request", "帮我接通人工客服吧！", annotation_id=92),
+                Example("complaint", "帮我接通人工客服吧", annotation_id=93)]
+    test_file = tmp_path / "intents_test.tsv"
+    test_file.write_text("human.request\t帮我接通人工客服吧\ngreet\t下午好呀，在吗\n", encoding="utf-8")
     steps = []
-    result = train(INTENTS, tmp_path / "models", overlay=overlay, progress=steps.append)
+    result = train(INTENTS, tmp_path / "models", test_file, overlay=overlay, progress=steps.append)
     assert result.promoted
     after = intents_of(tmp_path / "models", wrong_before)
     assert after == {text: "human.request" for text in wrong_before}
     meta = json.loads((result.path / "metadata.json").read_text(encoding="utf-8"))
     assert meta["overlay_examples"] == len(CALL_ME_BACK)
     assert meta["overlay_annotation_ids"] == list(range(10, 10 + len(CALL_ME_BACK)))
+    assert meta["overlay_in_test_file"] == 2 and meta["metrics"]["held_out_examples"] == 2
     assert meta["metrics"]["training_examples"] == len(load_intents(INTENTS)) + len(CALL_ME_BACK)
-    assert any("使用 10 条" in s and "1 条已在训练文件中" in s and "1 条的意图已不在训练文件中" in s for s in steps)
+    assert any("使用 10 条" in s and "1 条已在训练文件中" in s and "2 条在测试文件中" in s
+               and "1 条的意图已不在训练文件中" in s for s in steps), steps
     # The version name covers the overlay: the same file alone hashes differently.
     file_only = load_intents(INTENTS)
     used = [Example("human.request", text) for text in CALL_ME_BACK]
@@ -110,12 +118,15 @@ def test_annotate_import_then_train_uses_the_labels(cli, tmp_path, wrong_before)
     with database.read() as session:
         train_part, held_out = overlay_split(session)
     database.dispose()
-    assert len(held_out) == 2  # 10 call-back phrasings: 1 in 5 held out, for evaluation
+    labelled = [*CALL_ME_BACK, "信用卡年费能免吗"]  # the call-backs and the faq phrasing
+    # Held out, for evaluation: the phrasings whose own key says so (about 1 in 5).
+    assert [e.text for e in held_out] == [t for t in labelled if is_held_out(text_key(t))]
+    assert [e.text for e in train_part] == [t for t in labelled if not is_held_out(text_key(t))]
     model_dir = Path(cli.env["CHATBOT_MODEL_DIR"])
     version = json.loads((model_dir / "promoted.json").read_text())["version"]
     meta = json.loads((model_dir / version / "metadata.json").read_text(encoding="utf-8"))
     assert meta["overlay_annotation_ids"] == sorted(e.annotation_id for e in train_part)
-    assert meta["overlay_examples"] == len(train_part) == 9  # 8 call-backs and the faq phrasing
+    assert meta["overlay_examples"] == len(train_part)
     trained_texts = {e.text for e in train_part} & set(wrong_before)
     assert intents_of(model_dir, trained_texts) == {text: "human.request" for text in trained_texts}
 

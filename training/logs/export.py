@@ -21,6 +21,7 @@ from training.logs.select import UNSCORED, LoggedTurn, select_turns
 from training.logs.table_file import check_suffix, write_table
 
 SEPARATOR = " | "
+LIMIT = 20_000  # turns per export, the newest: grouping more takes long and no one labels them all
 
 
 @dataclass(frozen=True)
@@ -28,22 +29,28 @@ class ExportResult:
     rows: int  # turns written
     groups: int
     path: Path
+    capped: bool = False  # more turns matched than `limit`: only the newest `limit` were written
+    limit: int = LIMIT
 
 
 def export_turns(db: Session, out: Path, *, since: datetime | None, until: datetime | None,
                  kinds: Collection[str] | None, uncertain_below: float | None,
                  known_intents: Collection[str], training: Sequence | None,
                  progress: Callable[[int, int], None] = lambda done, total: None,
-                 faq_questions: Mapping[str, str] | None = None, limit: int = 20000) -> ExportResult:
+                 faq_questions: Mapping[str, str] | None = None, limit: int | None = None) -> ExportResult:
     """Select (training.logs.select), group, write `out` (.xlsx or .csv, atomically).
 
-    `progress(done, total)` is told as rows are written; `faq_questions` (FAQ id ->
+    At most `limit` (LIMIT) turns, the newest; `capped` in the result says whether more
+    matched. `progress(done, total)` is told as rows are written; `faq_questions` (FAQ id ->
     question) names the entries a clarification offered, which the log keeps as ids only.
     """
     out = Path(out)
+    limit = LIMIT if limit is None else limit
     check_writable(out)
     turns = select_turns(db, since=since, until=until, kinds=kinds, uncertain_below=uncertain_below,
-                         limit=limit)
+                         limit=limit + 1)  # one more than wanted: whether the cap was hit
+    capped = len(turns) > limit
+    turns = turns[:limit]
     groups = group_turns(turns, known_intents, training)
     total = len(turns)
     progress(0, total)
@@ -52,7 +59,7 @@ def export_turns(db: Session, out: Path, *, since: datetime | None, until: datet
                               lambda done: progress(done, total))
     except OSError as exc:
         raise InvalidInput(f"无法写入 {out}：{exc.strerror or exc}", "unwritable_path") from exc
-    return ExportResult(written, len(groups), out)
+    return ExportResult(written, len(groups), out, capped, limit)
 
 
 def check_writable(out: Path) -> None:

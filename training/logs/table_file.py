@@ -19,6 +19,10 @@ REQUIRED = ("text", "label", "faq_question", "faq_answer")
 SUFFIXES = (".csv", ".xlsx")
 SHEET_TITLE = "待标注"
 MAX_ROWS = 200_000  # an export is for people: far more than anyone labels in a file
+# Checked before parsing: a 20,000-turn export is a few MB, so these only stop a wrong or
+# hostile file (a CSV of gigabytes, an .xlsx that inflates from kilobytes to gigabytes).
+MAX_FILE_BYTES = 50 * 1024 * 1024          # on disk, either format
+MAX_XLSX_UNPACKED_BYTES = 200 * 1024 * 1024  # an .xlsx's zip members, uncompressed, together
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ def read_table(path: Path) -> list[TableRow]:
     suffix = check_suffix(path)
     if not path.is_file():
         raise InvalidInput(f"文件不存在：{path}", "bad_table_file")
+    _check_size(path, suffix)
     raw_rows = _read_csv(path) if suffix == ".csv" else _read_xlsx(path)
     header_line, header = next(raw_rows, (1, None))
     if header is None or not any(cell.strip() for cell in header):
@@ -126,6 +131,30 @@ def read_table(path: Path) -> list[TableRow]:
                   for i, name in enumerate(names) if name}
         rows.append(TableRow(line, values))
     return rows
+
+
+def _check_size(path: Path, suffix: str) -> None:
+    """Refuse, before parsing, a file too big on disk or an .xlsx that would unpack too big."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise InvalidInput(f"{path.name} 有 {_megabytes(size)}，超过 {_megabytes(MAX_FILE_BYTES)} 的上限："
+                           "请分成几个文件导入", "bad_table_file")
+    if suffix != ".xlsx":
+        return
+    from zipfile import BadZipFile, ZipFile
+
+    try:
+        with ZipFile(path) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (BadZipFile, OSError, ValueError) as exc:
+        raise InvalidInput(f"{path.name} 不是可读的 .xlsx 文件：{type(exc).__name__}", "bad_table_file") from exc
+    if unpacked > MAX_XLSX_UNPACKED_BYTES:
+        raise InvalidInput(f"{path.name} 解压后有 {_megabytes(unpacked)}，超过 {_megabytes(MAX_XLSX_UNPACKED_BYTES)}"
+                           " 的上限：不像是导出的表格，请检查文件或分成几个文件导入", "bad_table_file")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def _read_csv(path: Path):
