@@ -5,10 +5,14 @@
 "started_at", "seen_at", "stale"}]}`: the saved versions, newest first, and the version every
 serving process answers with (`chatbot/nlu/model_watch.py`).
 
-`POST /v1/admin/models/{version}/promote` (admin) `{"force": false}` -> `{"promoted", "gate"}`
-after the regression gate (`training/gate.py`); 409 `regression_gate` with the gate's details
-when it refuses (unless forced), 404 for an unknown version, 422 for a malformed name. The
-gate scores models (seconds, the first time for a version): it runs in the thread pool.
+`POST /v1/admin/models/{version}/promote` (admin) `{"force": false}` -> `{"promoted", "forced",
+"gate"}` after the regression gate (`training/gate.py`); 409 with the gate's details when it
+refuses (unless forced): `regression_gate`, or `gate_not_evaluated` when the promoted version
+cannot be scored (deleted, or its model file unreadable); 409 `promotion_in_progress` when
+another promotion held the lock for too long; 404 for an unknown version, 422 for a malformed
+name. The gate scores models (seconds, the first time for a version) under the model
+directory's promotion lock, which a concurrent promotion waits for: all of it runs in the
+thread pool, never on the event loop.
 """
 from __future__ import annotations
 

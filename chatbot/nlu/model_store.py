@@ -27,7 +27,9 @@ import logging
 import os
 import re
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -188,13 +190,22 @@ class PromotedModel:
     promotion is announced through Redis). `refresh` loads the new version completely, then
     replaces one reference; a request reads that reference once, so it is answered by the
     old model or the new one, never by a half-loaded one.
+
+    A load that fails (the files not yet visible on this host, an I/O error, memory) leaves the
+    old model answering and is tried again, after `RETRY_FIRST_S`, then twice as long each
+    time up to `RETRY_MAX_S`; a new promotion is tried at once.
     """
 
-    def __init__(self, model_dir: Path) -> None:
+    RETRY_FIRST_S = 1.0
+    RETRY_MAX_S = 60.0
+
+    def __init__(self, model_dir: Path, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.model_dir = Path(model_dir)
+        self._monotonic = monotonic
         self._lock = threading.Lock()  # one refresh at a time; `rank` never takes it
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, int] | None = None  # the pointer's stamp when a load last succeeded
         self._current: _Loaded | None = None
+        self._failing: FailedLoad | None = None
         self.refresh()
         if self._current is None:
             raise NotFound("尚无已发布的意图模型：请先运行 `chatbot train`", "no_model")
@@ -207,23 +218,48 @@ class PromotedModel:
     def rank(self, text: str, tokens):
         return self._current.model.rank(text, tokens)
 
+    @property
+    def failing(self) -> "FailedLoad | None":
+        """The pointer's load that keeps failing (attempts, when the next one is due), if any."""
+        return self._failing
+
     def refresh(self) -> bool:
         """Load the promoted version if the pointer changed; True when a new model was swapped in.
 
-        A version that fails to load is logged by the caller and not tried again until the
-        pointer changes (the old model keeps answering)."""
+        Raises when the load fails (the caller logs it; the old model keeps answering); until
+        the retry is due (see the class docstring) it then returns False without trying, so
+        each attempt raises once."""
         with self._lock:
             stamp = _pointer_stamp(self.model_dir)
             if stamp == self._stamp:
                 return False
-            self._stamp = stamp
-            version = promoted_version(self.model_dir)
-            if version is None or version == self.version:
+            failing = self._failing if self._failing is not None and self._failing.stamp == stamp else None
+            now = self._monotonic()
+            if failing is not None and now < failing.retry_at:
                 return False
-            loaded = _Loaded(version, load_model(self.model_dir, version))
+            try:
+                version = promoted_version(self.model_dir)
+                if version is None or version == self.version:
+                    self._stamp, self._failing = stamp, None
+                    return False
+                loaded = _Loaded(version, load_model(self.model_dir, version))
+            except Exception:  # MemoryError too
+                attempts = failing.attempts + 1 if failing is not None else 1
+                delay = min(self.RETRY_FIRST_S * 2 ** (attempts - 1), self.RETRY_MAX_S)
+                self._failing = FailedLoad(stamp, attempts, self._monotonic() + delay, delay)
+                raise
             self._current = loaded  # the swap: one reference, after the load finished
+            self._stamp, self._failing = stamp, None  # only now: a failed load is tried again
             log.info("intent model %s now answers", version)
             return True
+
+
+@dataclass(frozen=True)
+class FailedLoad:
+    stamp: tuple[int, int] | None  # the pointer whose version failed to load
+    attempts: int
+    retry_at: float  # monotonic seconds
+    delay: float  # seconds from the last attempt to the next
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,25 @@
 """Each serving process keeps its intent model current and says which version it answers with.
 
-One `ModelWatcher` thread per worker process (started in the app's lifespan):
+One `ModelWatcher` per worker process (started in the app's lifespan), with two threads:
 
-- refreshes the `PromotedModel` (`chatbot/nlu/model_store.py`) off the request path: every
-  `CHATBOT_MODEL_POLL_SECONDS` it compares `promoted.json`'s stamp, and it looks at once when
-  a promotion is announced on the event bus. With `CHATBOT_REDIS_URL` the bus is Redis
-  pub/sub (`chatbot/handoff/redis_bus.py`), so every worker of every host swaps within about
-  a second of `chatbot models promote` or `POST /v1/admin/models/{v}/promote`; without it the
-  announcement reaches only the process that promoted and the others notice the stamp.
-- writes its row in `serving_workers` every `CHATBOT_WORKER_HEARTBEAT_SECONDS` and right after
-  a swap, and removes it when it stops. A worker that died leaves its row: shown as stale
-  (`is_stale`) and removed after `PRUNE_AFTER` by whichever worker beats next.
+- `model-watch` refreshes the `PromotedModel` (`chatbot/nlu/model_store.py`) off the request
+  path: every `CHATBOT_MODEL_POLL_SECONDS` it compares `promoted.json`'s stamp, and it looks at
+  once when a promotion is announced on the event bus. With `CHATBOT_REDIS_URL` the bus is
+  Redis pub/sub (`chatbot/handoff/redis_bus.py`), so every worker of every host swaps within
+  about a second of `chatbot models promote` or `POST /v1/admin/models/{v}/promote`; without
+  it the announcement reaches only the process that promoted and the others notice the stamp.
+  A version that fails to load is tried again with a backoff (`PromotedModel`), each failed
+  attempt logged once. This thread never touches the database.
+- `model-beat` writes the worker's row in `serving_workers` every
+  `CHATBOT_WORKER_HEARTBEAT_SECONDS` and right after a swap (the version it records is read
+  inside the transaction: what answers when the row is written). A beat that waits for the
+  database's write lock delays only this thread; the beats that fall due meanwhile are
+  skipped (logged at debug). A worker that died leaves its row: shown as stale (`is_stale`)
+  and removed after `PRUNE_AFTER` by whichever worker beats next.
+
+On `stop` the row is removed by the beat thread as its last act, after its last beat; a beat
+still waiting for the database when `stop` gives up checks the stopping flag inside its
+transaction and removes the row instead of writing it, so no row comes back after a stop.
 
 Announcements are notifications, not the record: `promoted.json` is written before one is
 sent, and a missed one only means the next poll finds the change.
@@ -114,9 +123,13 @@ class ModelWatcher:
         self.identity = WorkerIdentity.of_this_process(clock.now())
         self.swaps = 0
         self._wake = threading.Event()
+        self._beat_due = threading.Event()
         self._stop = threading.Event()
+        self._row_lock = threading.Lock()  # one write of this worker's row at a time
+        self._removed = False  # the row was removed after `stop`: never written again
         self._subscription = bus.subscribe((AUDIENCE,), lambda _event: self._wake.set()) if bus else None
         self._thread = threading.Thread(target=self._run, name="model-watch", daemon=True)
+        self._beat_thread = threading.Thread(target=self._run_beats, name="model-beat", daemon=True)
 
     @property
     def version(self) -> str | None:
@@ -124,6 +137,7 @@ class ModelWatcher:
 
     def start(self) -> "ModelWatcher":
         self._thread.start()
+        self._beat_thread.start()
         return self
 
     def wake(self) -> None:
@@ -131,28 +145,27 @@ class ModelWatcher:
         self._wake.set()
 
     def stop(self) -> None:
-        """Stop the thread and remove this worker's row (best effort)."""
+        """Stop both threads and remove this worker's row (best effort; see the module docstring)."""
         if self._subscription is not None:
             self._subscription.close()
         self._stop.set()
         self._wake.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=STOP_TIMEOUT_S)
-        try:
-            with self.database.write() as db:
-                serving_workers.forget(db, self.identity.worker_id)
-        except Exception as exc:  # noqa: BLE001 (shutting down: the row is pruned later)
-            log.warning("could not remove serving worker %s: %s", self.identity.worker_id, exc)
+        self._beat_due.set()
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        for thread in (self._thread, self._beat_thread):
+            if thread.is_alive():
+                thread.join(timeout=max(deadline - time.monotonic(), 0.0))
+        if self._beat_thread.is_alive():  # its beat still waits for the database
+            log.info("serving worker %s: the beat thread removes its row once it gets the database",
+                     self.identity.worker_id)
+            return
+        self._remove_row()  # its last act when it ran; here when it never started
 
     def _run(self) -> None:
-        next_beat = 0.0
         while not self._stop.is_set():
-            swapped = self._refresh()
-            now = time.monotonic()
-            if swapped or now >= next_beat:
-                self._beat()
-                next_beat = now + self.heartbeat_seconds
-            if self._wake.wait(min(self.poll_seconds, max(next_beat - time.monotonic(), 0.05))):
+            if self._refresh():
+                self._beat_due.set()  # the new version in the workers list at once
+            if self._wake.wait(self.poll_seconds):
                 self._wake.clear()  # before refreshing: an announcement after this wakes again
 
     def _refresh(self) -> bool:
@@ -162,19 +175,57 @@ class ModelWatcher:
         try:
             swapped = bool(refresh())
         except Exception:  # a broken version: keep answering with the old model, say why
-            log.exception("could not load the promoted intent model; still answering with %s", self.version)
+            failing = getattr(self.model, "failing", None)
+            retry = (f" (attempt {failing.attempts}; trying again in {failing.delay:.0f}s or on the next promotion)"
+                     if failing is not None else "")
+            log.exception("could not load the promoted intent model%s; still answering with %s", retry, self.version)
             return False
         self.swaps += swapped
         return swapped
 
+    def _run_beats(self) -> None:
+        while not self._stop.is_set():
+            started = time.monotonic()
+            self._beat()
+            took = time.monotonic() - started
+            if took > self.heartbeat_seconds:
+                log.debug("serving worker %s: a beat waited %.1fs for the database; %d beat(s) skipped",
+                          self.identity.worker_id, took, int(took // self.heartbeat_seconds))
+            if self._beat_due.wait(self.heartbeat_seconds):
+                self._beat_due.clear()
+        self._remove_row()
+
     def _beat(self) -> None:
-        me, now = self.identity, self.clock.now()
-        try:
-            with self.database.write() as db:
-                serving_workers.beat(db, me.worker_id, me.host, me.pid, self.version, me.started_at, now)
-                serving_workers.prune(db, now - PRUNE_AFTER)
-        except Exception as exc:  # noqa: BLE001 (the database may be away for a while; serving goes on)
-            log.warning("could not record serving worker %s: %s", me.worker_id, exc)
+        """Write this worker's row (and prune the long silent ones); after `stop`, remove it."""
+        me = self.identity
+        with self._row_lock:
+            if self._removed:
+                return
+            try:
+                with self.database.write() as db:
+                    now = self.clock.now()
+                    if self._stop.is_set():  # inside the transaction: a stop while it waited
+                        serving_workers.forget(db, me.worker_id)
+                        removed = True
+                    else:
+                        serving_workers.beat(db, me.worker_id, me.host, me.pid, self.version, me.started_at, now)
+                        serving_workers.prune(db, now - PRUNE_AFTER)
+                        removed = False
+                self._removed = removed
+            except Exception as exc:  # noqa: BLE001 (the database may be away for a while; serving goes on)
+                log.warning("could not record serving worker %s: %s", me.worker_id, exc)
+
+    def _remove_row(self) -> None:
+        me = self.identity
+        with self._row_lock:
+            if self._removed:
+                return
+            try:
+                with self.database.write() as db:
+                    serving_workers.forget(db, me.worker_id)
+                self._removed = True
+            except Exception as exc:  # noqa: BLE001 (shutting down: the row is pruned later)
+                log.warning("could not remove serving worker %s: %s", me.worker_id, exc)
 
 
 def start_for(services: "Services") -> ModelWatcher:

@@ -1,11 +1,13 @@
 """`GET /v1/admin/models` and `POST /v1/admin/models/{version}/promote`: roles, the regression
-gate's 409, force with its audit row, malformed and hostile version names, and the worker
-rows the watcher thread of the app's lifespan writes."""
+gate's 409 (also when the promoted version cannot be scored), force with its audit row, a
+promotion waiting for another without holding up other requests, malformed and hostile
+version names, and the worker rows the watcher thread of the app's lifespan writes."""
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import threading
 import time
 
 import pytest
@@ -177,3 +179,57 @@ def _wait_for_workers(client, headers, version, timeout=5.0) -> list[dict]:
             return workers
         assert time.monotonic() < deadline, json.dumps(workers)
         time.sleep(0.05)
+
+
+@pytest.mark.parametrize("how", ["unreadable", "deleted"])
+def test_a_promoted_version_that_cannot_be_scored_is_a_409_in_one_line_and_force_promotes(client, pair, services,
+                                                                                        how):
+    if how == "unreadable":  # as after a scikit-learn upgrade
+        (pair.model_dir / pair.good / model_store.MODEL_FILE).write_bytes(b"not a pickle")
+    else:
+        shutil.rmtree(pair.model_dir / pair.good)
+    admin = bearer(client, "admin")
+    error = _error(_promote(client, pair.bad, admin), 409, "gate_not_evaluated")
+    assert "\n" not in error["message"] and error["message"].endswith("--force")
+    assert f"已发布的版本 {pair.good} 无法评分" in error["message"]
+    assert error["evaluated"] is False and error["baseline"] == pair.good
+    assert model_store.promoted_version(pair.model_dir) == pair.good
+    response = _promote(client, pair.bad, admin, force=True)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["forced"] is True and body["gate"]["evaluated"] is False
+    assert body["gate"]["summary"].startswith("回归门禁未评估")
+    assert model_store.promoted_version(pair.model_dir) == pair.bad
+    with services.database.read() as db:
+        entry = db.scalars(select(AuditLog).where(AuditLog.action == "model.promote")).one()
+    assert entry.detail["forced"] is True and entry.detail["gate"]["evaluated"] is False
+
+
+def test_a_promotion_waiting_for_another_does_not_hold_up_other_requests(client, pair):
+    admin = bearer(client, "admin")
+    held, release, answers = threading.Event(), threading.Event(), {}
+
+    def other_promotion():  # e.g. `chatbot models promote` scoring models
+        with registry.promotion_lock(pair.model_dir):
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=other_promotion)
+    holder.start()
+    assert held.wait(5)
+    waiter = threading.Thread(target=lambda: answers.update(
+        response=_promote(client, pair.bad, admin, force=True)))
+    try:
+        waiter.start()
+        time.sleep(0.3)
+        assert waiter.is_alive()  # waiting for the lock
+        started = time.monotonic()
+        assert client.get("/v1/admin/models", headers=admin).json()["promoted"] == pair.good
+        assert client.get("/healthz").status_code == 200
+        assert time.monotonic() - started < 2.0
+    finally:
+        release.set()
+        holder.join()
+        waiter.join(30)
+    assert answers["response"].status_code == 200, answers["response"].text
+    assert model_store.promoted_version(pair.model_dir) == pair.bad

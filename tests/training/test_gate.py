@@ -1,16 +1,23 @@
 """The regression gate of a promotion: refuses a version that answers the held-out data worse,
-names what dropped and by how much; `force` promotes anyway; every promotion is audited."""
+names what dropped and by how much; `force` promotes anyway (also when the promoted version
+cannot be scored); every promotion is audited, with version names the audit's masking leaves
+whole; concurrent promotions take turns."""
 from __future__ import annotations
 
 import getpass
+import json
 import os
+import shutil
 import subprocess
 import sys
+import threading
+import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from chatbot.errors import NotFound
+from chatbot.errors import Conflict, NotFound
 from chatbot.nlu import model_store
 from chatbot.settings import Settings
 from chatbot.storage.db import Database
@@ -19,6 +26,7 @@ from tests.conftest import FIXED_NOW
 from tests.training.model_pairs import train_pair
 from training import compare, gate, registry
 
+ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
@@ -156,3 +164,157 @@ def test_the_command_refuses_in_one_line_then_forces_with_the_os_user_audited(pa
                        (f"cli:{getpass.getuser()}", "model.promote", True)]
     listing = _cli(["models", "list"], pair, empty_database_url)
     assert listing.returncode == 0 and pair.bad in listing.stdout
+
+
+# --- a promoted version that cannot be scored -------------------------------------------------------
+
+def _break(pair, version, how: str) -> None:
+    if how == "unreadable":  # as after a scikit-learn upgrade: the pickle no longer loads
+        (pair.model_dir / version / model_store.MODEL_FILE).write_bytes(b"not a pickle")
+    else:
+        shutil.rmtree(pair.model_dir / version)
+
+
+@pytest.mark.parametrize("how", ["unreadable", "deleted"])
+def test_a_promoted_version_that_cannot_be_scored_refuses_clearly_and_force_overrides_it(pair, database, how):
+    registry.promote(pair.model_dir, pair.good)
+    _break(pair, pair.good, how)
+    settings, announced = _settings(pair, database), []
+    with pytest.raises(gate.RegressionRefused) as refused:
+        gate.promote(settings, database, pair.bad, "staff:admin", FIXED_NOW, announce=announced.append)
+    message = refused.value.message
+    assert refused.value.code == "gate_not_evaluated" and "\n" not in message
+    assert message.startswith(f"回归门禁无法评估 {pair.bad}：已发布的版本 {pair.good} 无法评分（")
+    assert message.endswith("确认仍要发布请加 --force") and pair.bad not in message.split("：", 1)[1]
+    assert model_store.promoted_version(pair.model_dir) == pair.good and announced == []
+
+    result = gate.promote(settings, database, pair.bad, "staff:admin", FIXED_NOW, force=True,
+                          announce=announced.append)
+    assert not result.evaluated and not result.passed and result.baseline == pair.good
+    assert model_store.promoted_version(pair.model_dir) == pair.bad and announced == [pair.bad]
+    refusal, promotion = _audit(database)
+    assert refusal.action == "model.promote_refused" and refusal.detail["gate"]["evaluated"] is False
+    assert promotion.action == "model.promote" and promotion.detail["forced"] is True
+    assert promotion.detail["previous"] == gate.audit_versions(pair.good)
+    assert promotion.detail["gate"]["summary"].startswith("回归门禁未评估：已发布的版本")
+    assert promotion.detail["gate"]["evaluated"] is False
+
+
+def test_a_candidate_that_cannot_be_scored_is_not_blamed_on_the_promoted_version(pair, database):
+    registry.promote(pair.model_dir, pair.good)
+    _break(pair, pair.bad, "unreadable")
+    with pytest.raises(Exception) as failed:
+        gate.promote(_settings(pair, database), database, pair.bad, "staff:admin", FIXED_NOW, force=True)
+    assert not isinstance(failed.value, gate.RegressionRefused)
+    assert model_store.promoted_version(pair.model_dir) == pair.good and _audit(database) == []
+
+
+def test_the_command_refuses_an_unscorable_baseline_in_one_line_and_force_promotes(pair, database,
+                                                                                  empty_database_url):
+    registry.promote(pair.model_dir, pair.good)
+    _break(pair, pair.good, "unreadable")
+    refused = _cli(["models", "promote", pair.bad], pair, empty_database_url)
+    assert refused.returncode == 1
+    [line] = refused.stderr.strip().splitlines()
+    assert line.startswith(f"错误：回归门禁无法评估 {pair.bad}") and line.endswith("--force")
+    forced = _cli(["models", "promote", pair.bad, "--force"], pair, empty_database_url)
+    assert forced.returncode == 0, forced.stderr
+    assert "回归门禁未评估" in forced.stdout and model_store.promoted_version(pair.model_dir) == pair.bad
+
+
+# --- concurrent promotions -----------------------------------------------------------------------
+
+def _copy_version(pair, source: str, name: str) -> str:
+    shutil.copytree(pair.model_dir / source, pair.model_dir / name, ignore=shutil.ignore_patterns("heldout"))
+    return name
+
+
+def test_concurrent_promotions_take_turns_and_each_is_compared_with_what_it_replaces(pair, database, monkeypatch):
+    registry.promote(pair.model_dir, pair.good)
+    twins = [_copy_version(pair, pair.good, name) for name in ("20300101-000000-0000000a", "20300101-000000-0000000b")]
+    real_compare = gate.compare
+
+    def slow_compare(*args):
+        time.sleep(0.5)  # scoring takes seconds: both promotions check at the same time
+        return real_compare(*args)
+
+    monkeypatch.setattr(gate, "compare", slow_compare)
+    settings, results, errors = _settings(pair, database), {}, []
+
+    def promote(version):
+        try:
+            results[version] = gate.promote(settings, database, version, f"cli:{version}", FIXED_NOW)
+        except Exception as exc:  # noqa: BLE001 (fails the test below)
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=promote, args=(v,)) for v in twins]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    first, second = (e for e in _audit(database) if e.action == "model.promote")
+    assert first.detail["previous"] == gate.audit_versions(pair.good)
+    first_version = first.target.removeprefix("model:")
+    assert second.detail["previous"] == gate.audit_versions(first_version)  # not the one both started from
+    second_version = second.target.removeprefix("model:")
+    assert results[second_version].baseline == first_version
+    assert model_store.promoted_version(pair.model_dir) == second_version
+
+
+def test_a_promotion_waits_for_one_in_another_process(pair, database):
+    registry.promote(pair.model_dir, pair.good)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom training import registry\n"
+         "with registry.promotion_lock(sys.argv[1]):\n    print('held', flush=True)\n    time.sleep(1.0)\n",
+         str(pair.model_dir)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(Conflict) as busy, registry.promotion_lock(pair.model_dir, timeout=0.2):
+            pass
+        assert busy.value.code == "promotion_in_progress"
+        started = time.monotonic()
+        gate.promote(_settings(pair, database), database, pair.bad, "cli:ops", FIXED_NOW, force=True)
+        assert time.monotonic() - started > 0.5
+    finally:
+        holder.wait(timeout=30)
+        holder.stdout.close()
+    assert model_store.promoted_version(pair.model_dir) == pair.bad
+
+
+def test_threads_of_one_process_promoting_at_once_never_trip_over_a_shared_temporary_file(pair):
+    errors = []
+
+    def promote_many(offset):
+        for n in range(50):
+            try:
+                registry.promote(pair.model_dir, pair.good if (n + offset) % 2 else pair.bad)
+            except Exception as exc:  # noqa: BLE001 (fails the test below)
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=promote_many, args=(i,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert model_store.promoted_version(pair.model_dir) in (pair.good, pair.bad)
+    assert not [p.name for p in pair.model_dir.iterdir() if p.name.endswith(".tmp")]
+
+
+# --- the audit keeps version names whole ---------------------------------------------------------------
+
+def test_a_version_whose_hash_starts_with_digits_is_not_masked_in_the_audit(pair, database):
+    digits = _copy_version(pair, pair.good, "20261207-122251-12345678")  # to the masker: a 22-digit card
+    mixed = _copy_version(pair, pair.good, "20261207-122251-12a45678")
+    settings = _settings(pair, database)
+    gate.promote(settings, database, digits, "cli:ops", FIXED_NOW)
+    gate.promote(settings, database, mixed, "cli:ops", FIXED_NOW)
+    first, second = _audit(database)
+    assert first.target == f"model:{digits}" and second.target == f"model:{mixed}"
+    assert second.detail["previous"] == "20261207-122251-(12345678)"
+    assert second.detail["gate"]["candidate"] == "20261207-122251-(12a45678)"
+    assert second.detail["gate"]["baseline"] == "20261207-122251-(12345678)"
+    assert "****" not in json.dumps([first.detail, second.detail], ensure_ascii=False)
+    assert gate.audit_versions({"a": [f"路径 /m/{digits}/model.joblib"], "n": 3}) == {
+        "a": ["路径 /m/20261207-122251-(12345678)/model.joblib"], "n": 3}
