@@ -22,15 +22,22 @@ from pathlib import Path
 import httpx
 import pytest
 
+from training.annotations.keys import text_key
+from training.annotations.store import is_held_out
+
 ROOT = Path(__file__).resolve().parents[1]
 CHATBOT = str(Path(sys.executable).parent / "chatbot")
 
 # Phrasings the model trained on data/intents.yaml gets wrong (checked below, so the test
-# cannot pass by accident): asking to be called back, and anger without the word 投诉.
+# cannot pass by accident): asking to be called back, and anger without the word 投诉. A fifth of
+# labelled phrasings (by their key) is held out of training to measure the gain; these lists
+# have four such phrasings each (回我电话 请来电 要求回电 请打电话联系我; 简直火大 气到火大
+# 真的很火大 我现在很火大).
 CALL_ME_BACK = ["请回电", "请给我回个电话", "打电话给我", "麻烦回电", "回电话给我", "能不能打给我",
-                "请尽快回电", "可以打我电话吗", "给我回电", "你们回个电话给我"]
+                "请尽快回电", "可以打我电话吗", "给我回电", "你们回个电话给我", "回我电话", "请来电",
+                "要求回电", "请打电话联系我", "希望回电"]
 ANGRY = ["火大", "真火大", "火大了", "简直火大", "太火大了", "看到就火大", "让人火大",
-         "搞得我很火大", "火大死了", "气到火大"]
+         "搞得我很火大", "火大死了", "气到火大", "真的很火大", "我现在很火大", "越想越火大", "超级火大"]
 LABELS = {**{text: "human.request" for text in CALL_ME_BACK}, **{text: "complaint" for text in ANGRY}}
 
 
@@ -135,7 +142,9 @@ def test_labels_from_the_logs_make_a_better_model_that_every_worker_serves(analy
     base, env = two_workers, analyst_env
     before = {text: _intent(base, text) for text in LABELS}
     wrong = [text for text, intent in before.items() if intent != LABELS[text]]
-    assert len(wrong) >= 12, f"the promoted model already gets these right: {before}"
+    assert len(wrong) >= 20, f"the promoted model already gets these right: {before}"
+    held_out = {text for text in LABELS if is_held_out(text_key(text))}
+    assert len(held_out) == 8, held_out
 
     for number, text in enumerate(LABELS):
         _say(base, f"customer-{number}", text)
@@ -163,8 +172,8 @@ def test_labels_from_the_logs_make_a_better_model_that_every_worker_serves(analy
     compared = _run(env, "evaluate", "--compare", old, new, "--out", str(tmp_path / "compare"))
     # The gain is measured on phrasings neither version trained on: the test file and the
     # fifth of each intent's labels that training held out.
-    held_out = re.search(r"分析师留出标注 (\d+) 条", compared.stdout)
-    assert held_out and int(held_out.group(1)) >= 4, compared.stdout
+    counted = re.search(r"分析师留出标注 (\d+) 条", compared.stdout)
+    assert counted and int(counted.group(1)) == len(held_out), compared.stdout
     gain = _held_out_gain(compared.stdout)
     assert gain > 0, compared.stdout
 
@@ -189,8 +198,11 @@ def test_labels_from_the_logs_make_a_better_model_that_every_worker_serves(analy
     assert client.sent > 20 and client.failures == [], client.failures[:5]
 
     after = {text: _intent(base, text) for text in LABELS}
-    right = [text for text in LABELS if after[text] == LABELS[text]]
-    assert len(right) >= len(LABELS) - 1, {t: (before[t], after[t]) for t in LABELS}
+    changes = {t: (before[t], after[t]) for t in LABELS}
+    trained = [text for text in LABELS if text not in held_out]
+    assert sum(after[t] == LABELS[t] for t in trained) >= len(trained) - 1, changes
+    # Phrasings no model saw: the new one learned the kind of message, not only the strings.
+    assert sum(after[t] == LABELS[t] for t in held_out) >= len(held_out) // 2, changes
 
 
 def _promoted(env: dict) -> str:
