@@ -134,7 +134,8 @@ class RegressionRefused(Conflict):
 
 
 def check(settings: Settings, database: Database | None, version: str) -> GateResult:
-    """Compare `version` with the promoted one on the held-out data (NotFound: unknown version)."""
+    """Compare `version` with the promoted one on the held-out data (NotFound: unknown version;
+    Conflict `model_unloadable`: the candidate itself cannot be loaded, whatever `force` says)."""
     model_store.version_dir(settings.model_dir, version)
     limits = Limits.of(settings)
     baseline = model_store.promoted_version(settings.model_dir)
@@ -154,12 +155,33 @@ def check(settings: Settings, database: Database | None, version: str) -> GateRe
     except Exception as error:  # noqa: BLE001 (an unreadable model file, a library upgrade, I/O)
         # Whose model failed? Scoring the candidate alone raises its own error (the failure
         # path only: a comparison that works scores each version once).
-        score(settings.model_dir, version, held_out)
+        try:
+            score(settings.model_dir, version, held_out)
+        except ChatbotError:
+            raise
+        except Exception as own:  # noqa: BLE001
+            raise _unloadable(version, own) from own
         return _not_evaluated(version, baseline, limits, error)
     drops = _drops(comparison, limits)
     reason = (f"{held_out.describe()}；准确率 {comparison.before.metrics.accuracy:.4f} → "
               f"{comparison.after.metrics.accuracy:.4f}（{comparison.accuracy_delta:+.4f}）")
     return GateResult(version, baseline, limits, not drops, reason, tuple(drops), comparison)
+
+
+def _loadable(model_dir, version: str) -> None:
+    """What the workers will load (the compiled arrays, compiled now if missing or stale) must
+    load: promoting a version no worker can use would leave every worker on the old one."""
+    try:
+        model_store.ensure_compiled(model_dir, version)
+    except ChatbotError:
+        raise
+    except Exception as error:  # noqa: BLE001 (an unreadable or foreign model file)
+        raise _unloadable(version, error) from error
+
+
+def _unloadable(version: str, error: BaseException) -> Conflict:
+    log.info("intent model %s cannot be loaded", version, exc_info=error)
+    return Conflict(f"模型版本 {version} 无法载入，不能发布（{_one_line(error)}）", "model_unloadable")
 
 
 def _not_evaluated(version: str, baseline: str, limits: Limits, error: BaseException) -> GateResult:
@@ -197,7 +219,7 @@ def promote(settings: Settings, database: Database, version: str, actor: str, no
                 audit.record(db, actor[:128], "model.promote_refused", f"model:{version}", now,
                              **audit_versions({"gate": result.to_dict()}))
             raise RegressionRefused(result)
-        model_store.ensure_compiled(settings.model_dir, version)  # workers load the arrays, not the pipeline
+        _loadable(settings.model_dir, version)  # workers load its compiled arrays, not the pipeline
         with database.write() as db:  # the audit row commits only if the pointer was written
             audit.record(db, actor[:128], "model.promote", f"model:{version}", now,
                          **audit_versions({"previous": result.baseline, "forced": not result.passed,

@@ -70,9 +70,10 @@ def train(intents_path: Path, model_dir: Path, test_path: Path | None = None,
     progress(f"保存模型版本 {version}")
     metadata = _metadata(now, digest, metrics, intents_path) | _overlay_metadata(joined)
     path = registry.save_version(model_dir, version, pipeline, metadata)
-    promoted = model_store.promoted_version(model_dir) is None
-    if promoted:
-        registry.promote(model_dir, version)
+    with registry.promotion_lock(model_dir):  # a promotion in between must not be overwritten
+        promoted = model_store.promoted_version(model_dir) is None
+        if promoted:
+            registry.promote(model_dir, version)
     return TrainResult(version, path, metrics, promoted)
 
 

@@ -200,13 +200,20 @@ def test_a_promoted_version_that_cannot_be_scored_refuses_clearly_and_force_over
     assert promotion.detail["gate"]["evaluated"] is False
 
 
-def test_a_candidate_that_cannot_be_scored_is_not_blamed_on_the_promoted_version(pair, database):
-    registry.promote(pair.model_dir, pair.good)
+@pytest.mark.parametrize("promoted_first", [True, False])
+def test_a_candidate_that_cannot_be_loaded_is_refused_in_one_line_even_forced(pair, database, promoted_first):
+    """Not blamed on the promoted version, and never promoted: no worker could load it."""
+    if promoted_first:
+        registry.promote(pair.model_dir, pair.good)
     _break(pair, pair.bad, "unreadable")
-    with pytest.raises(Exception) as failed:
-        gate.promote(_settings(pair, database), database, pair.bad, "staff:admin", FIXED_NOW, force=True)
-    assert not isinstance(failed.value, gate.RegressionRefused)
-    assert model_store.promoted_version(pair.model_dir) == pair.good and _audit(database) == []
+    (pair.model_dir / pair.bad / model_store.COMPILED_FILE).unlink(missing_ok=True)
+    for force in (False, True):
+        with pytest.raises(Conflict) as failed:
+            gate.promote(_settings(pair, database), database, pair.bad, "staff:admin", FIXED_NOW, force=force)
+        assert failed.value.code == "model_unloadable" and "\n" not in failed.value.message
+        assert failed.value.message.startswith(f"模型版本 {pair.bad} 无法载入，不能发布（")
+    assert model_store.promoted_version(pair.model_dir) == (pair.good if promoted_first else None)
+    assert _audit(database) == []
 
 
 def test_the_command_refuses_an_unscorable_baseline_in_one_line_and_force_promotes(pair, database,
