@@ -15,7 +15,7 @@ annotate_app = typer.Typer(help="标注（训练数据叠加层）", no_args_is_
 def import_file(
     file: Annotated[Path, typer.Argument(help="logs export 导出、已填好 label 列的 .csv / .xlsx 文件")],
 ) -> None:
-    """导入分析员的标注：先检查整个文件（有一行不对就什么都不导入），再新建/补充 FAQ、保存标注。"""
+    """导入分析员的标注：先检查整个文件（有一行不对就什么都不导入），再新建/补充 FAQ、保存标注（保存失败则撤回 FAQ 改动）。"""
     from chatbot.cli import _settings, console
     from chatbot.clock import SystemClock
     from chatbot.storage.db import Database
@@ -44,14 +44,14 @@ def annotator() -> str:
 
 
 def _faq_editor(settings):
-    """The FAQ editor over the configured file, as the service builds it (chatbot/service.py):
-    the saved index is loaded, and the edited one saved for the serving workers."""
+    """The FAQ editor over the configured file, as the service builds it (api/app.py): the
+    saved index is loaded, and the edited one saved for the serving workers. Its edit takes
+    the FAQ's lock and reads the file again, so a worker's edit meanwhile is kept."""
     from chatbot.cli import _artifact_dirs, console
     from knowledge.desk import KnowledgeDesk
-    from training.annotations.faq_entries import BatchFaqEditor
+    from knowledge.faq.editor import FaqEditor
 
     _artifact_dirs(settings)
-    stamp = settings.faq_path.stat().st_mtime_ns  # before reading: an edit meanwhile is refused
     with console.status("加载 FAQ 索引…"):
         desk = KnowledgeDesk.load(settings.faq_path, None)
-    return BatchFaqEditor(desk, settings.faq_path, stamp)
+    return FaqEditor(desk, settings.faq_path)

@@ -2,7 +2,9 @@
 
 - `GET  /v1/admin/annotations/queue`: groups of the turns no analyst has labelled yet.
 - `POST /v1/admin/annotations`: label the texts of some turns with an intent, `faq` (a new
-  live FAQ entry whose similar phrasings they become) or `ignore`.
+  live FAQ entry whose similar phrasings they become) or `ignore`. The FAQ edit comes first
+  (training/annotations/faq_entries.py, under the FAQ's edit lock); when the labels and their
+  audit records cannot be saved after it, it is taken back, as `chatbot annotate import` does.
 - `GET  /v1/admin/annotations`: the overlay (who labelled what, when).
 - `GET  /v1/admin/annotations/labels`: the label vocabulary with Chinese titles.
 - `GET  /v1/admin/metrics/understanding`: how well the bot understood, per bank day.
@@ -28,7 +30,14 @@ from chatbot.clock import BANK_TZ
 from chatbot.dialogue.replies import TITLES
 from chatbot.errors import Conflict, InvalidInput, NotFound
 from chatbot.storage import audit
-from training.annotations.faq_entries import match_existing, new_faq_entry, with_phrasings
+from training.annotations.faq_entries import (
+    FaqChanges,
+    FaqRequest,
+    apply_requests,
+    checked_fields,
+    put_back,
+    used_in_database,
+)
 from training.annotations.keys import FAQ_LABEL, IGNORE_LABEL, SPECIAL_LABELS
 from training.annotations.keys import comparable, text_key
 from training.annotations.store import LabelOutcome, label_texts, list_annotations
@@ -206,16 +215,18 @@ class LabelIn(BaseModel):
 async def label(body: LabelIn, staff: AnalystDep, request: Request, services: ServicesDep) -> dict:
     """Label what customers typed in these turns. `faq` needs `faq_question`: a new question
     (with `faq_answer`) creates a live FAQ entry, an existing entry's id or question adds the
-    texts to it; either way the texts become the entry's similar phrasings."""
+    texts to it; either way the texts become the entry's similar phrasings (those beyond the
+    limit per entry are not added: `faq_left_out`)."""
     known = await run_in_threadpool(catalogue, services)
     check_label(body.label, known.intents)
     question, answer = _faq_fields(body)
     texts = await run_in_threadpool(_read_texts, services, body.turn_ids)
-    faq_id, created = None, False
+    editor, changes = request.app.state.faq_editor, None
     if question is not None:
         _refuse_training_conflicts(texts, body.label, known.keys)  # before the FAQ changes
-        faq_id, created = await run_in_threadpool(_faq_entry, request.app.state.faq_editor, question, answer,
-                                                  list(texts.values()))
+        changes = await run_in_threadpool(_faq_entry, services, editor, question, answer, list(texts.values()))
+    faq_id = changes.ids[question] if changes is not None else None
+    created = changes is not None and changes.created > 0
 
     def write() -> dict:
         now, actor = services.clock.now(), f"staff:{staff.username}"
@@ -223,17 +234,27 @@ async def label(body: LabelIn, staff: AnalystDep, request: Request, services: Se
             outcome = label_texts(db, [(texts[i], i) for i in texts], body.label, by=staff.username,
                                   source="page", now=now, faq_id=faq_id, training_keys=known.keys)
             counts = _counts(outcome)
-            if faq_id is not None:
+            if changes is not None and changes.changed:
                 audit.record(db, actor, "faq_create" if created else "faq_update", f"faq:{faq_id}", now,
                              source="annotation")
             audit.record(db, actor, "annotation.label", f"label:{body.label}", now,
                          turn_ids=sorted(texts), faq_id=faq_id, **counts)
-        return {"label": body.label, "faq_id": faq_id, "faq_created": created, "turns": len(texts), **counts}
+        return {"label": body.label, "faq_id": faq_id, "faq_created": created,
+                "faq_left_out": changes.left_out if changes is not None else 0, "turns": len(texts), **counts}
 
-    return await run_in_threadpool(write)
+    def write_or_put_back() -> dict:
+        try:
+            return write()
+        except BaseException as failure:  # no live FAQ answer without its labels and audit
+            if changes is not None:
+                put_back(editor, changes, failure, again="请刷新页面后重新标注")
+            raise
+
+    return await run_in_threadpool(write_or_put_back)
 
 
 def _faq_fields(body: LabelIn) -> tuple[str | None, str | None]:
+    """The FAQ question (masked) and answer of a `faq` label; None, None for another label."""
     question = (body.faq_question or "").strip()
     answer = (body.faq_answer or "").strip() or None
     if body.label != FAQ_LABEL:
@@ -243,7 +264,7 @@ def _faq_fields(body: LabelIn) -> tuple[str | None, str | None]:
     if not question:
         raise InvalidInput("标注为 faq 需要 faq_question：新 FAQ 的标准问法（并填写 faq_answer），"
                            "或已有 FAQ 的 id / 问题", "faq_fields_required")
-    return question, answer
+    return checked_fields(question, answer)  # 422 personal_number_in_answer
 
 
 def _refuse_training_conflicts(texts: dict[int, str], label: str, keys: dict[str, str]) -> None:
@@ -255,15 +276,11 @@ def _refuse_training_conflicts(texts: dict[int, str], label: str, keys: dict[str
                            "annotation_conflicts_training")
 
 
-def _faq_entry(editor, question: str, answer: str | None, texts: list[str]) -> tuple[str, bool]:
-    """(entry id, created): a new live entry, or the named one with the texts added."""
-    existing = match_existing(editor.desk.retriever.entries, question, answer)
-    if existing is None:
-        return new_faq_entry(editor, question, answer, texts).id, True
-    extended = with_phrasings(existing, texts)
-    if extended is not None:
-        editor.update(existing.id, extended.to_dict())
-    return existing.id, False
+def _faq_entry(services, editor, question: str, answer: str | None, texts: list[str]) -> FaqChanges:
+    """A new live entry, or the named one with the texts added (as an import does)."""
+    with services.database.read() as db:
+        used = used_in_database(db)  # learned numbers the labels name are never given again
+    return apply_requests(editor, [FaqRequest(question, answer, tuple(texts))], used=used)
 
 
 def _read_texts(services, turn_ids: list[int]) -> dict[int, str]:

@@ -1,5 +1,10 @@
-"""FAQ search (public) and FAQ maintenance (role admin), effective without a restart."""
+"""FAQ search (public) and FAQ maintenance (role admin), effective without a restart.
+
+Every edit goes through `knowledge.faq.editor.FaqEditor`: under the FAQ file's lock, on the
+file as it is then (another worker's or an import's edit meanwhile is kept)."""
 from __future__ import annotations
+
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -9,6 +14,7 @@ from api.deps import AdminDep, ServicesDep
 from chatbot.errors import InvalidInput
 from chatbot.storage import audit
 from knowledge.faq.editor import FaqEditor
+from knowledge.faq.store import MAX_PHRASING_LENGTH, MAX_SIMILAR
 
 router = APIRouter(tags=["faq"])
 
@@ -20,7 +26,10 @@ class SearchIn(BaseModel):
 
 class FaqIn(BaseModel):
     question: str = Field(min_length=1, max_length=200)
-    similar: list[str] = Field(default_factory=list, max_length=20)
+    # The limits analysts' labels respect when they add phrasings (knowledge/faq/store.py),
+    # so an entry learned from them can be saved here.
+    similar: list[Annotated[str, Field(max_length=MAX_PHRASING_LENGTH)]] = Field(
+        default_factory=list, max_length=MAX_SIMILAR)
     answer: str = Field(min_length=1, max_length=2000)
     category: str = Field(min_length=1, max_length=32)
     tags: list[str] = Field(default_factory=list, max_length=20)

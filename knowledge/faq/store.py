@@ -35,6 +35,13 @@ LIST_FIELDS = ("similar", "tags")
 OPTIONAL_TEXT_FIELDS = ("offers",)
 KNOWN_FIELDS = frozenset(REQUIRED_TEXT_FIELDS + LIST_FIELDS + OPTIONAL_TEXT_FIELDS)
 INTENT_NAME = re.compile(r"[a-z]+\.[a-z_]+")
+# An entry's `similar` phrasings as the admin API (api/routes/faq.py) accepts them and as
+# analysts' labels extend them (training/annotations/faq_entries.py): one limit for both, so
+# an entry learned from labels can always be saved from the admin API. A phrasing is a
+# question, capped as the question is. (Not checked when the file is loaded: a hand-edited
+# file with more still loads.)
+MAX_SIMILAR = 200
+MAX_PHRASING_LENGTH = 200
 _SEQUENCE_TAG = "tag:yaml.org,2002:seq"
 
 

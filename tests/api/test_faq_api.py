@@ -66,3 +66,44 @@ def test_admin_faq_needs_the_admin_role(client):
     response = client.post("/v1/admin/faq", json={"id": "x", "question": "q", "answer": "a", "category": "c"},
                            headers=agent)
     assert response.status_code == 403 and response.json()["error"]["code"]
+
+
+def test_a_learned_entry_with_many_phrasings_can_be_saved(client, faq_copy):
+    """Analysts' labels add up to MAX_SIMILAR phrasings to an entry; the admin API takes as many."""
+    from knowledge.faq.store import MAX_PHRASING_LENGTH, MAX_SIMILAR
+
+    headers = _token(client)
+    entry = {"question": "银行卡丢了怎么挂失？", "answer": "请尽快通过手机银行或客服热线办理挂失。", "category": "银行卡",
+             "similar": [f"卡丢了第{n}种说法" for n in range(MAX_SIMILAR)]}
+    entry_id = client.get("/v1/admin/faq", headers=headers).json()["entries"][0]["id"]
+    saved = client.put(f"/v1/admin/faq/{entry_id}", json=entry, headers=headers)
+    assert saved.status_code == 200, saved.text
+    assert len(saved.json()["similar"]) == MAX_SIMILAR
+    for refused in ({**entry, "similar": [*entry["similar"], "再多一种"]},
+                    {**entry, "similar": ["长" * (MAX_PHRASING_LENGTH + 1)]}):
+        response = client.put(f"/v1/admin/faq/{entry_id}", json=refused, headers=headers)
+        assert response.status_code == 422 and response.json()["error"]["code"] == "validation_error"
+
+
+def test_an_admin_edit_on_a_worker_that_loaded_the_faq_earlier_keeps_the_other_edits(client, faq_copy,
+                                                                                      knowledge_desk):
+    """Another process (its own desk and editor) adds a learned entry after this worker loaded
+    the FAQ; the admin API's create neither drops it nor reuses its id."""
+    from knowledge.desk import KnowledgeDesk
+    from knowledge.faq.editor import FaqEditor
+    from knowledge.faq.store import load_faq
+    from training.annotations.faq_entries import new_faq_entry
+
+    other = FaqEditor(KnowledgeDesk(knowledge_desk.retriever, faq_path=faq_copy), faq_copy)
+    learned = new_faq_entry(other, "支票怎么兑现？", "请持支票到出票行网点办理。", ["支票能取现吗"])
+    assert learned.id == "learned-0001"
+    headers = _token(client)
+    entry = {"id": "test-001", "question": "示例银行的吉祥物叫什么名字？", "similar": ["你们的吉祥物是谁"],
+             "answer": "示例银行的吉祥物是熊猫“小示”。", "category": "其他"}
+    assert client.post("/v1/admin/faq", json=entry, headers=headers).status_code == 201
+    ids = [e.id for e in load_faq(faq_copy)]
+    assert "learned-0001" in ids and ids[-2:] == ["learned-0001", "test-001"]
+    taken = client.post("/v1/admin/faq", json={**entry, "id": "learned-0001"}, headers=headers)
+    assert taken.status_code == 409  # the other process's entry is in the file: its id is taken
+    assert client.delete("/v1/admin/faq/learned-0001", headers=headers).status_code == 204
+    assert "learned-0001" not in [e.id for e in load_faq(faq_copy)] and "test-001" in [e.id for e in load_faq(faq_copy)]

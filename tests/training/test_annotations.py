@@ -408,3 +408,109 @@ def test_keys_do_not_change_with_the_synonyms_or_the_dictionary(tmp_path, monkey
     assert changed.normalize("请回电").text != normalize.default_normalizer().normalize("请回电").text
     monkeypatch.setattr(normalize, "default_normalizer", lambda: changed)
     assert {t: text_key(t) for t in texts} == before
+
+
+# --- FAQ edits from several processes, learned ids, masking, the similar cap ----------------------
+
+def test_an_import_and_a_stale_workers_page_edit_keep_each_other(db, tmp_path, faq_path, editors):
+    from knowledge.faq.editor import FaqEditor
+
+    worker = FaqEditor(KnowledgeDesk.load(faq_path, None, index_dir=None), faq_path)  # started before
+    summary = run_import(db, tmp_path, faq_path, editors, [FAQ_ROW])
+    assert summary.faq_ids == ("learned-0001",)
+    cheque = new_faq_entry(worker, "支票怎么兑现？", "请持支票到出票行网点办理。", ["支票能取现吗"])
+    assert cheque.id == "learned-0002"  # not learned-0001 again: that one is the import's
+    assert [e.id for e in load_faq(faq_path)] == ["lost", "fee", "rate", "learned-0001", "learned-0002"]
+    assert annotations(db)["美元现金能存到卡里吗"].faq_id == "learned-0001"
+    assert next(e for e in load_faq(faq_path) if e.id == "learned-0001").question == NEW_QUESTION
+    assert worker.desk.retriever.decide(NEW_QUESTION).entry.id == "learned-0001"  # the worker has both now
+
+
+def test_a_batch_editor_loaded_before_another_edit_applies_to_the_file_as_it_is(db, tmp_path, faq_path):
+    from knowledge.faq.editor import FaqEditor
+
+    stale = BatchFaqEditor(KnowledgeDesk.load(faq_path, None, index_dir=None), faq_path)
+    worker = FaqEditor(KnowledgeDesk.load(faq_path, None, index_dir=None), faq_path)
+    worker.create({"id": "safe-001", "question": "保管箱怎么租？", "answer": "请到网点申请。", "category": "服务"})
+    summary = run_import(db, tmp_path, faq_path, lambda: stale, [
+        FAQ_ROW, {"text": "保险箱能租吗", "label": "faq", "faq_question": "safe-001"}])  # names the worker's entry
+    assert (summary.faq_created, summary.faq_extended) == (1, 1)
+    entries = {e.id: e for e in load_faq(faq_path)}
+    assert list(entries) == ["lost", "fee", "rate", "safe-001", "learned-0001"]
+    assert entries["safe-001"].similar == ("保险箱能租吗",)
+
+
+def test_learned_ids_are_never_given_again(db, tmp_path, faq_path, editors):
+    from knowledge.faq.editor import FaqEditor
+    from training.annotations.faq_entries import counter_path
+
+    editor = FaqEditor(KnowledgeDesk.load(faq_path, None, index_dir=None), faq_path)
+    first = new_faq_entry(editor, "支票怎么兑现？", "请持支票到出票行网点办理。", [])
+    editor.delete(first.id)
+    second = new_faq_entry(editor, "支票怎么兑现？", "请持支票到出票行网点办理。", [])
+    assert (first.id, second.id) == ("learned-0001", "learned-0002")
+    assert counter_path(faq_path).read_text(encoding="ascii").strip() == "2"
+    # Without the counter (a restored directory), the labels in the database still count.
+    editor.delete(second.id)
+    counter_path(faq_path).unlink()
+    label(db, ["旧的说法"], "faq", faq_id="learned-0009")
+    summary = run_import(db, tmp_path, faq_path, editors, [FAQ_ROW])
+    assert summary.faq_ids == ("learned-0010",)
+
+
+def test_putting_back_after_a_failure_keeps_another_workers_edit(db, tmp_path, faq_path, editors, monkeypatch):
+    from knowledge.faq.editor import FaqEditor
+
+    worker = FaqEditor(KnowledgeDesk.load(faq_path, None, index_dir=None), faq_path)
+
+    def broken(*args, **kwargs):  # meanwhile a worker's page edit lands, then the labels fail
+        worker.create({"id": "safe-001", "question": "保管箱怎么租？", "answer": "请到网点申请。", "category": "服务"})
+        raise Conflict("同一句话正被同时标注，请重试", "annotation_race")
+
+    monkeypatch.setattr(importer, "label_texts", broken)
+    with pytest.raises(Conflict):
+        run_import(db, tmp_path, faq_path, editors, [
+            FAQ_ROW, {"text": "年费贵不贵", "label": "faq", "faq_question": "fee"}])
+    entries = {e.id: e for e in load_faq(faq_path)}
+    assert list(entries) == ["lost", "fee", "rate", "safe-001"]  # the import's edit taken back, the worker's kept
+    assert entries["fee"].similar == ("年费怎么收", "信用卡要交年费吗")
+    assert annotations(db) == {} and audit_count(db) == 0
+    assert {e.id for e in editors.built[0].desk.retriever.entries} == set(entries)
+
+
+def test_faq_question_is_masked_and_an_answer_with_a_personal_number_is_refused(db, tmp_path, faq_path, editors):
+    phone_question = "手机号13812345678换了怎么改绑定的卡？"
+    summary = run_import(db, tmp_path, faq_path, editors, [
+        {"text": "换手机号了卡怎么办", "label": "faq", "faq_question": phone_question,
+         "faq_answer": "请拨打95588或到网点办理，手续费10元。"}])  # a hotline and a fee are not personal
+    entry = next(e for e in load_faq(faq_path) if e.id == summary.faq_ids[0])
+    assert entry.question == "手机号138****5678换了怎么改绑定的卡？" and "13812345678" not in faq_path.read_text("utf-8")
+    assert entry.answer == "请拨打95588或到网点办理，手续费10元。"
+    before = faq_path.read_bytes()
+    for answer in ("请联系客户经理，电话 139 1234 5678。", "示例：身份证 110101199003071234 的客户请到网点。",
+                   "退款到卡 6222021234567890123。"):
+        with pytest.raises(InvalidInput) as refused:
+            run_import(db, tmp_path, faq_path, editors, [GOOD_ROW, {**FAQ_ROW, "faq_answer": answer}])
+        assert refused.value.message.startswith("labels.csv 第 3 行：faq_answer 含有身份证号、银行卡号或手机号")
+    assert faq_path.read_bytes() == before
+
+
+def test_learned_phrasings_stop_at_the_shared_limit(db, tmp_path, faq_path, editors):
+    from knowledge.faq.store import MAX_PHRASING_LENGTH, MAX_SIMILAR
+
+    full = [f"年费第{n}种问法" for n in range(MAX_SIMILAR - 1)]
+    faq_path.write_text(FAQ.replace("similar: [年费怎么收, 信用卡要交年费吗]", f"similar: [{', '.join(full)}]"),
+                        encoding="utf-8")
+    long_text = "我想问一下" + "年费" * MAX_PHRASING_LENGTH  # a customer's long message: labelled, not a phrasing
+    rows = [{"text": "年费贵不贵", "label": "faq", "faq_question": "fee"},
+            {"text": "年费能不能免", "label": "faq", "faq_question": "fee"},
+            {"text": "年费到底多少钱", "label": "faq", "faq_question": "fee"},
+            {"text": long_text[:500], "label": "faq", "faq_question": NEW_QUESTION, "faq_answer": NEW_ANSWER},
+            {"text": "美元现金能存到卡里吗", "label": "faq", "faq_question": NEW_QUESTION}]
+    summary = run_import(db, tmp_path, faq_path, editors, rows)
+    entries = {e.id: e for e in load_faq(faq_path)}
+    assert len(entries["fee"].similar) == MAX_SIMILAR and entries["fee"].similar[-1] == "年费贵不贵"
+    assert entries["learned-0001"].similar == ("美元现金能存到卡里吗",)
+    assert summary.faq_left_out == 3 and summary.labels.added == 5
+    assert f"3 句未加入 FAQ 问法（每条 FAQ 最多 {MAX_SIMILAR} 个问法" in summary.line()
+    assert annotations(db)["年费到底多少钱"].faq_id == "fee"  # the label is kept all the same

@@ -5,12 +5,17 @@ row's line and the problem, and nothing changes. Rows without a label are skippe
 
 Then, in this order:
 1. the FAQ edit: every new entry and every phrasing added to an existing entry in ONE
-   rewrite of the FAQ file, live at once (faq_entries.BatchFaqEditor);
+   rewrite of the FAQ file, live at once, under the FAQ's edit lock and on the file as it is
+   then (faq_entries.apply_requests; another worker's edit meanwhile is kept);
 2. one transaction with the labels (their faq_id naming those entries) and the audit record.
-If the transaction fails, the FAQ file is put back as it was. So a label never names a FAQ
-entry that does not exist. Should the process die between 1 and 2, the entries are there
-without their labels; importing the same file again completes it (a row whose question and
-answer are an existing entry's adds to that entry instead of creating another).
+If the transaction fails, the FAQ edit is taken back (faq_entries.put_back, as the /admin
+page does). So a label never names a FAQ entry that does not exist. Should the process die
+between 1 and 2, the entries are there without their labels; importing the same file again
+completes it (a row whose question and answer are an existing entry's adds to that entry
+instead of creating another).
+
+An analyst's faq_question is masked like the text; a faq_answer holding an ID, card or phone
+number is refused (faq_entries.checked_fields).
 """
 from __future__ import annotations
 
@@ -21,19 +26,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from chatbot.errors import ChatbotError, InvalidInput, ServiceUnavailable
+from chatbot.errors import InvalidInput, ServiceUnavailable
 from chatbot.security.masking import mask_customer_text
 from chatbot.storage import audit
 from chatbot.storage.db import Database
-from knowledge.faq.store import FaqEntry, load_faq
+from knowledge.faq.editor import FaqEditor
+from knowledge.faq.store import MAX_PHRASING_LENGTH, MAX_SIMILAR, FaqEntry, load_faq
 from training.annotations.faq_entries import (
     MAX_ANSWER,
     MAX_QUESTION,
-    BatchFaqEditor,
     FaqChanges,
     FaqLabelError,
     FaqRequest,
+    apply_requests,
+    checked_fields,
     match_existing,
+    put_back,
+    used_in_database,
 )
 from training.annotations.keys import FAQ_LABEL, IGNORE_LABEL, SPECIAL_LABELS, comparable, text_key
 from training.annotations.store import MAX_LABEL, LabelOutcome, has_annotations, label_texts, training_keys
@@ -42,7 +51,7 @@ from training.logs.table_file import TableRow, read_table
 
 ACTION = "annotations.import"
 USED_COLUMNS = ("turn_id", "text", "label", "faq_question", "faq_answer")
-NO_CHANGES = FaqChanges({}, 0, 0, None)
+NO_CHANGES = FaqChanges({})
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,7 @@ class ImportSummary:
     faq_created: int
     faq_extended: int
     faq_ids: tuple[str, ...]
+    faq_left_out: int = 0   # phrasings not added to an entry that has MAX_SIMILAR (or too long)
 
     def line(self) -> str:
         """The one line `chatbot annotate import` prints."""
@@ -83,6 +93,9 @@ class ImportSummary:
                 f"已在训练数据中 {o.in_training}，跳过未标注 {self.skipped_empty}，新建 FAQ {self.faq_created} 条")
         if self.faq_extended:
             text += f"，补充已有 FAQ 问法 {self.faq_extended} 条"
+        if self.faq_left_out:
+            text += (f"，{self.faq_left_out} 句未加入 FAQ 问法（每条 FAQ 最多 {MAX_SIMILAR} 个问法、每个问法不超过 "
+                     f"{MAX_PHRASING_LENGTH} 字；标注照常保存）")
         if self.duplicates:
             text += f"，文件内重复 {self.duplicates} 行"
         return text
@@ -163,6 +176,12 @@ def _check_row(row: TableRow, intents: set[str], training: dict[str, str], max_t
         raise _Bad(f"标注为 {label}，却填了 faq_question / faq_answer（只有 faq 标注用得上，请清空或改标 faq）")
     if label == FAQ_LABEL and not question:
         raise _Bad("faq 标注需要 faq_question（新 FAQ 的问题，或已有 FAQ 的问题 / id）")
+    if label == FAQ_LABEL:
+        try:
+            question, answer = checked_fields(question, answer)
+        except FaqLabelError as problem:
+            raise _Bad(problem.message) from None
+        answer = answer or ""
     masked = mask_customer_text(text)
     if not comparable(masked):
         raise _Bad("text 只有表情或符号，没有可标注的文字")
@@ -236,13 +255,14 @@ def _faq_requests(faq_rows: Sequence[LabelRow], faq_entries: Callable[[], Sequen
 
 
 def import_labels(path: Path, database: Database, *, intents_path: Path, faq_path: Path,
-                  make_editor: Callable[[], BatchFaqEditor], by: str, now: datetime,
+                  make_editor: Callable[[], FaqEditor], by: str, now: datetime,
                   max_text_length: int = 500, progress: Callable[[str], None] = lambda _: None) -> ImportSummary:
     """Check `path` whole, then edit the FAQ and store the labels (see the module docstring)."""
     path = Path(path)
     with database.read() as db:
         if not has_annotations(db):
             raise ServiceUnavailable("数据库尚无标注表：请先运行 `chatbot db upgrade`", "schema_outdated")
+        used = used_in_database(db)  # learned numbers the labels name are never given again
     training = training_keys(intents_path)
     intents = {example.intent for example in load_intents(intents_path)}
     plan = check_rows(path.name, read_table(path), intents=intents, training=training,
@@ -250,19 +270,20 @@ def import_labels(path: Path, database: Database, *, intents_path: Path, faq_pat
     editor = make_editor() if plan.faq else None
     if editor is not None:
         progress(f"更新 FAQ（{len(plan.faq)} 个问题）")
-    changes = editor.apply(plan.faq) if editor is not None else NO_CHANGES
+    changes = apply_requests(editor, plan.faq, used=used) if editor is not None else NO_CHANGES
     try:
         with database.write() as db:
             outcome = _store(db, plan, changes, training, by, now)
             summary = ImportSummary(path.name, outcome, plan.skipped_empty, plan.duplicates, changes.created,
-                                    changes.extended, tuple(sorted(set(changes.ids.values()))))
+                                    changes.extended, tuple(sorted(set(changes.ids.values()))), changes.left_out)
             audit.record(db, by, ACTION, path.name, now, file=path.name, added=outcome.added,
                          updated=outcome.updated, unchanged=outcome.unchanged, in_training=outcome.in_training,
                          skipped_empty=plan.skipped_empty, faq_created=changes.created,
-                         faq_extended=changes.extended, faq_ids=list(summary.faq_ids))
+                         faq_extended=changes.extended, faq_ids=list(summary.faq_ids),
+                         faq_left_out=changes.left_out)
     except BaseException as failure:
-        if editor is not None and changes.before is not None:
-            _put_back(editor, changes, failure)
+        if editor is not None:
+            put_back(editor, changes, failure, again="请再次导入同一文件以补全")
         raise
     return summary
 
@@ -281,16 +302,3 @@ def _store(db, plan: Plan, changes: FaqChanges, training: dict[str, str], by: st
         totals = [a + b for a, b in zip(totals, (outcome.added, outcome.updated, outcome.unchanged,
                                                  outcome.in_training))]
     return LabelOutcome(*totals)
-
-
-def _put_back(editor: BatchFaqEditor, changes: FaqChanges, failure: BaseException) -> None:
-    try:
-        editor.restore(changes.before)
-    except ChatbotError as error:
-        ids = ", ".join(sorted(set(changes.ids.values())))
-        raise ChatbotError(f"标注未能保存（{_reason(failure)}），而 FAQ 已改动（{ids}）且无法复原（{error.message}）："
-                           "请再次导入同一文件以补全", "annotation_import_partial") from failure
-
-
-def _reason(failure: BaseException) -> str:
-    return failure.message if isinstance(failure, ChatbotError) else type(failure).__name__
