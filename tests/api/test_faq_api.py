@@ -107,3 +107,16 @@ def test_an_admin_edit_on_a_worker_that_loaded_the_faq_earlier_keeps_the_other_e
     assert taken.status_code == 409  # the other process's entry is in the file: its id is taken
     assert client.delete("/v1/admin/faq/learned-0001", headers=headers).status_code == 204
     assert "learned-0001" not in [e.id for e in load_faq(faq_copy)] and "test-001" in [e.id for e in load_faq(faq_copy)]
+
+
+def test_the_admin_list_shows_the_file_as_it_is_now(client, faq_copy, knowledge_desk):
+    """An entry another process added is listed at once, before this worker's index catches up."""
+    from knowledge.desk import KnowledgeDesk
+    from knowledge.faq.editor import FaqEditor
+    from training.annotations.faq_entries import new_faq_entry
+
+    other = FaqEditor(KnowledgeDesk(knowledge_desk.retriever, faq_path=faq_copy), faq_copy)
+    learned = new_faq_entry(other, "支票怎么兑现？", "请持支票到出票行网点办理。", ["支票能取现吗"])
+    listed = client.get("/v1/admin/faq", headers=_token(client)).json()["entries"]
+    assert listed[-1]["id"] == learned.id and listed[-1]["question"] == "支票怎么兑现？"
+    assert client.get("/v1/admin/faq", headers=_token(client, "analyst", "analyst-sandbox")).status_code == 403
