@@ -16,7 +16,7 @@ from api.limits import BodyLimit, SecurityHeaders
 from api.routes import chat, exports, faq, health, nlu, sandbox, unanswered
 from api.routes import admin, agent, annotations, applications, auth, events, loan_schedule, metrics
 from api.routes import news, wealth, wechat
-from api.routes import models
+from api.routes import models, reload
 from chatbot.channels.wechat.setup import build_wechat
 from chatbot.news.wiring import start_news_push
 from chatbot.nlu.model_watch import start_for as start_model_watch
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(news.admin_router)
     app.include_router(annotations.router)  # the analysts' page /admin: labels and understanding metrics
     app.include_router(models.router)  # model versions, promotion, serving workers (training/gate.py)
+    app.include_router(reload.router)  # look at the promoted model and the FAQ file now
     if services.settings.is_sandbox:
         app.include_router(sandbox.router)
     if services.settings.bench_echo:

@@ -91,10 +91,11 @@ class KnowledgeDesk:
             self._retriever = retriever
             self._stamp = stamp if stamp is not None else self._stamp
 
-    def refresh(self) -> bool:
-        """Re-index when another worker rewrote the FAQ file; checked every few seconds."""
+    def refresh(self, now_please: bool = False) -> bool:
+        """Re-index when another worker rewrote the FAQ file; checked every few seconds
+        (`now_please`: look now, e.g. for `POST /v1/admin/reload`)."""
         now = time.monotonic()
-        if self.faq_path is None or now - self._checked_at < self.check_every:
+        if self.faq_path is None or (now - self._checked_at < self.check_every and not now_please):
             return False
         self._checked_at = now
         try:
