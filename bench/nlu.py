@@ -4,7 +4,7 @@
 
 Trains the intent model on data/intents.yaml in memory (or loads the promoted model of
 --model-dir), then parses every sentence of data/intents_test.tsv: the intent accuracy of the
-whole parser, parse latency p50/p99 and parses/s pinned to one core, the same for a bare
+whole parser (and on data/intents_real.tsv, the real customers' phrasings, by kind), parse latency p50/p99 and parses/s pinned to one core, the same for a bare
 `jieba.lcut` of the same sentences, their ratio, and where a parse spends its time
 (normalize / segment / classify / entities). Targets: p99 under 2 ms on one core.
 Absolute numbers depend on the (shared) machine; the ratio to jieba is what to compare.
@@ -88,6 +88,18 @@ def accuracy(parser: Parser, test: Sequence[Example]) -> float:
     return sum(parser.parse(e.text, TODAY).intent.name == e.intent for e in test) / len(test)
 
 
+def real_customers(parser: Parser, real: Sequence[Example]):
+    """The real customers' phrasings (data/intents_real.tsv) through the whole parser: accuracy
+    per kind, precision of the answers given with confidence >= 0.8, calibration error."""
+    from training.real_set import summarize
+    from training.report import Predictions
+
+    parses = [parser.parse(e.text, TODAY) for e in real]
+    predictions = Predictions("real", tuple(e.text for e in real), tuple(e.intent for e in real),
+                              tuple(p.intent.name for p in parses), tuple(p.intent.confidence for p in parses))
+    return summarize(predictions, [e.kind for e in real])
+
+
 def stage_means(parser: Parser, texts: Sequence[str], rounds: int) -> dict[str, float]:
     """Mean milliseconds of each parser stage, each timed on its own."""
     normalized = [parser.normalizer.normalize(t) for t in texts]
@@ -127,6 +139,8 @@ def main() -> None:
     test = load_tsv(args.test, classifier.classes)
     texts = [e.text for e in test]
     print(f"held-out accuracy (Parser.parse): {accuracy(parser, test):.4f} on {len(test)} sentences")
+    if args.real.is_file():
+        print(real_customers(parser, load_tsv(args.real, classifier.classes)).line())
     jieba = _import_jieba()
     jieba.initialize()
     parse = summary(time_each(lambda t: parser.parse(t, TODAY), texts, args.rounds))
@@ -153,6 +167,8 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--intents", type=Path, default=ROOT / "data" / "intents.yaml")
     parser.add_argument("--test", type=Path, default=ROOT / "data" / "intents_test.tsv")
+    parser.add_argument("--real", type=Path, default=ROOT / "data" / "intents_real.tsv",
+                        help="real customers' phrasings (intent, text, kind), reported when the file exists")
     parser.add_argument("--model-dir", type=Path, help="use this directory's promoted model instead of training")
     parser.add_argument("--rounds", type=int, default=20, help="timed passes over the test sentences")
     parser.add_argument("--profile", action="store_true", help="print a cProfile summary")

@@ -272,26 +272,35 @@ def evaluate(
     test: Annotated[str | None, typer.Option("--test", help="留出测试集（TSV：意图<TAB>文本）")] = None,
     out: Annotated[str, typer.Option(help="报告输出目录")] = "var/reports/latest",
     folds: Annotated[int, typer.Option(min=2, max=20, help="交叉验证折数")] = 5,
+    real: Annotated[str | None, typer.Option(
+        "--real", help="真实说法集（TSV：意图<TAB>文本<TAB>类别；默认 data/intents_real.tsv，若存在）")] = None,
     compare: Annotated[tuple[str, str] | None, typer.Option(
         "--compare", metavar="V1 V2", help="在同一留出数据（测试文件 + 分析师留出标注）上对比两个已保存的模型版本")] = None,
 ) -> None:
-    """交叉验证（及留出测试）意图模型，写出报告：各意图 P/R/F1、混淆矩阵 CSV/PNG、误判样例。"""
+    """交叉验证（及留出测试、真实说法集）意图模型，写出报告：各意图 P/R/F1、混淆矩阵 CSV/PNG、误判样例、可靠性图。"""
     from pathlib import Path
 
     from training.evaluate import evaluate as run_evaluation
+    from training.real_set import REAL_FILE
 
     settings = _settings()
     if compare is not None:
         _compare_versions(settings, *compare, Path(out), Path(test) if test else None)
         return
+    real_path = Path(real) if real else settings.data_dir / REAL_FILE
+    if real and not real_path.is_file():
+        raise InvalidInput(f"真实说法集文件不存在：{real}", "bad_test_file")
     with console.status("评估中…") as status:
         summary = run_evaluation(settings.data_dir / "intents.yaml", Path(out),
                                  Path(test) if test else None, folds,
-                                 progress=lambda step: (status.update(step), console.print(f"· {step}")))
+                                 progress=lambda step: (status.update(step), console.print(f"· {step}")),
+                                 real_path=real_path if real_path.is_file() else None)
     line = f"交叉验证准确率 {summary.cv.accuracy:.4f}，宏平均 F1 {summary.cv.macro_f1:.4f}"
     if summary.test is not None:
         line += f"；留出集准确率 {summary.test.accuracy:.4f}，宏平均 F1 {summary.test.macro_f1:.4f}"
     console.print(line)
+    if summary.real is not None:
+        console.print(summary.real.line(), highlight=False, soft_wrap=True)
     console.print(f"报告：{summary.out_dir}")
 
 

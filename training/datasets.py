@@ -19,6 +19,9 @@ class Example:
     text: str
     # The annotation an overlay example came from (None: from a file); not part of equality.
     annotation_id: int | None = field(default=None, compare=False)
+    # What kind of message a test example is (the third column of data/intents_real.tsv:
+    # terse, regional, prefixed, ...), for per-kind accuracy; not part of equality.
+    kind: str | None = field(default=None, compare=False)
 
 
 def load_intents(path: Path) -> list[Example]:
@@ -38,7 +41,8 @@ def load_intents(path: Path) -> list[Example]:
 
 
 def load_tsv(path: Path, known_intents: Iterable[str]) -> list[Example]:
-    """A held-out test file; a malformed line or unknown intent fails with its line number."""
+    """A held-out test file, `intent<TAB>text` and optionally `<TAB>kind` per line; a malformed
+    line or unknown intent fails with its line number."""
     known = set(known_intents)
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
@@ -49,11 +53,13 @@ def load_tsv(path: Path, known_intents: Iterable[str]) -> list[Example]:
         if not line.strip():
             continue
         parts = line.split("\t")
-        if len(parts) != 2 or not parts[1].strip():
-            raise InvalidInput(f"{path} 第 {number} 行格式错误：应为“意图<TAB>文本”", "bad_test_file")
+        if len(parts) not in (2, 3) or not parts[1].strip() or (len(parts) == 3 and not parts[2].strip()):
+            raise InvalidInput(f"{path} 第 {number} 行格式错误：应为“意图<TAB>文本”（可再加“<TAB>类别”）",
+                               "bad_test_file")
         if parts[0] not in known:
             raise InvalidInput(f"{path} 第 {number} 行：未知意图 {parts[0]}", "bad_test_file")
-        examples.append(Example(parts[0], parts[1].strip()))
+        kind = parts[2].strip() if len(parts) == 3 else None
+        examples.append(Example(parts[0], parts[1].strip(), kind=kind))
     return examples
 
 

@@ -6,12 +6,15 @@ Writes into the output directory:
     confusion_cv.csv / confusion_test.csv    labels as header row and first column
     confusion_cv.png / confusion_test.png    heatmaps with Chinese labels
     misclassified_cv.tsv / misclassified_test.tsv   true, predicted, confidence, text
+    real.json, reliability_real.png, confusion_real.*, misclassified_real.tsv
+                                             with a real-customers file (training/real_set.py)
 
 Texts are normalized and segmented once (`training.features.prepare`, the serving path) and
 shared by every fold; each fold fits a fresh `build_pipeline()` like `chatbot train` does.
 """
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,13 +22,14 @@ from pathlib import Path
 
 from chatbot.errors import InvalidInput
 from chatbot.nlu.classifier import build_pipeline
-from training import heatmap, report
+from training import heatmap, real_set, report
 from training.datasets import Example, load_intents, load_tsv
 from training.features import prepare
 
 Progress = Callable[[str], None]
 SEED = 20240607  # fixed so two runs over the same data report the same numbers
-TITLES = {"cv": "意图混淆矩阵（交叉验证）", "test": "意图混淆矩阵（留出测试集）"}
+TITLES = {"cv": "意图混淆矩阵（交叉验证）", "test": "意图混淆矩阵（留出测试集）",
+          "real": "意图混淆矩阵（真实说法集）"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class EvaluationSummary:
     test: report.SplitMetrics | None
     files: dict[str, Path] = field(default_factory=dict)  # "report.json" -> path, ...
     warnings: tuple[str, ...] = ()
+    real: real_set.RealSetSummary | None = None  # the real customers' phrasings, when evaluated
 
     @property
     def cv_accuracy(self) -> float:
@@ -48,8 +53,9 @@ class EvaluationSummary:
 
 
 def evaluate(intents_path: Path, out_dir: Path, test_path: Path | None = None, folds: int = 5,
-             progress: Progress = lambda _: None) -> EvaluationSummary:
-    """Cross-validate on `intents_path` (and test on `test_path`), write the report to `out_dir`.
+             progress: Progress = lambda _: None, real_path: Path | None = None) -> EvaluationSummary:
+    """Cross-validate on `intents_path` (and test on `test_path`, and on the real customers'
+    phrasings of `real_path`), write the report to `out_dir`.
 
     A bad test file fails (with its line number) before any model is trained.
     """
@@ -57,13 +63,23 @@ def evaluate(intents_path: Path, out_dir: Path, test_path: Path | None = None, f
     examples = load_intents(intents_path)
     labels = list(dict.fromkeys(e.intent for e in examples))  # the file's order, catalogue order
     test = load_tsv(test_path, labels) if test_path is not None else None
+    real = load_tsv(real_path, labels) if real_path is not None else None
     _check_folds(examples, folds)
     docs = prepare(e.text for e in examples)
     runs = [cross_validate(examples, docs, folds, progress)]
+    pipeline = None
+    if test is not None or real is not None:
+        progress("在全部训练数据上训练一次")
+        pipeline = _fit(docs, [e.intent for e in examples])
     if test is not None:
-        runs.append(held_out(examples, docs, test, progress))
+        runs.append(predict_split("test", pipeline, test, progress))
+    real_summary = None
+    if real is not None:
+        runs.append(predict_split("real", pipeline, real, progress))
+        real_summary = real_set.summarize(runs[-1], [e.kind for e in real])
     progress("写出评估报告")
-    summary = _write(runs, labels, Path(out_dir), _meta(intents_path, test_path, examples, folds))
+    meta = _meta(intents_path, test_path, examples, folds) | {"real_file": str(real_path) if real_path else None}
+    summary = _write(runs, labels, Path(out_dir), meta, real_summary)
     for warning in summary.warnings:
         progress(warning)
     return summary
@@ -86,13 +102,12 @@ def cross_validate(examples: Sequence[Example], docs: list, folds: int,
                               tuple(predicted), tuple(confidence))
 
 
-def held_out(examples: Sequence[Example], docs: list, test: Sequence[Example],
-             progress: Progress = lambda _: None) -> report.Predictions:
-    """Fit on all training examples, predict the held-out ones."""
-    progress(f"在留出测试集上评估（{len(test)} 条）")
-    pipeline = _fit(docs, [e.intent for e in examples])
+def predict_split(split: str, pipeline, test: Sequence[Example],
+                  progress: Progress = lambda _: None) -> report.Predictions:
+    """Predict a split's examples with a pipeline fitted on all training examples."""
+    progress(f"在{TITLES.get(split, split)}上评估（{len(test)} 条）")
     results = _predict(pipeline, prepare(e.text for e in test))
-    return report.Predictions("test", tuple(e.text for e in test), tuple(e.intent for e in test),
+    return report.Predictions(split, tuple(e.text for e in test), tuple(e.intent for e in test),
                               tuple(label for label, _ in results), tuple(score for _, score in results))
 
 
@@ -119,7 +134,8 @@ def _check_folds(examples: Sequence[Example], folds: int) -> None:
                            "bad_folds")
 
 
-def _write(runs: list[report.Predictions], labels: list[str], out_dir: Path, meta: dict) -> EvaluationSummary:
+def _write(runs: list[report.Predictions], labels: list[str], out_dir: Path, meta: dict,
+           real: real_set.RealSetSummary | None = None) -> EvaluationSummary:
     out_dir.mkdir(parents=True, exist_ok=True)
     files, notes, metrics = {}, [], {}
     for run in runs:
@@ -132,8 +148,15 @@ def _write(runs: list[report.Predictions], labels: list[str], out_dir: Path, met
         warning = heatmap.write_heatmap(matrix, labels, TITLES[run.split], files[f"confusion_{run.split}.png"])
         if warning and warning not in notes:
             notes.append(warning)
+    if real is not None:
+        files["real.json"] = out_dir / "real.json"
+        files["real.json"].write_text(json.dumps(real.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+        files["reliability_real.png"] = out_dir / "reliability_real.png"
+        warning = real_set.write_reliability_diagram(real, files["reliability_real.png"])
+        if warning and warning not in notes:
+            notes.append(warning)
     files["report.json"], files["report.md"] = report.write_summary(list(metrics.values()), meta, out_dir)
-    return EvaluationSummary(out_dir, metrics["cv"], metrics.get("test"), files, tuple(notes))
+    return EvaluationSummary(out_dir, metrics["cv"], metrics.get("test"), files, tuple(notes), real)
 
 
 def _meta(intents_path: Path, test_path: Path | None, examples: Sequence[Example], folds: int) -> dict:

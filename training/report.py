@@ -111,7 +111,7 @@ def _as_json(metrics: SplitMetrics) -> dict:
             "top_confusions": [{"true": t, "predicted": p, "count": n} for t, p, n in metrics.confusions]}
 
 
-SPLIT_TITLES = {"cv": "交叉验证", "test": "留出测试集"}
+SPLIT_TITLES = {"cv": "交叉验证", "test": "留出测试集", "real": "真实说法集"}
 
 
 def markdown(splits: Sequence[SplitMetrics], meta: dict) -> str:

@@ -117,3 +117,45 @@ def test_a_bad_test_file_fails_with_its_line_before_training(intents_file, tmp_p
 def test_too_few_examples_for_the_folds_names_the_intent(intents_file, tmp_path):
     with pytest.raises(InvalidInput, match="account.balance"):
         evaluate(intents_file, tmp_path / "out", folds=13)
+
+
+def test_real_customers_phrasings_are_reported_by_kind_with_a_reliability_diagram(intents_file, tmp_path):
+    from training.datasets import load_tsv
+
+    real = tmp_path / "real.tsv"
+    real.write_text("account.balance\t卡里钱还剩多少\tmy_vs_how\ngreet\t哈喽哈喽\tterse\n"
+                    "thanks\t多谢晒\tregional\naccount.balance\t谢谢\tterse\n", encoding="utf-8")
+    assert [e.kind for e in load_tsv(real, LABELS)] == ["my_vs_how", "terse", "regional", "terse"]
+    result = evaluate(intents_file, tmp_path / "report", folds=3, real_path=real)
+    figures = result.real
+    assert figures.examples == 4 and figures.per_kind["terse"][0] == 2
+    right = {kind: accuracy for kind, (_, accuracy) in figures.per_kind.items()}
+    assert right["terse"] <= 0.5  # "谢谢" labelled as a balance question cannot be right
+    assert figures.accuracy == pytest.approx(sum(n * a for n, a in figures.per_kind.values()) / 4)
+    assert sum(b.count for b in figures.bins) == 4
+    saved = json.loads((tmp_path / "report" / "real.json").read_text(encoding="utf-8"))
+    assert saved["examples"] == 4 and set(saved["per_kind"]) == {"my_vs_how", "terse", "regional"}
+    assert (tmp_path / "report" / "reliability_real.png").read_bytes()[:8] == PNG_MAGIC
+    assert "真实说法集" in (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
+
+
+def test_the_confident_precision_counts_only_sure_answers():
+    from training.real_set import summarize
+    from training.report import Predictions
+
+    predictions = Predictions("real", ("a", "b", "c", "d"), ("x", "x", "y", "y"), ("x", "y", "y", "x"),
+                              (0.95, 0.9, 0.5, 0.3))
+    figures = summarize(predictions, ["terse", "terse", None, "regional"])
+    assert figures.confident_answers == 2 and figures.confident_precision == 0.5
+    assert figures.per_kind == {"terse": (2, 0.5), "other": (1, 1.0), "regional": (1, 0.0)}
+    # Bins: 0.9-1.0 holds two answers, half right, mean confidence 0.925.
+    top = figures.bins[-1]
+    assert top.count == 2 and top.accuracy == 0.5 and top.mean_confidence == pytest.approx(0.925)
+    assert figures.expected_calibration_error == pytest.approx((2 * 0.425 + 1 * 0.5 + 1 * 0.3) / 4)
+
+
+def test_a_real_file_line_with_an_empty_kind_is_refused(intents_file, tmp_path):
+    bad = tmp_path / "real.tsv"
+    bad.write_text("greet\t你好\tterse\nthanks\t谢谢\t \n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="第 2 行格式错误"):
+        evaluate(intents_file, tmp_path / "out", folds=3, real_path=bad)
