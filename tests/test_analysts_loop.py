@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.servers import wait_healthy
 from training.annotations.keys import text_key
 from training.annotations.store import is_held_out
 
@@ -77,18 +78,7 @@ def two_workers(analyst_env, free_port, tmp_path):
                                    cwd=analyst_env["WORKDIR"], stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"serve exited {process.returncode}: {log.read_text(errors='replace')[-2000:]}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"serve did not start: {log.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.2)
+        wait_healthy(base, process, log)
         yield base
     finally:
         process.terminate()

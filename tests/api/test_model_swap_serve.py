@@ -23,9 +23,9 @@ import yaml
 from chatbot.settings import DATA_DIR
 from tests.training.model_pairs import train_pair
 from training import registry
+from tests.servers import wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT_S = 90
 QUESTIONS = ["我的余额是多少", "你好", "信用卡账单", "谢谢", "怎么挂失银行卡"]
 
 
@@ -69,7 +69,7 @@ def server(request, versions, small_faq, tmp_path, free_port):
                                    cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(base, process, log)
+        wait_healthy(base, process, log)
         yield request.param, base, env, old, new
     finally:
         process.terminate()  # only the process this fixture started (uvicorn stops its workers)
@@ -78,20 +78,6 @@ def server(request, versions, small_faq, tmp_path, free_port):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def _wait_healthy(base: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited with {process.returncode}: {log.read_text(errors='replace')[-2000:]}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"server on {base} did not start: {log.read_text(errors='replace')[-2000:]}")
 
 
 class Talkers:

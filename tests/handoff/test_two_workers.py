@@ -10,9 +10,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.servers import wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT_S = 90
 
 
 def _start(port: int, env: dict, log: Path) -> subprocess.Popen:
@@ -21,20 +21,6 @@ def _start(port: int, env: dict, log: Path) -> subprocess.Popen:
                "--port", str(port), "--log-level", "warning", "--timeout-graceful-shutdown", "1"]
     with open(log, "wb") as out:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-
-def _wait_healthy(base: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited with {process.returncode}: {log.read_text(errors='replace')[-2000:]}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"server on {base} did not start: {log.read_text(errors='replace')[-2000:]}")
 
 
 @pytest.fixture
@@ -48,7 +34,7 @@ def two_servers(postgres_url, redis_url, model_dir, tmp_path, free_port):
     try:
         bases = [f"http://127.0.0.1:{port}" for port in ports]
         for base, process, log in zip(bases, processes, logs):
-            _wait_healthy(base, process, log)
+            wait_healthy(base, process, log)
         yield bases
     finally:
         for process in processes:  # only the processes this fixture started
