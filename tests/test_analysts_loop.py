@@ -23,14 +23,15 @@ import httpx
 import pytest
 
 from tests.servers import wait_healthy
+from tests.unknown_phrasings import data_dir_without
 from training.annotations.keys import text_key
 from training.annotations.store import is_held_out
 
 ROOT = Path(__file__).resolve().parents[1]
 CHATBOT = str(Path(sys.executable).parent / "chatbot")
 
-# Phrasings the model trained on data/intents.yaml gets wrong (checked below, so the test
-# cannot pass by accident): asking to be called back, and anger without the word 投诉. A fifth of
+# Phrasings the base model gets wrong (checked below, so the test cannot pass by accident):
+# asking to be called back, and anger without the word 投诉. A fifth of
 # labelled phrasings (by their key) is held out of training to measure the gain; these lists
 # have four such phrasings each (回我电话 请来电 要求回电 请打电话联系我; 简直火大 气到火大
 # 真的很火大 我现在很火大).
@@ -51,11 +52,13 @@ def _run(env: dict, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def analyst_env(tmp_path, model_dir, free_port):
-    """A fresh deployment: its own database, FAQ file and model directory (a copy of the
-    session's trained model, promoted), run from a directory outside the repository."""
+def analyst_env(tmp_path, free_port):
+    """A fresh deployment: its own database, FAQ file, data directory (without the training
+    examples of these two ways of speaking, so that the base model cannot know them:
+    tests/unknown_phrasings.py) and a first model trained on it, run from a directory
+    outside the repository."""
     models = tmp_path / "models"
-    shutil.copytree(model_dir, models)
+    data = data_dir_without(tmp_path / "data")
     faq = tmp_path / "faq.yaml"
     shutil.copyfile(ROOT / "data" / "faq.yaml", faq)
     work = tmp_path / "work"
@@ -63,9 +66,10 @@ def analyst_env(tmp_path, model_dir, free_port):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")}
     env.update(CHATBOT_ENV="sandbox", CHATBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'bank.db'}",
                CHATBOT_MODEL_DIR=str(models), CHATBOT_FAQ_PATH=str(faq), CHATBOT_LOG_LEVEL="WARNING",
-               WORKDIR=str(work))
+               CHATBOT_DATA_DIR=str(data), WORKDIR=str(work))
     _run(env, "db", "upgrade")
     _run(env, "seed")
+    _run(env, "train")  # the first version, promoted
     return env
 
 
@@ -132,7 +136,7 @@ def test_labels_from_the_logs_make_a_better_model_that_every_worker_serves(analy
     base, env = two_workers, analyst_env
     before = {text: _intent(base, text) for text in LABELS}
     wrong = [text for text, intent in before.items() if intent != LABELS[text]]
-    assert len(wrong) >= 20, f"the promoted model already gets these right: {before}"
+    assert len(wrong) >= 24, f"the promoted model already gets these right: {before}"
     held_out = {text for text in LABELS if is_held_out(text_key(text))}
     assert len(held_out) == 8, held_out
 

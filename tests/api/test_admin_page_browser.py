@@ -8,12 +8,20 @@ import httpx
 import pytest
 
 from chatbot.settings import DATA_DIR, Settings
+from tests.unknown_phrasings import model_without
 
 WAIT_MS = 20000
-CALL_BACK = ["请回电", "请给我回个电话"]
+CALL_BACK = ["请尽快回电", "还是回个电话吧"]
 VAULT = ["外币保管箱能存黄金吗", "你们银行的外币保管箱能存放黄金饰品和比特币冷钱包吗"]
 XSS = "<img src=x onerror=alert(1)>"
 FAQ_ANSWER = "保管箱可存放贵重物品与重要文件，不得存放易燃易爆及违禁物品。"
+
+
+@pytest.fixture(scope="module")
+def intent_model(tmp_path_factory):
+    """A model that never saw a call-back request, so these are not understood whatever the
+    shipped training data learns (tests/unknown_phrasings.py); replaces conftest's."""
+    return model_without(tmp_path_factory.mktemp("no-call-backs"))
 
 
 @pytest.fixture
@@ -142,8 +150,9 @@ def test_label_from_the_keyboard_new_faq_ignore_and_metrics(live_server, browser
     phone.screenshot(path=str(tmp_path / "admin_queue_narrow.png"), full_page=True)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     # One row of a group: only that phrasing is labelled, the rest of the group stays.
-    phone.locator("#group-list .group", has_text=CALL_BACK[1]).click()
-    phone.locator("#examples tr", has_text="回个电话吧").locator("input[type=checkbox]").check()
+    phone.locator("#group-list .group", has_text="回个电话吧").first.click()
+    phone.locator("#examples tr", has_text="回个电话吧").filter(has_not_text=CALL_BACK[1]) \
+        .locator("input[type=checkbox]").check()
     assert "所选 1 句" in phone.locator("#apply").inner_text()
     phone.fill("#label-input", "投诉")
     phone.press("#label-input", "Enter")

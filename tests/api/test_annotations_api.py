@@ -8,13 +8,21 @@ from sqlalchemy import select
 
 from chatbot.settings import DATA_DIR
 from chatbot.storage.models import AuditLog
+from tests.unknown_phrasings import model_without
 
-CALL_BACK = ["请回电", "请给我回个电话"]             # not understood (the model has no such phrasings)
+CALL_BACK = ["请尽快回电", "还是回个电话吧"]             # not understood (the model has no such phrasings)
 VAULT = ["外币保管箱能存黄金吗", "你们银行的外币保管箱能存放黄金饰品和比特币冷钱包吗"]  # FAQ has no answer
 XSS = "<img src=x onerror=alert(1)>"                # not understood, and hostile if rendered as HTML
 ROUTES = [("get", "/v1/admin/annotations/queue"), ("get", "/v1/admin/annotations"),
           ("get", "/v1/admin/annotations/labels"), ("get", "/v1/admin/metrics/understanding"),
           ("post", "/v1/admin/annotations")]
+
+
+@pytest.fixture(scope="module")
+def intent_model(tmp_path_factory):
+    """A model that never saw a call-back request, so these are not understood whatever the
+    shipped training data learns (tests/unknown_phrasings.py); replaces conftest's."""
+    return model_without(tmp_path_factory.mktemp("no-call-backs"))
 
 
 def bearer(client, username) -> dict:

@@ -13,17 +13,17 @@ from typer.testing import CliRunner
 
 from chatbot.nlu.model_store import PromotedModel
 from chatbot.nlu.parser import Parser
-from chatbot.settings import DATA_DIR, Settings
+from chatbot.settings import Settings
 from chatbot.storage.db import Database
 from training.annotations.keys import text_key
 from training.annotations.store import is_held_out, overlay_split
 from training.datasets import Example, data_hash, load_intents
 from training.logs.table_file import write_table
 from training.train import train
+from tests.unknown_phrasings import data_dir_without
 
-INTENTS = DATA_DIR / "intents.yaml"
-# Asking to be called back: the model trained on data/intents.yaml alone places most of these
-# elsewhere (checked in each test, so none can pass by accident).
+# Asking to be called back: a model trained on data/intents.yaml without its call-back examples
+# (tests/unknown_phrasings.py) places these elsewhere (checked, so none can pass by accident).
 CALL_ME_BACK = ["请回电", "请给我回个电话", "打电话给我", "麻烦回电", "回电话给我", "能不能打给我",
                 "请尽快回电", "可以打我电话吗", "给我回电", "你们回个电话给我"]
 FAQ = """\
@@ -40,15 +40,33 @@ def intents_of(model_dir: Path, texts) -> dict[str, str]:
     return {text: parser.parse(text, date(2026, 11, 24)).intent.name for text in texts}
 
 
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    """data/ whose intents.yaml has no call-back examples (CHATBOT_DATA_DIR)."""
+    return data_dir_without(tmp_path_factory.mktemp("data") / "data")
+
+
+@pytest.fixture(scope="module")
+def intents(data_dir) -> Path:
+    return data_dir / "intents.yaml"
+
+
+@pytest.fixture(scope="module")
+def base_model(intents, tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("base-models")
+    train(intents, directory)
+    return directory
+
+
 @pytest.fixture
-def wrong_before(model_dir) -> list[str]:
+def wrong_before(base_model) -> list[str]:
     """The call-back phrasings the model trained without the overlay gets wrong."""
-    wrong = [text for text, intent in intents_of(model_dir, CALL_ME_BACK).items() if intent != "human.request"]
+    wrong = [text for text, intent in intents_of(base_model, CALL_ME_BACK).items() if intent != "human.request"]
     assert len(wrong) >= 6, "the base model already knows these phrasings: pick others"
     return wrong
 
 
-def test_train_with_an_overlay_learns_its_phrasings(tmp_path, wrong_before):
+def test_train_with_an_overlay_learns_its_phrasings(tmp_path, wrong_before, intents):
     overlay = [Example("human.request", text, annotation_id=n) for n, text in enumerate(CALL_ME_BACK, start=10)]
     overlay += [Example("complaint", "你好！", annotation_id=90),   # "你好" is in the file: the file wins
                 Example("no.such_intent", "某句话", annotation_id=91),  # an intent the file no longer has
@@ -58,7 +76,7 @@ def test_train_with_an_overlay_learns_its_phrasings(tmp_path, wrong_before):
     test_file = tmp_path / "intents_test.tsv"
     test_file.write_text("human.request\t帮我接通人工客服吧\ngreet\t下午好呀，在吗\n", encoding="utf-8")
     steps = []
-    result = train(INTENTS, tmp_path / "models", test_file, overlay=overlay, progress=steps.append)
+    result = train(intents, tmp_path / "models", test_file, overlay=overlay, progress=steps.append)
     assert result.promoted
     after = intents_of(tmp_path / "models", wrong_before)
     assert after == {text: "human.request" for text in wrong_before}
@@ -66,11 +84,11 @@ def test_train_with_an_overlay_learns_its_phrasings(tmp_path, wrong_before):
     assert meta["overlay_examples"] == len(CALL_ME_BACK)
     assert meta["overlay_annotation_ids"] == list(range(10, 10 + len(CALL_ME_BACK)))
     assert meta["overlay_in_test_file"] == 2 and meta["metrics"]["held_out_examples"] == 2
-    assert meta["metrics"]["training_examples"] == len(load_intents(INTENTS)) + len(CALL_ME_BACK)
+    assert meta["metrics"]["training_examples"] == len(load_intents(intents)) + len(CALL_ME_BACK)
     assert any("使用 10 条" in s and "1 条已在训练文件中" in s and "2 条在测试文件中" in s
                and "1 条的意图已不在训练文件中" in s for s in steps), steps
     # The version name covers the overlay: the same file alone hashes differently.
-    file_only = load_intents(INTENTS)
+    file_only = load_intents(intents)
     used = [Example("human.request", text) for text in CALL_ME_BACK]
     assert result.version.endswith(data_hash(file_only + used)[:8])
     assert not result.version.endswith(data_hash(file_only)[:8])
@@ -79,14 +97,15 @@ def test_train_with_an_overlay_learns_its_phrasings(tmp_path, wrong_before):
 # --- the CLI, end to end ------------------------------------------------------------------------
 
 @pytest.fixture
-def cli(monkeypatch, tmp_path, empty_database_url):
+def cli(monkeypatch, tmp_path, empty_database_url, data_dir):
     """`chatbot ...` in this process, on a migrated database, a small FAQ and an empty model
     directory (the variables the CLI sets for its workers are restored afterwards)."""
     faq = tmp_path / "faq.yaml"
     faq.write_text(FAQ, encoding="utf-8")
     env = {"CHATBOT_ENV": "sandbox", "CHATBOT_DATABASE_URL": empty_database_url,
            "CHATBOT_MODEL_DIR": str(tmp_path / "models"), "CHATBOT_FAQ_PATH": str(faq),
-           "CHATBOT_FAQ_INDEX_DIR": str(tmp_path / "faq-index"), "CHATBOT_NLU_CACHE_DIR": str(tmp_path / "nlu")}
+           "CHATBOT_FAQ_INDEX_DIR": str(tmp_path / "faq-index"), "CHATBOT_NLU_CACHE_DIR": str(tmp_path / "nlu"),
+           "CHATBOT_DATA_DIR": str(data_dir)}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
 
