@@ -719,7 +719,8 @@ class NewsDelivery(Base):
 class Annotation(Base):
     """An analyst's label for a phrasing customers used: the training overlay.
 
-    One row per phrasing (`text_key` is the sha256 of its normalized form), the newest label
+    One row per phrasing (`text_key`: training/annotations/keys.py, the sha256 of the text
+    after a fixed normalisation: width, Traditional to Simplified, case, punctuation), the newest label
     wins. `label` is an intent name, "faq" (answered by the FAQ entry `faq_id`, created from
     the annotation) or "ignore" (noise: never trained, never shown again). `text` is masked,
     as the turn log stores it.
