@@ -8,6 +8,8 @@ from sqlalchemy import select
 
 from chatbot.settings import DATA_DIR
 from chatbot.storage.models import AuditLog
+from knowledge.faq.store import load_faq
+from tests.faq_samples import SMALL_FAQ
 from tests.unknown_phrasings import model_without
 
 CALL_BACK = ["请尽快回电", "还是回个电话吧"]             # not understood (the model has no such phrasings)
@@ -214,11 +216,13 @@ def test_a_label_that_contradicts_the_training_file_is_a_conflict(turns, analyst
 
 @pytest.fixture
 def faq_copy(tmp_path, client, knowledge_desk, monkeypatch):
-    """FAQ edits go to a copy of the file, which the desk also watches (else its refresh
-    would reload the original between turns); the session's shared index is put back after."""
+    """FAQ edits go to a small FAQ file (every edit re-indexes the whole file: seconds for the
+    real one), which the desk also answers from and watches (else its refresh would reload the
+    original between turns); the session's shared index is put back after."""
     path = tmp_path / "faq.yaml"
-    shutil.copyfile(DATA_DIR / "faq.yaml", path)
+    path.write_text(SMALL_FAQ, encoding="utf-8")
     original, stamp = knowledge_desk.retriever, knowledge_desk._stamp
+    knowledge_desk.install(original.with_entries(load_faq(path)), path.stat().st_mtime_ns)
     client.app.state.faq_editor.path = path
     monkeypatch.setattr(knowledge_desk, "faq_path", path)
     yield path
@@ -371,7 +375,8 @@ def test_a_faq_label_whose_labels_cannot_be_saved_takes_the_faq_edit_back(
     from knowledge.faq.store import load_faq
 
     vault = group_of(queue(turns, analyst), VAULT[0])
-    existing = load_faq(faq_copy)[0]
+    before = load_faq(faq_copy)
+    existing = before[0]
     body = {"turn_ids": vault["turn_ids"], "label": "faq", "faq_question": existing.id} if named else \
         {"turn_ids": vault["turn_ids"], "label": "faq", "faq_question": VAULT_QUESTION, "faq_answer": VAULT_ANSWER}
 
@@ -384,7 +389,7 @@ def test_a_faq_label_whose_labels_cannot_be_saved_takes_the_faq_edit_back(
     response = turns.post("/v1/admin/annotations", json=body, headers=analyst)
     assert response.status_code == (409 if failure == "conflict" else 503), response.text
     entries = load_faq(faq_copy)
-    assert entries == load_faq(DATA_DIR / "faq.yaml")  # no live entry, no extra phrasing
+    assert entries == before  # no live entry, no extra phrasing
     hits = turns.post("/v1/faq/search", json={"text": VAULT[0]}).json()["results"]
     assert all(not h["id"].startswith("learned-") for h in hits)
     assert turns.app.state.faq_editor.desk.retriever.entries == tuple(entries)

@@ -2,6 +2,7 @@
 import shutil
 
 from chatbot.storage.models import AuditLog
+from tests.faq_samples import SMALL_FAQ
 from training.registry import promote
 
 
@@ -26,8 +27,8 @@ def test_a_hand_edited_faq_and_a_new_model_are_answered_from_at_once(client, ser
     shutil.copytree(model_dir, models)
     classifier = PromotedModel(models)
     services.parser.classifier, original_classifier = classifier, services.parser.classifier
-    faq = tmp_path / "faq.yaml"
-    shutil.copyfile(knowledge_desk.faq_path, faq)
+    faq = tmp_path / "faq.yaml"  # small: a changed file is indexed again (seconds for the real one)
+    faq.write_text(SMALL_FAQ, encoding="utf-8")
     saved_path, saved_retriever, saved_stamp = knowledge_desk.faq_path, knowledge_desk.retriever, knowledge_desk._stamp
     knowledge_desk.faq_path = faq
     try:
@@ -38,9 +39,8 @@ def test_a_hand_edited_faq_and_a_new_model_are_answered_from_at_once(client, ser
         second = f"{first[:-1]}{'0' if first[-1] != '0' else '1'}"
         shutil.copytree(models / first, models / second)
         promote(models, second)
-        text = faq.read_text(encoding="utf-8")
-        faq.write_text(text.replace("question: 银行卡被ATM吞了怎么办？", "question: 卡被取款机吞了怎么办？", 1)
-                       if "question: 银行卡被ATM吞了怎么办？" in text else text + "\n", encoding="utf-8")
+        faq.write_text(SMALL_FAQ + "- id: atm\n  question: 卡被取款机吞了怎么办？\n  answer: 请联系网点。\n"
+                       "  category: 银行卡\n", encoding="utf-8")
         answer = client.post("/v1/admin/reload", headers=_token(client)).json()
         assert answer["model_changed"] is True and answer["model_version"] == second
         assert answer["faq_changed"] is True and answer["faq_entries"] == len(load_faq(faq))
