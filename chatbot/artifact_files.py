@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 
-def write_whole(target: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Write ``target`` through a temporary file beside it, flushed to disk, then renamed:
-    readers see the old file, the new one, or none. Raises OSError (nothing left behind)."""
+def write_whole(target: Path, write: Callable[[BinaryIO], None], *, mode: int | None = None) -> None:
+    """Write ``target`` through a temporary file beside it, flushed to disk, then renamed (and
+    the rename made durable where the file system allows): readers see the old file, the new
+    one, or none. ``mode``: the new file's permissions. Raises OSError (nothing left behind)."""
     temporary = target.parent / f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -19,10 +20,27 @@ def write_whole(target: Path, write: Callable[[BinaryIO], None]) -> None:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
         os.replace(temporary, target)
-    except OSError:
+    except BaseException:
         remove_quietly(temporary)
         raise
+    _sync_directory(target.parent)
+
+
+def _sync_directory(directory: Path) -> None:
+    """fsync a directory after a rename in it (best effort: not every file system allows it)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        return
+    finally:
+        os.close(fd)
 
 
 def keep_newest(paths: Iterable[Path], count: int, keep: Path) -> None:

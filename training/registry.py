@@ -8,7 +8,6 @@ baseline; `promote` takes it too (it is re-entrant within a thread).
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import threading
@@ -19,13 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from chatbot import file_lock
 from chatbot.artifact_files import write_whole
 from chatbot.errors import Conflict
 from chatbot.nlu import model_store
 
 LOCK_FILE = ".promote.lock"
 LOCK_WAIT_S = 120.0  # a promotion scores models for seconds; a waiter gives up after this
-_LOCK_POLL_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,7 @@ def promotion_lock(model_dir: Path, timeout: float = LOCK_WAIT_S) -> Iterator[No
         raise _busy()
     try:
         if lock.depth == 0:
-            lock.fd = _flock(lock.path, deadline)
+            lock.fd = file_lock.acquire(lock.path, deadline, _busy)
         lock.depth += 1
         try:
             yield
@@ -124,22 +123,6 @@ def promotion_lock(model_dir: Path, timeout: float = LOCK_WAIT_S) -> Iterator[No
                 os.close(fd)  # closing the descriptor releases its flock
     finally:
         lock.threads.release()
-
-
-def _flock(path: Path, deadline: float) -> int:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise _busy() from None
-                time.sleep(_LOCK_POLL_S)
-    except BaseException:
-        os.close(fd)
-        raise
 
 
 def _busy() -> Conflict:

@@ -20,13 +20,10 @@ through):
 """
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import stat
-import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +31,8 @@ from typing import TypeVar
 
 import yaml
 
+from chatbot import file_lock
+from chatbot.artifact_files import write_whole
 from chatbot.errors import Conflict, NotFound, ServiceUnavailable
 from knowledge.desk import KnowledgeDesk
 from knowledge.faq.store import FaqEntry, load_faq, validate_entry
@@ -48,7 +47,6 @@ HEADER = ("# 示例银行 FAQ（由管理后台维护）。文中的费用、利
 # How long an edit waits for another process's edit of the same file (an edit holds the
 # lock while it indexes the FAQ: seconds).
 LOCK_TIMEOUT = 120.0
-_POLL = 0.05
 
 T = TypeVar("T")
 # What `FaqEditor.edit` applies: the current entries -> (the new entries, or None to leave the
@@ -128,25 +126,8 @@ class FaqEditor:
         """The exclusive lock of the FAQ file among processes (and editors of one process:
         each acquisition opens the lock file anew, and `flock` locks of two opens exclude
         each other)."""
-        path = lock_path(self.path)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            deadline = time.monotonic() + self.lock_timeout
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise ServiceUnavailable("FAQ 正在被另一处修改（管理后台或标注导入），请稍后重试",
-                                                 "faq_busy") from None
-                    time.sleep(_POLL)
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+        with file_lock.held(lock_path(self.path), self.lock_timeout, _busy, mode=0o644):
+            yield
 
     def _current(self) -> tuple[FaqEntry, ...]:
         """The entries of the file as it is now: the ones this editor last read or wrote when
@@ -180,37 +161,13 @@ class FaqEditor:
         self.desk.keep(fresh, data)  # other workers load this index instead of rebuilding it
 
     def _write(self, data: bytes) -> None:
-        """The whole file or nothing: a temporary file beside it, fsynced, renamed over it."""
+        """The whole file or nothing, keeping the file's permissions."""
         try:
             mode = stat.S_IMODE(self.path.stat().st_mode)
         except OSError:
             mode = 0o644
-        fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(name, mode)
-            os.replace(name, self.path)
-        except BaseException:
-            try:
-                os.unlink(name)
-            except OSError:
-                pass
-            raise
-        _sync_directory(self.path.parent)
+        write_whole(self.path, lambda handle: handle.write(data), mode=mode)
 
 
-def _sync_directory(directory: Path) -> None:
-    """Make the rename durable (best effort: not every file system lets a directory be fsynced)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def _busy() -> ServiceUnavailable:
+    return ServiceUnavailable("FAQ 正在被另一处修改（管理后台或标注导入），请稍后重试", "faq_busy")
