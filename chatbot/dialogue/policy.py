@@ -275,7 +275,11 @@ class DialoguePolicy:
         return intent.name in INTERRUPTIONS and intent.confidence >= CONFIDENT
 
     def _switch_target(self, ctx: FlowContext, flow) -> str | None:
-        """Another business the message asks for, a lost card included ("我卡丢了怎么办")."""
+        """Another business the message asks for, a lost card included ("我卡丢了怎么办").
+        A bare number never is: inside a flow it answers the flow (a stale code "500000" at a
+        read-back once read as a transfer amount)."""
+        if DIGITS_ONLY.match(ctx.text):
+            return None
         if flow.name != "account.report_loss" and own_money.lost_card(ctx.text):
             return "account.report_loss"
         intent = ctx.parse.intent

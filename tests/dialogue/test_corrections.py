@@ -178,6 +178,19 @@ def test_another_card_in_the_loss_report_even_after_the_code(chat, clock):
     assert "储蓄卡 **** 1234 已冻结" in c.say(c.code(ZHANG["phone"]))
 
 
+@pytest.mark.parametrize("stale_code", ["500000", "000000", "250000"])
+def test_a_stale_code_at_a_read_back_is_not_other_business(chat, stale_code):
+    """A round code typed at a read-back once read as a transfer of 500,000 and offered to drop
+    the loss report; it is an answer to the flow, never a switch."""
+    c = chat()
+    c.bind()
+    c.say("我要挂失")
+    c.say("储蓄卡")
+    reply = c.say(stale_code)
+    assert "改为转账" not in reply and "确认" in reply
+    assert "验证码已发送" in c.say("确认")
+
+
 @pytest.mark.parametrize("answer", ["确认无误", "是不是要手续费"])
 def test_no_correction_is_read_where_there_is_none(chat, answer):
     c = chat()
