@@ -24,7 +24,7 @@ WHY_MINE = re.compile(r"怎么(这么|那么|变|少了|多了|不对|没了|还
 # Losing a card (or the wallet with it): 丢了/掉了/被偷/找不到/不见了/遗失 (遺失 is normalized).
 LOST = re.compile(
     r"(卡|钱包|皮夹|卡包).{0,8}?(丢|掉了|弄掉|被偷|被盗(?!刷)|被扒|偷了|找不到|不见|遗失|遗落|没了"
-    r"|唔见|跌咗|冇咗|掉咗|搵唔到)"  # Cantonese: 唔见咗, 跌咗, 搵唔到
+    r"|唔见|跌了|找唔到)"  # Cantonese 唔见咗, 跌咗, 搵唔到 (咗 and 搵 are normalized to 了, 找)
     r"|(丢|掉|遗失|弄丢|偷)了.{0,6}卡")
 FOUND = re.compile(r"找到了|找回|捡到")
 # A question about the rules of a loss report, not a report: answered from the FAQ.

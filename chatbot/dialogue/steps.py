@@ -18,8 +18,9 @@ from chatbot.dialogue.forms import MAX_REASKS, Flow
 from chatbot.security.rate_limit import Limit
 
 AFFIRM_WORDS = re.compile(r"^(确认|确定|是|是的|对|对的|好|好的|可以|行|没问题|ok|yes|嗯+|确认转账|确认挂失|确认办理|"
-                          r"系|系啊|系呀|得|冇问题)[。!.！]*$")  # the last ones Cantonese
-DENY_WORDS = re.compile(r"^(不|不是|不对|错了|不要|no|否|唔系|唔要|唔使|唔好)[。!.！]*$")
+                          r"系|系啊|系呀|得|没有问题)[。!.！]*$")  # Cantonese 係/得/冇问题 (冇 reads 没有)
+# Cantonese 唔係/唔要/唔使/唔好 arrive normalized as 不是/不要/不用/不要 (data/synonyms.yaml).
+DENY_WORDS = re.compile(r"^(不|不是|不对|错了|不要|不用|no|否)[。!.！]*$")
 RESEND_WORDS = re.compile(r"重新发送|重发|再发|没收到|收不到")
 CODE = re.compile(r"(?<!\d)\d{6}(?!\d)")
 

@@ -10,7 +10,9 @@ Steps, in order (each keeps track of where its characters came from):
 4. Emoji, symbols and decorative punctuation removed; the punctuation that
    carries meaning (``. , % ¥ $ - : ; ? ! 。 、 * + / ~ ( ) —``) is kept.
    English banking words become the Chinese term (``mortgage rate`` -> ``房贷利率``),
-   whole words only, from the ``english`` table of ``data/synonyms.yaml``.
+   whole words only, from the ``english`` table of ``data/synonyms.yaml``; a message
+   typed in pinyin becomes Chinese (``wo yao zhuanzhang`` -> ``我要转账``), see
+   :mod:`chatbot.nlu.pinyin_input`.
 5. Whitespace: runs become one space, dropped at the ends and between two
    Chinese characters (where it never carries meaning and splits words).
 6. A run of three or more of the same non-digit character becomes one
@@ -31,6 +33,7 @@ from pathlib import Path
 
 from chatbot.nlu.homophones import HomophoneCorrector
 from chatbot.nlu.lexmatch import LongestMatcher
+from chatbot.nlu.pinyin_input import PinyinReader
 from chatbot.nlu.resources import (
     BANKING_DICT_FILE,
     SYNONYMS_FILE,
@@ -97,6 +100,7 @@ class Normalizer:
         self._english_terms = table.english
         terms = load_dictionary_terms(data / BANKING_DICT_FILE)
         self._homophones = HomophoneCorrector(terms, protected)
+        self._pinyin = PinyinReader(terms, extra_words=self._variants.values())
 
     def warm_up(self) -> None:
         """Load everything lazy now (typo index, lexicon), e.g. before serving requests."""
@@ -123,6 +127,7 @@ class Normalizer:
     def _clean(self, mapped: MappedText) -> MappedText:
         mapped = mapped.apply((m.start(), m.end(), "") for m in _NOISE.finditer(mapped.text))
         mapped = mapped.apply(self._english_edits(mapped.text))
+        mapped = mapped.apply(self._pinyin.edits(mapped.text))
         mapped = mapped.apply(_space_edits(mapped.text))
         return mapped.apply((m.start(), m.end(), m.group(1)) for m in _SQUEEZE.finditer(mapped.text))
 
