@@ -91,13 +91,13 @@ def accuracy(parser: Parser, test: Sequence[Example]) -> float:
 def real_customers(parser: Parser, real: Sequence[Example]):
     """The real customers' phrasings (data/intents_real.tsv) through the whole parser: accuracy
     per kind, precision of the answers given with confidence >= 0.8, calibration error."""
-    from training.real_set import summarize
+    from training.real_set import asked_between, summarize
     from training.report import Predictions
 
     parses = [parser.parse(e.text, TODAY) for e in real]
     predictions = Predictions("real", tuple(e.text for e in real), tuple(e.intent for e in real),
                               tuple(p.intent.name for p in parses), tuple(p.intent.confidence for p in parses))
-    return summarize(predictions, [e.kind for e in real])
+    return summarize(predictions, [e.kind for e in real], asked_between(parses))
 
 
 def stage_means(parser: Parser, texts: Sequence[str], rounds: int) -> dict[str, float]:

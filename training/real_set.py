@@ -10,7 +10,10 @@ my-versus-how, unsupported business, close to another intent; its third column).
   that is right (wrong and sure is the worst outcome: the bot acts without asking), and how
   many answers were that confident;
 - a **reliability diagram** (`reliability_real.png`): confidence in bins against the share right
-  in each bin; a calibrated model's bars sit on the diagonal.
+  in each bin; a calibrated model's bars sit on the diagonal;
+- how often the bot would **ask between two businesses** instead of answering
+  (chatbot/dialogue/choices.py), how often the right one is among the two, and the share
+  answered wrong without asking: what the customer actually meets.
 """
 from __future__ import annotations
 
@@ -44,6 +47,9 @@ class RealSetSummary:
     confident_precision: float | None  # share right among them
     bins: tuple[Bin, ...]
     expected_calibration_error: float
+    asked: int = 0  # messages the bot would ask about (two businesses, choices.py)
+    asked_covering: int = 0  # of those, the right intent is one of the two options
+    wrong_unasked: int = 0  # answered wrong without asking
 
     def line(self) -> str:
         """One line for the command's output."""
@@ -51,7 +57,9 @@ class RealSetSummary:
                      f"{self.confident_precision:.1%}（{self.confident_answers} 条）")
         kinds = "，".join(f"{kind} {accuracy:.2f}" for kind, (_, accuracy) in sorted(self.per_kind.items()))
         return (f"真实说法集 {self.examples} 条：准确率 {self.accuracy:.4f}；置信度≥{CONFIDENT} 的回答中正确 "
-                f"{confident}；校准误差 ECE {self.expected_calibration_error:.3f}；各类：{kinds}")
+                f"{confident}；校准误差 ECE {self.expected_calibration_error:.3f}；二选一反问 {self.asked} 条"
+                f"（含正确业务 {self.asked_covering} 条），未反问且答错 {self.wrong_unasked} 条"
+                f"（{self.wrong_unasked / self.examples if self.examples else 0:.1%}）；各类：{kinds}")
 
     def to_dict(self) -> dict:
         return {"examples": self.examples, "accuracy": round(self.accuracy, 4),
@@ -59,15 +67,29 @@ class RealSetSummary:
                 "confident_threshold": CONFIDENT, "confident_answers": self.confident_answers,
                 "confident_precision": None if self.confident_precision is None else round(self.confident_precision, 4),
                 "expected_calibration_error": round(self.expected_calibration_error, 4),
+                "asked_between_two": self.asked, "asked_covering_truth": self.asked_covering,
+                "wrong_without_asking": self.wrong_unasked,
                 "bins": [{"low": b.low, "high": b.high, "count": b.count,
                           "accuracy": None if b.accuracy is None else round(b.accuracy, 4),
                           "mean_confidence": None if b.mean_confidence is None else round(b.mean_confidence, 4)}
                          for b in self.bins]}
 
 
-def summarize(predictions: Predictions, kinds: Sequence[str | None]) -> RealSetSummary:
-    """The figures above from one evaluated split and each example's kind (None: unknown)."""
+def asked_between(parses: Sequence) -> list[tuple[str, str] | None]:
+    """For each ParseResult, the two businesses the bot would ask between, or None."""
+    from chatbot.dialogue.choices import close_call
+
+    return [close_call(parse) for parse in parses]
+
+
+def summarize(predictions: Predictions, kinds: Sequence[str | None],
+              asked: Sequence[tuple[str, str] | None] | None = None) -> RealSetSummary:
+    """The figures above from one evaluated split, each example's kind (None: unknown) and,
+    when known, the options the bot would ask between (`asked_between`)."""
     right = [t == p for t, p in zip(predictions.truth, predictions.predicted)]
+    asked = list(asked) if asked is not None else [None] * len(right)
+    covering = sum(1 for truth, options in zip(predictions.truth, asked) if options and truth in options)
+    wrong_unasked = sum(1 for ok, options in zip(right, asked) if not ok and not options)
     total = len(right)
     by_kind: dict[str, list[bool]] = defaultdict(list)
     for kind, ok in zip(kinds, right):
@@ -80,7 +102,8 @@ def summarize(predictions: Predictions, kinds: Sequence[str | None]) -> RealSetS
         per_kind={kind: (len(oks), sum(oks) / len(oks)) for kind, oks in by_kind.items()},
         confident_answers=len(confident),
         confident_precision=sum(confident) / len(confident) if confident else None,
-        bins=bins, expected_calibration_error=ece)
+        bins=bins, expected_calibration_error=ece,
+        asked=sum(1 for options in asked if options), asked_covering=covering, wrong_unasked=wrong_unasked)
 
 
 def _bins(right: Sequence[bool], confidence: Sequence[float]) -> tuple[Bin, ...]:

@@ -5,7 +5,7 @@
   const TOKEN_KEY = "chatbot.staffToken";
 
   const labels = {
-    reason: { human_request: "主动转人工", complaint: "投诉", not_understood: "连续未理解",
+    reason: { human_request: "主动转人工", call_back: "要求回电", complaint: "投诉", not_understood: "连续未理解",
               flow_failed: "业务办理失败", fraud_risk: "风险核实" },
     sender: { user: "客户", bot: "机器人", agent: "客服" },
     status: { queued: "排队中", active: "服务中", released: "已转回机器人", closed: "已结束", cancelled: "已取消" },

@@ -7,18 +7,24 @@ Order of decisions for one message:
      ("需要我现在为您挂失吗？" -> "好的", offers.py), else the offer is dropped;
   2. inside a flow: cancel, ask for a person, answer an interruption and re-ask, offer to
      switch to another business, or take the message further (slots, confirm, code);
-  3. otherwise: follow-ups of the last query, small talk, knowledge, hand-off, a lost card
-     (offered a loss report at once), or a new flow (binding first when the customer's own
-     money is involved, then the request goes on with everything said: own_money.py, offers.py).
+  3. otherwise: follow-ups of the last query, small talk, knowledge, hand-off (complaints
+     without 投诉 too: people.py), a lost card (offered a loss report at once), a question
+     between two businesses the model cannot tell apart (choices.py), or a new flow (binding
+     first when the customer's own money is involved, then the request goes on with
+     everything said: own_money.py, offers.py); a message the model placed nowhere but the
+     FAQ knows is answered from it;
+  4. a second request in the same message ("…，顺便查下余额") is offered once the first is
+     served.
 """
 from __future__ import annotations
 
 import re
 import uuid
 from contextlib import contextmanager
+from dataclasses import replace
 
 from chatbot.clock import BANK_TZ
-from chatbot.dialogue import corrections, fraud, offers, own_money, replies, steps
+from chatbot.dialogue import choices, corrections, fraud, offers, own_money, people, replies, steps
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.flows import (bind, card_bill, loan_calculator, loan_status, news_latest, news_subscribe,
                                    transactions)
@@ -91,6 +97,7 @@ class DialoguePolicy:
         asked = (ctx.state.active_flow, ctx.state.asking)
         self._route(ctx)
         self._offer_business_answered(ctx)
+        self._offer_later_request(ctx)
         sticker = any(step["action"] == "sticker" for step in ctx.steps)
         if ctx.outcome != "not_understood" and not sticker:  # a sticker neither fails nor succeeds
             ctx.state.not_understood = 0
@@ -157,6 +164,8 @@ class DialoguePolicy:
     def _answer_offer(self, ctx: FlowContext, offer: dict) -> bool:
         """The customer answers the bot's offer ("需要我现在为您挂失吗？" -> "好的"); False when the
         message is something else (the offer is dropped and the message routed as usual)."""
+        if offer.get("kind") == "choose":
+            return self._answer_choice(ctx, offer)
         answer, target = offers.reply_to(ctx), offer.get("intent")
         saved = offers.open_request(ctx, offer.get("request"))
         asked_for = target and ((flow_for(ctx.parse) == target and ctx.parse.intent.confidence >= CONFIDENT)
@@ -208,6 +217,8 @@ class DialoguePolicy:
             ctx.outcome = "cancelled"
             ctx.state.end_flow(keep_context=False)
             return
+        elif not flow.screen(ctx):
+            pass  # scam wording ("客服让我转的") is warned about and handed over as such (fraud.py)
         elif self._wants_person(ctx) and not self._answers_the_flow(flow, ctx):
             self._hand_off(ctx)  # the flow stays where it is for the agent to see
             return
@@ -409,6 +420,8 @@ class DialoguePolicy:
             ctx.say(replies.NO_CODE_AWAITED)
             ctx.outcome = "answered"
             ctx.step("code_not_awaited")
+        elif self._tells_of_a_scam(ctx):
+            self.knowledge.answer(ctx)  # the FAQ's warning; a transfer later is stopped (fraud.py)
         elif self._wants_person(ctx):
             self._hand_off(ctx)
         elif bind.UNBIND.search(ctx.text):
@@ -419,10 +432,13 @@ class DialoguePolicy:
             # "我卡丢了怎么办啊" is an emergency, not a knowledge question: offer to freeze it now.
             ctx.outcome = "answered"
             offers.make(ctx, "flow", replies.LOST_CARD_OFFER, "account.report_loss")
-        elif intent.confidence < CONFIDENT:
-            # Unplaced by the intent model, but perhaps a topic the FAQ knows ("吞卡的事情").
+        elif options := self._two_businesses(ctx):
+            self._ask_between(ctx, options)
+        elif intent.confidence < CONFIDENT or intent.name == "out_of_scope":
+            # Unplaced by the intent model, but perhaps a topic the FAQ knows ("吞卡的事情",
+            # "支票怎么开": business the chat does not do, answered with where it is done).
             if self.knowledge is None or not self.knowledge.answer_if_known(ctx):
-                self._not_understood(ctx)
+                self._not_understood(ctx) if intent.confidence < CONFIDENT else self._answer_aside(ctx)
         elif target := flow_for(ctx.parse):
             if not self._how_to_answered(ctx):
                 self._start(ctx, target)
@@ -461,6 +477,66 @@ class DialoguePolicy:
         if target == "account.bind" and ctx.customer_id is not None:
             return  # bound already: binding again is not something to offer
         offers.make(ctx, "flow", replies.offer_to_do(target), target)
+
+    # --- two businesses, and a second request ---------------------------------------------------
+    def _two_businesses(self, ctx: FlowContext) -> tuple[str, str] | None:
+        """The two businesses to ask between (choices.py), unless both would start the same flow."""
+        options = choices.close_call(ctx.parse)
+        if options is None:
+            return None
+        first, second = (flow_for(choices.as_chosen(ctx.parse, name)) or name for name in options)
+        return options if first != second else None
+
+    def _ask_between(self, ctx: FlowContext, options: tuple[str, str]) -> None:
+        offers.make(ctx, "choose", choices.question(options))
+        ctx.state.offer["options"] = list(options)
+        ctx.state.offer["request"] = offers.seal_request(ctx, ctx.parse)
+        ctx.outcome = "intent_clarify"
+        ctx.step("intent_clarify", options=list(options))
+
+    def _answer_choice(self, ctx: FlowContext, offer: dict) -> bool:
+        """The reply to "您是想…，还是…？": start the chosen business from the first message;
+        "都不是" asks again in words; anything else is a new message (False)."""
+        options = [name for name in offer.get("options") or () if name in replies.BUSINESS_INTENTS]
+        chosen = choices.picked(ctx, options) if options else None
+        if chosen is None:
+            if not choices.says_neither(ctx):
+                return False
+            ctx.say(replies.GO_ON)
+            ctx.outcome = "answered"
+            ctx.step("choice_answered", chosen=None)
+            return True
+        ctx.step("choice_answered", chosen=chosen)
+        request = choices.as_chosen(offers.open_request(ctx, offer.get("request")) or ctx.parse, chosen)
+        with self._replaying(ctx, request):
+            target = flow_for(request)
+            if target is None:
+                self._answer_aside(ctx)
+            else:
+                self._start(ctx, target)
+        return True
+
+    def _offer_later_request(self, ctx: FlowContext) -> None:
+        """"帮我还一下信用卡，顺便查下余额": once the first business is done (now, or when its flow
+        ends), the second is offered; the original message goes with it."""
+        state, later = ctx.state, ctx.parse.later
+        if later is not None and later.confidence >= CONFIDENT and later.name in replies.BUSINESS_INTENTS \
+                and later.name != ctx.parse.intent.name:
+            request = replace(ctx.parse, intent=later, ranking=(later,), entities=ctx.parse.later_entities,
+                              later=None, later_entities=())
+            state.later = {"intent": later.name, "request": offers.seal_request(ctx, request)}
+        if ctx.handoff is not None:
+            state.later = {}  # a person takes over: they hear the whole message
+        if not state.later or state.active_flow or state.pending_switch:
+            return
+        pending, state.later = state.later, {}
+        if state.offer and state.offer.get("kind") != "more":  # "还有其他需要吗？" gives way to it
+            return  # the reply already asks something ("需要我现在为您挂失吗？"): one question at a time
+        request = offers.open_request(ctx, pending.get("request"))
+        target = flow_for(choices.as_chosen(request, pending["intent"])) if request else None
+        if target in FLOWS:
+            offers.make(ctx, "flow", f"您刚才还提到{replies.intent_title(pending['intent'])}，需要现在办理吗？", target)
+            state.offer["request"] = pending.get("request")
 
     def _start(self, ctx: FlowContext, name: str) -> None:
         flow = get_flow(name)
@@ -509,6 +585,14 @@ class DialoguePolicy:
         figure = any(e.entity in ("amount", "term_months") for e in ctx.parse.entities) or DIGIT.search(ctx.text)
         return bool(figure) or ctx.parse.intent.confidence < SURE_COMPLAINT
 
+    def _tells_of_a_scam(self, ctx: FlowContext) -> bool:
+        """"客服让我把钱转到安全账户" outside a transfer: the model may hear a complaint about
+        客服; it is a scam to warn about, unless the customer asks for a person outright."""
+        if self.knowledge is None or HUMAN_WORDS.match(ctx.text):
+            return False
+        noted = any(step["action"] == "risk_wording" for step in ctx.steps)
+        return noted and ctx.intent in ("complaint", "human.request", "faq", "out_of_scope")
+
     def _is_cancel(self, ctx: FlowContext) -> bool:
         return (ctx.intent == "cancel" and ctx.parse.intent.confidence >= CONFIDENT) or bool(CANCEL_WORDS.match(ctx.text))
 
@@ -517,10 +601,14 @@ class DialoguePolicy:
             return False  # the classifier's guess on a bare number (or "请告诉我") means nothing
         intent = ctx.parse.intent
         confident = intent.confidence >= CONFIDENT and intent.name in ("human.request", "complaint")
-        return confident or bool(HUMAN_WORDS.match(ctx.text))
+        return confident or bool(HUMAN_WORDS.match(ctx.text)) or people.sounds_like_complaint(ctx.parse)
 
     def _hand_off(self, ctx: FlowContext) -> None:
-        complaint = ctx.intent == "complaint"  # the desk apologises and says where they wait
-        ctx.handoff = HandoffRequest("complaint" if complaint else "human_request", 10 if complaint else 0)
+        # The desk apologises and says where they wait; a call-back it cannot promise.
+        complaint = ctx.intent == "complaint" or (ctx.intent != "human.request" and people.sounds_like_complaint(ctx.parse))
+        if complaint:
+            ctx.handoff = HandoffRequest("complaint", 10)
+        else:
+            ctx.handoff = HandoffRequest("call_back" if people.asks_call_back(ctx.text) else "human_request")
         ctx.outcome = "handoff"
         ctx.step("handoff", reason=ctx.handoff.reason)

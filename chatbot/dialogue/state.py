@@ -30,6 +30,7 @@ class DialogueState:
     failed_step: str | None = None
     offered_faq: list = field(default_factory=list)  # FAQ ids offered in a clarification
     risk: list = field(default_factory=list)  # scam scripts seen in this conversation
+    later: dict = field(default_factory=dict)  # a second request of one message, offered after the first
 
     @classmethod
     def from_json(cls, data: dict | None) -> "DialogueState":

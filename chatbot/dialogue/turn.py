@@ -33,7 +33,7 @@ class TurnContext:
 class HandoffRequest:
     """The policy asks for a person; higher priority is served first (complaints: 10)."""
 
-    reason: str  # human_request | complaint | not_understood | flow_failed
+    reason: str  # human_request | call_back | complaint | not_understood | flow_failed | fraud_risk
     priority: int = 0
 
 

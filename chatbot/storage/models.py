@@ -300,7 +300,7 @@ class Handoff(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("chat_sessions.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     user_id: Mapped[str] = mapped_column(String(128))
-    reason: Mapped[str] = mapped_column(String(32))  # human_request | complaint | not_understood | flow_failed | fraud_risk
+    reason: Mapped[str] = mapped_column(String(32))  # human_request | call_back | complaint | not_understood | flow_failed | fraud_risk
     priority: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)

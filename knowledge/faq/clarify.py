@@ -54,7 +54,7 @@ def resolve_choice(reply_text: str, offered_ids: Sequence[str],
     if not offered or len(offered) != len(offered_ids):
         return None  # the list changed under the customer (an admin edit): ask again
     text = _clean(reply_text)
-    number = _choice_number(text, len(offered))
+    number = choice_number(text, len(offered))
     if number is not None:
         return offered[number - 1] if 1 <= number <= len(offered) else None
     return _choice_by_words(text, offered)
@@ -64,7 +64,10 @@ def _clean(text: str) -> str:
     return _NOISE.sub("", unicodedata.normalize("NFKC", text).lower())
 
 
-def _choice_number(text: str, count: int) -> int | None:
+def choice_number(reply_text: str, count: int) -> int | None:
+    """The number a reply picks ("2", "第二个", "选二", "最后一个"), or None; not range-checked.
+    Also read by the dialogue's choice between two businesses (chatbot/dialogue/choices.py)."""
+    text = _clean(reply_text)
     if text in _LAST:
         return count
     match = _ORDINAL.match(_FILLER.sub("", text))

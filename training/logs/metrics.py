@@ -33,7 +33,7 @@ from training.logs.select import DESK_OUTCOMES, select_turns
 # the bot recognized business it does not do and said so.
 OUTCOME_CATEGORIES = {
     "understood": ("answered", "completed", "in_flow", "refused", "cancelled", "flow_failed", "out_of_scope"),
-    "clarified": ("faq_clarify",),
+    "clarified": ("faq_clarify", "intent_clarify"),
     "not_found": ("faq_not_found",),
     "not_understood": ("not_understood",),
     "handed_off": ("handoff",),

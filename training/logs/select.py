@@ -4,7 +4,8 @@ A kind is read from what the bot did (the steps the engine logged), not from the
 alone: a knowledge question inside a flow ends "in_flow" yet still logs `faq_not_found`.
 
     not_understood  a "fallback" step: the intent model could not place it, nor the FAQ
-    clarify         a "faq_clarify" step: the FAQ had several plausible entries
+    clarify         a "faq_clarify" step (the FAQ had several plausible entries) or an
+                    "intent_clarify" one (two businesses the model could not tell apart)
     faq_not_found   a "faq_not_found" step (with the FAQ's best candidates)
     handoff         a "handoff" or "enqueue" step: the customer went to a person
     low_rating      the turn that queued a handoff the customer later rated 1 or 2
@@ -34,7 +35,7 @@ DESK_OUTCOMES = ("queued", "forwarded_to_agent", "message_left", "message_kept",
 # The step actions that make each kind (the policy's and the knowledge desk's step names).
 STEP_ACTIONS = {
     "not_understood": ("fallback",),
-    "clarify": ("faq_clarify",),
+    "clarify": ("faq_clarify", "intent_clarify"),
     "faq_not_found": ("faq_not_found",),
     "handoff": ("handoff", "enqueue"),
 }

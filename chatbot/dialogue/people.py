@@ -1,0 +1,43 @@
+"""Messages that should reach a person although the model is not sure of it.
+
+A bank serves a complaint first by a person, and real complaints rarely say 投诉: "什么破服务",
+"你们是抢钱吗", "再这样我就销户", "我要找银保监会". The intent model hears some of them as a fee
+question or small talk; these cues, together with the model still ranking `complaint`
+somewhere near the top, make them complaints. A regulator or a threat to leave is one
+whatever the model thinks.
+
+Asking to be called back ("请回电", "下午3点后打给我") is a request for a person the bank
+cannot serve by phone from the chat: the queue says so (chatbot/handoff/texts.py).
+"""
+from __future__ import annotations
+
+import re
+
+from chatbot.nlu.parser import ParseResult
+
+# Anger, sarcasm and accusations; each alone is enough only when the model also hears a complaint.
+ANGER = re.compile(
+    r"破服务|什么破|垃圾|太差|差劲|态度|耍人|耍我|坑人|坑钱|抢钱|骗子|骗人|黑心|良心|气死|火大|无语|服了|"
+    r"搞什么|凭什么|乱扣|乱收|一点用都没有|没用|太慢|等了.{0,6}(还|都)|有病|离谱|过分|恶心|受不了|"
+    r"我真的会谢|谢谢你们全家|真行|好棒哦|呵呵|[?？]{2,}|[!！]{2,}")
+# A regulator, the press, a lawyer, or leaving the bank: a complaint in any case.
+ESCALATION = re.compile(
+    r"银保监|金管会|人民银行|人行|12378|消协|消费者协会|曝光|媒体|律师|起诉|法院|"
+    r"(再这样|再不|不然|否则).{0,8}(销户|投诉|换|去别|不用)|去别家|去别的银行|换(一)?家银行|换银行")
+COMPLAINT_HEARD = 0.15  # the model's share for `complaint` that, with anger, makes one
+
+CALL_BACK = re.compile(r"回电|回个电话|回我电话|打给我|打我电话|给我打电话|给我来电|来个电话|电话联系我|联系我|"
+                       r"call\s*me|call\s*back|callback|ring\s*me")
+
+
+def sounds_like_complaint(parse: ParseResult) -> bool:
+    """A complaint without the word 投诉 (see the module docstring)."""
+    text = parse.normalized
+    if ESCALATION.search(text):
+        return True
+    heard = next((score.confidence for score in parse.ranking[:3] if score.name == "complaint"), 0.0)
+    return heard >= COMPLAINT_HEARD and bool(ANGER.search(text))
+
+
+def asks_call_back(text: str) -> bool:
+    return bool(CALL_BACK.search(text))
