@@ -83,10 +83,33 @@
       body.appendChild(who);
     }
     body.appendChild(document.createTextNode(text));
+    if (sender === "bot") addChoices(body, text);
     item.appendChild(body);
     log.appendChild(item);
     log.scrollTop = log.scrollHeight;
     return item;
+  }
+
+  // A numbered list the bot asks to answer by number ("您是想…，还是…？", "您是想问：",
+  // "请问分期哪一项？") gets one button per option; tapping sends its number, as typing would.
+  // Only the latest list stays tappable: an older one may no longer apply.
+  const OPTION_LINE = /^(\d{1,2})\. (.+)$/;
+  function addChoices(body, text) {
+    if (!/回复序号/.test(text)) return;
+    const options = text.split("\n").map((line) => OPTION_LINE.exec(line)).filter(Boolean);
+    if (options.length < 2) return;
+    for (const old of log.querySelectorAll(".choices")) old.remove();
+    const row = document.createElement("div");
+    row.className = "choices";
+    for (const [, number, label] of options) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "choice";
+      button.textContent = label;
+      button.addEventListener("click", () => { row.remove(); send(number); });
+      row.appendChild(button);
+    }
+    body.appendChild(row);
   }
 
   function render(message) {

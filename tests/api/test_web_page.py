@@ -74,3 +74,21 @@ def test_the_pages_work_under_their_content_security_policy(live_server, browser
     console.wait_for_selector("#login-username")
     assert console.evaluate("getComputedStyle(document.body).fontFamily")  # the stylesheet applied
     assert violations == []
+
+
+def test_a_numbered_question_is_answered_by_tapping(live_server, browser, artifacts):
+    page = browser.new_page(viewport={"width": 390, "height": 780})
+    page.goto(live_server + "/")
+    page.wait_for_selector(".msg--bot")
+    page.fill("#input", "刚还完款，看下还欠多少")
+    page.press("#input", "Enter")
+    page.wait_for_selector(".choice")
+    labels = page.locator(".choice").all_inner_texts()
+    assert "查询信用卡账单" in labels and len(labels) == 2
+    page.screenshot(path=str(artifacts / "web_choices.png"))
+    page.locator(".choice", has_text="查询信用卡账单").click()
+    page.wait_for_selector("text=需要先绑定")
+    assert page.locator(".choice").count() == 0  # answered: the buttons go
+    sent = page.locator(".msg--user .msg__bubble").all_inner_texts()[-1]
+    assert sent == str(labels.index("查询信用卡账单") + 1)  # the number, as if typed
+    assert any(text.startswith("查询信用卡账单需要先绑定") for text in page.locator(".msg--bot .msg__bubble").all_inner_texts())
