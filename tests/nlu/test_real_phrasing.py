@@ -51,6 +51,11 @@ PREFIXED = [
     ("您好，我那个贷款批了没有", "loan.status"),
     ("你好，我想提一下信用卡额度", "card.limit"),
     ("你好，帮我看看最近的交易", "account.transactions"),
+    # round 2
+    ("打扰一下，我的信用卡这期要还多少", "card.bill"),
+    ("哈喽在吗，转两千给李娜", "transfer.create"),
+    ("您好打扰了，我的卡好像丢了", "account.report_loss"),
+    ("想咨询一下，我每个月房贷要还多少", "loan.repayment_plan"),
 ]
 
 # Anger and complaints without the word 投诉.
@@ -65,6 +70,16 @@ EMOTIONAL = [
     ("我受够了，一点用都没有", "complaint"),
     ("钱被乱扣，气死人", "complaint"),
     ("你们这是骗人吧", "complaint"),
+    # round 2
+    ("真是多亏了你们，我的钱又少了一百", "complaint"),
+    ("你们这速度，蜗牛都比你们快", "complaint"),
+    ("再乱收费我就把卡剪了不用了", "complaint"),
+    ("年费的事不给我退我就去别家开户", "complaint"),
+    ("卖理财的时候一个字都没提风险", "complaint"),
+    ("等了快一个钟头了还没人处理", "complaint"),
+    ("问什么都答不上来，要你何用", "complaint"),
+    ("你哋啲服務真係差到極", "complaint"),
+    ("真的很誇張，帳戶被扣款都不說", "complaint"),
 ]
 
 # Asking to be called back or for a real person.
@@ -77,6 +92,14 @@ CONTACT = [
     ("能不能让人给我打电话", "human.request"),
     ("我想找个活人", "human.request"),
     ("你们有人能回个电话吗", "human.request"),
+    # round 2
+    ("晚上八点后可以打电话给我吗", "human.request"),
+    ("麻烦让专员回个电话", "human.request"),
+    ("please call me tomorrow", "human.request"),
+    ("找你们领导出来", "human.request"),
+    ("叫个同事来接手", "human.request"),
+    ("有冇真人喺度", "human.request"),
+    ("到底有没有人在后面", "human.request"),
 ]
 
 # The customer's own data (a flow) versus how something works (faq).
@@ -89,6 +112,18 @@ MY_VERSUS_HOW = [
     ("信用卡利息是怎么计算的", "faq"),
     ("我信用卡额度还剩多少", "card.limit"),
     ("我的理财收益怎么样了", "wealth.holdings"),
+    # round 2
+    ("我妈给我转的钱我收到了吗", "account.transactions"),
+    ("我前天那笔跨行转账到账没有", "account.transactions"),
+    ("跨行转账为什么还没到", "faq"),
+    ("我这期信用卡欠多少", "card.bill"),
+    ("信用卡账单在微信上能看吗", "faq"),
+    ("我的房贷还差几期还清", "loan.repayment_plan"),
+    ("房贷利息每个月怎么算", "faq"),
+    ("帮我把刚到的卡开通", "card.activate"),
+    ("信用卡开卡有什么方法", "faq"),
+    ("我的基金现在亏了多少", "wealth.holdings"),
+    ("基金收益怎么计算", "faq"),
 ]
 
 # Businesses the bot does not do in chat (cross-border remittance, FX, early mortgage repayment): faq.
@@ -101,6 +136,52 @@ UNSUPPORTED_BUSINESS = [
     ("我想换点港币", "faq"),
     ("提前还房贷要怎么办", "faq"),
     ("从国外汇款给我怎么弄", "faq"),
+    # round 2
+    ("现金支票在哪里兑", "faq"),
+    ("银行承兑汇票能贴现吗", "faq"),
+    ("国债利率现在多少", "faq"),
+    ("养老金账户能在手机银行开吗", "faq"),
+    ("U盾的密码怎么改", "faq"),
+    ("要取三十万现金得提前多久预约", "faq"),
+    ("给加拿大的女儿汇学费要什么", "faq"),
+    ("支付宝绑你们家信用卡怎么操作", "faq"),
+    ("租个保险柜要带什么", "faq"),
+    ("签证用的存款证明要存多少钱", "faq"),
+    ("大额存单能提前取吗", "faq"),
+]
+
+# Close intents: the own bill's minimum (card.bill) versus paying it (card.repay), offered versus held
+# products, the own application versus why applications fail (faq), binding here versus WeChat Pay.
+CLOSE_INTENTS = [
+    ("我最低还款要还多少", "card.bill"),
+    ("只还最低就行", "card.repay"),
+    ("有什么新产品推荐", "wealth.products"),
+    ("我持有的产品收益怎样", "wealth.holdings"),
+    ("我的贷款审批没过吗", "loan.status"),
+    ("贷款申请被拒一般是什么原因", "faq"),
+    ("我的卡什么时候寄出", "card.application_status"),
+    ("收到卡了给我激活", "card.activate"),
+    ("在这里绑定我的银行账户", "account.bind"),
+    ("微信支付怎么绑你们的储蓄卡", "faq"),
+]
+
+# Cantonese small talk, answers and business words.
+CANTONESE = [
+    ("唔該你", "thanks"),
+    ("係呀冇錯", "affirm"),
+    ("唔使啦", "deny"),
+    ("拜拜，聽日再傾", "goodbye"),
+    ("我個按揭批咗未呀", "loan.status"),
+    ("張卡今個月要還幾多", "card.bill"),
+]
+
+# Pinyin typed without an input method.
+PINYIN = [
+    ("wo de yue hai you duoshao", "account.balance"),
+    ("zhuan 500 gei wangfang", "transfer.create"),
+    ("licai shouyi duoshao", "wealth.holdings"),
+    ("baibai la", "goodbye"),
+    ("edu tigao", "card.limit"),
 ]
 
 
@@ -114,6 +195,9 @@ CASES = [
         ("contact", CONTACT),
         ("my_versus_how", MY_VERSUS_HOW),
         ("unsupported_business", UNSUPPORTED_BUSINESS),
+        ("close_intents", CLOSE_INTENTS),
+        ("cantonese", CANTONESE),
+        ("pinyin", PINYIN),
     )
     for text, intent in cases
 ]
