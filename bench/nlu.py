@@ -88,16 +88,17 @@ def accuracy(parser: Parser, test: Sequence[Example]) -> float:
     return sum(parser.parse(e.text, TODAY).intent.name == e.intent for e in test) / len(test)
 
 
-def real_customers(parser: Parser, real: Sequence[Example]):
+def real_customers(parser: Parser, real: Sequence[Example], training: Sequence[Example] = ()):
     """The real customers' phrasings (data/intents_real.tsv) through the whole parser: accuracy
     per kind, precision of the answers given with confidence >= 0.8, calibration error."""
-    from training.real_set import asked_between, summarize
+    from training.real_set import asked_between, in_training, summarize
     from training.report import Predictions
 
     parses = [parser.parse(e.text, TODAY) for e in real]
     predictions = Predictions("real", tuple(e.text for e in real), tuple(e.intent for e in real),
                               tuple(p.intent.name for p in parses), tuple(p.intent.confidence for p in parses))
-    return summarize(predictions, [e.kind for e in real], asked_between(parses))
+    seen = in_training([e.text for e in real], [e.text for e in training]) if training else None
+    return summarize(predictions, [e.kind for e in real], asked_between(parses), seen)
 
 
 def stage_means(parser: Parser, texts: Sequence[str], rounds: int) -> dict[str, float]:
@@ -140,7 +141,7 @@ def main() -> None:
     texts = [e.text for e in test]
     print(f"held-out accuracy (Parser.parse): {accuracy(parser, test):.4f} on {len(test)} sentences")
     if args.real.is_file():
-        print(real_customers(parser, load_tsv(args.real, classifier.classes)).line())
+        print(real_customers(parser, load_tsv(args.real, classifier.classes), load_intents(args.intents)).line())
     jieba = _import_jieba()
     jieba.initialize()
     parse = summary(time_each(lambda t: parser.parse(t, TODAY), texts, args.rounds))

@@ -81,7 +81,8 @@ def evaluate(intents_path: Path, out_dir: Path, test_path: Path | None = None, f
     if real is not None:
         predictions, parses = predict_split("real", pipeline, real, progress)
         runs.append(predictions)
-        real_summary = real_set.summarize(predictions, [e.kind for e in real], real_set.asked_between(parses))
+        real_summary = real_set.summarize(predictions, [e.kind for e in real], real_set.asked_between(parses),
+                                          real_set.in_training([e.text for e in real], [e.text for e in examples]))
     progress("写出评估报告")
     meta = _meta(intents_path, test_path, examples, folds) | {"real_file": str(real_path) if real_path else None}
     summary = _write(runs, labels, Path(out_dir), meta, real_summary)

@@ -47,6 +47,8 @@ class RealSetSummary:
     confident_precision: float | None  # share right among them
     bins: tuple[Bin, ...]
     expected_calibration_error: float
+    unseen: int = 0  # messages that are not, once normalized, a training example
+    unseen_accuracy: float | None = None  # the accuracy on those: the figure tuning cannot inflate
     asked: int = 0  # messages the bot would ask about (two businesses, choices.py)
     asked_covering: int = 0  # of those, the right intent is one of the two options
     wrong_unasked: int = 0  # answered wrong without asking
@@ -56,7 +58,8 @@ class RealSetSummary:
         confident = ("无" if self.confident_precision is None else
                      f"{self.confident_precision:.1%}（{self.confident_answers} 条）")
         kinds = "，".join(f"{kind} {accuracy:.2f}" for kind, (_, accuracy) in sorted(self.per_kind.items()))
-        return (f"真实说法集 {self.examples} 条：准确率 {self.accuracy:.4f}；置信度≥{CONFIDENT} 的回答中正确 "
+        unseen = "" if self.unseen_accuracy is None else f"（不在训练数据中的 {self.unseen} 条：{self.unseen_accuracy:.4f}）"
+        return (f"真实说法集 {self.examples} 条：准确率 {self.accuracy:.4f}{unseen}；置信度≥{CONFIDENT} 的回答中正确 "
                 f"{confident}；校准误差 ECE {self.expected_calibration_error:.3f}；二选一反问 {self.asked} 条"
                 f"（含正确业务 {self.asked_covering} 条），未反问且答错 {self.wrong_unasked} 条"
                 f"（{self.wrong_unasked / self.examples if self.examples else 0:.1%}）；各类：{kinds}")
@@ -67,6 +70,8 @@ class RealSetSummary:
                 "confident_threshold": CONFIDENT, "confident_answers": self.confident_answers,
                 "confident_precision": None if self.confident_precision is None else round(self.confident_precision, 4),
                 "expected_calibration_error": round(self.expected_calibration_error, 4),
+                "unseen": self.unseen,
+                "unseen_accuracy": None if self.unseen_accuracy is None else round(self.unseen_accuracy, 4),
                 "asked_between_two": self.asked, "asked_covering_truth": self.asked_covering,
                 "wrong_without_asking": self.wrong_unasked,
                 "bins": [{"low": b.low, "high": b.high, "count": b.count,
@@ -82,11 +87,22 @@ def asked_between(parses: Sequence) -> list[tuple[str, str] | None]:
     return [close_call(parse) for parse in parses]
 
 
+def in_training(texts: Sequence[str], training_texts: Sequence[str]) -> list[bool]:
+    """Whether each text, normalized, is also a training example ("余额" is in both, naturally)."""
+    from chatbot.nlu.normalize import normalize
+
+    known = {normalize(text).text for text in training_texts}
+    return [normalize(text).text in known for text in texts]
+
+
 def summarize(predictions: Predictions, kinds: Sequence[str | None],
-              asked: Sequence[tuple[str, str] | None] | None = None) -> RealSetSummary:
+              asked: Sequence[tuple[str, str] | None] | None = None,
+              seen: Sequence[bool] | None = None) -> RealSetSummary:
     """The figures above from one evaluated split, each example's kind (None: unknown) and,
-    when known, the options the bot would ask between (`asked_between`)."""
+    when known, the options the bot would ask between (`asked_between`) and whether each
+    message is also a training example (`in_training`)."""
     right = [t == p for t, p in zip(predictions.truth, predictions.predicted)]
+    unseen_right = [ok for ok, was_seen in zip(right, seen) if not was_seen] if seen is not None else []
     asked = list(asked) if asked is not None else [None] * len(right)
     covering = sum(1 for truth, options in zip(predictions.truth, asked) if options and truth in options)
     wrong_unasked = sum(1 for ok, options in zip(right, asked) if not ok and not options)
@@ -103,7 +119,9 @@ def summarize(predictions: Predictions, kinds: Sequence[str | None],
         confident_answers=len(confident),
         confident_precision=sum(confident) / len(confident) if confident else None,
         bins=bins, expected_calibration_error=ece,
-        asked=sum(1 for options in asked if options), asked_covering=covering, wrong_unasked=wrong_unasked)
+        asked=sum(1 for options in asked if options), asked_covering=covering, wrong_unasked=wrong_unasked,
+        unseen=len(unseen_right) if seen is not None else 0,
+        unseen_accuracy=sum(unseen_right) / len(unseen_right) if seen is not None and unseen_right else None)
 
 
 def _bins(right: Sequence[bool], confidence: Sequence[float]) -> tuple[Bin, ...]:

@@ -9,8 +9,8 @@ TODAY = date(2026, 11, 24)
 
 
 @pytest.mark.parametrize(("typed", "read"), [
-    ("xinyongka zhangdan", "信用卡账单"),
-    ("wo yao zhuanzhang", "我要转账"),
+    ("cha xinyongka zhangdan", "查信用卡账单"),
+    ("wo xiang zhuanzhang", "我想转账"),
     ("wo de xinyongka huankuan", "我的信用卡还款"),  # 还 read huan, not pypinyin's phrase reading hai
     ("zhang dan", "账单"),  # a word typed across a space
     ("rengong kefu", "人工客服"),
@@ -22,7 +22,7 @@ def test_pinyin_becomes_the_words(typed, read):
 
 
 @pytest.mark.parametrize("typed", [
-    "call me back pls",  # English stays English for the model
+    "pls call me later",  # English stays English for the model
     "ok", "en", "yue",  # too short to tell from an abbreviation or an interjection
     "hi 你好",
     "gei wangfang zhuan 500",  # a name is not in the vocabulary: nothing is guessed
@@ -33,7 +33,7 @@ def test_only_a_message_wholly_in_known_pinyin_is_rewritten(typed):
 
 
 def test_pinyin_keeps_the_span_of_what_was_typed():
-    result = normalize("wo yao zhuanzhang")
+    result = normalize("wo xiang zhuanzhang")
     assert result.original_text(2, 4) == "zhuanzhang"
 
 
@@ -42,9 +42,9 @@ def test_pinyin_keeps_the_span_of_what_was_typed():
     ("唔使", "不用"),
     ("唔好意思，我想查餘額", "不好意思,我想查余额"),  # polite, not "不要意思"
     ("係唔係要手續費", "是不是要手续费"),
-    ("按揭批咗未", "按揭批了没"),
-    ("冇錯", "没错"),  # not 没有错
-    ("聽日再傾", "明天再聊"),
+    ("我嘅按揭批咗未", "我的按揭批了没"),
+    ("冇錯呀", "没错呀"),  # not 没有错
+    ("我哋聽日再傾", "我哋明天再聊"),
     ("俾我睇下帳單", "给我看下账单"),
 ])
 def test_cantonese_function_words(typed, read):
@@ -57,11 +57,11 @@ def test_mandarin_words_that_hold_cantonese_ones_are_left_alone(text):
 
 
 @pytest.mark.parametrize(("message", "intent"), [
-    ("xinyongka zhangdan", "card.bill"),
-    ("wo yao zhuanzhang", "transfer.create"),
+    ("cha xinyongka zhangdan", "card.bill"),
+    ("wo xiang zhuanzhang", "transfer.create"),
     ("唔係", "deny"),
-    ("冇錯", "affirm"),
-    ("聽日再傾", "goodbye"),
+    ("冇錯呀", "affirm"),
+    ("我哋聽日再傾啦", "goodbye"),
 ])
 def test_the_model_reads_them(parser, message, intent):
     assert parser.parse(message, TODAY).intent.name == intent
