@@ -143,13 +143,14 @@ class KnowledgeDesk:
         has been said yet, the caller decides what to say.
         """
         self.refresh()
-        graph_answer = self.graph.answer(ctx.parse.normalized, normalized=True) if self.graph else None
+        text, tokens = ctx.parse.question  # the first request of a message that held two
+        graph_answer = self.graph.answer(text, normalized=True) if self.graph else None
         if graph_answer is not None:
             ctx.say(graph_answer.text)
             ctx.outcome = "answered"
             ctx.step("kg_answer", kind=graph_answer.kind, nodes=list(graph_answer.nodes))
             return None
-        decision = self._retriever.decide(ctx.parse.normalized, ctx.parse.tokens)
+        decision = self._retriever.decide(text, tokens)
         if decision.kind == "answer":
             self._say_entry(ctx, decision.entry, decision.hits[0].score)
         elif decision.kind == "clarify":
@@ -161,7 +162,8 @@ class KnowledgeDesk:
 
     def answer_if_sure(self, ctx, threshold: float = SURE) -> bool:
         """Answer from the FAQ only when one entry clearly matches; True when answered."""
-        hits = self._retriever.search(ctx.parse.normalized, 1, ctx.parse.tokens)
+        text, tokens = ctx.parse.question
+        hits = self._retriever.search(text, 1, tokens)
         if not hits or hits[0].score < threshold:
             return False
         self._say_entry(ctx, hits[0].entry, hits[0].score)

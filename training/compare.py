@@ -207,8 +207,8 @@ def _predict(model_dir: Path, version: str, held_out: HeldOut) -> tuple[list[str
 
 
 # The code that turns a text into the classifier's input (training/features.py `prepare`).
-PREPROCESSING_CODE = ("normalize.py", "homophones.py", "lexicon.py", "lexmatch.py", "textmap.py", "segment.py",
-                      "resources.py")
+PREPROCESSING_CODE = ("normalize.py", "homophones.py", "pinyin_input.py", "lexicon.py", "lexmatch.py", "textmap.py",
+                      "segment.py", "resources.py")
 PREPROCESSING_LIBRARIES = ("jieba", "opencc", "pypinyin")
 
 

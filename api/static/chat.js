@@ -72,6 +72,7 @@
   }
 
   function bubble(sender, text, extraClass) {
+    if (extraClass !== "typing") dropChoices();  // any later message makes an old list stale
     const item = document.createElement("li");
     item.className = "msg msg--" + sender + (extraClass ? " " + extraClass : "");
     const body = document.createElement("div");
@@ -90,15 +91,20 @@
     return item;
   }
 
-  // A numbered list the bot asks to answer by number ("您是想…，还是…？", "您是想问：",
-  // "请问分期哪一项？") gets one button per option; tapping sends its number, as typing would.
-  // Only the latest list stays tappable: an older one may no longer apply.
+  // A numbered list the bot asks to answer by number gets one button per option. A question
+  // ("您是想…，还是…？", "您是想问：") is answered with the option's words, which no open form can
+  // take for an amount; a flow's own list ("请问分期哪一项？") with its number, as typing would.
+  // Only a list with nothing after it stays tappable.
   const OPTION_LINE = /^(\d{1,2})\. (.+)$/;
+  function dropChoices() {
+    for (const old of log.querySelectorAll(".choices")) old.remove();
+  }
+
   function addChoices(body, text) {
     if (!/回复序号/.test(text)) return;
     const options = text.split("\n").map((line) => OPTION_LINE.exec(line)).filter(Boolean);
     if (options.length < 2) return;
-    for (const old of log.querySelectorAll(".choices")) old.remove();
+    const inWords = /^您是想/.test(text);
     const row = document.createElement("div");
     row.className = "choices";
     for (const [, number, label] of options) {
@@ -106,7 +112,7 @@
       button.type = "button";
       button.className = "choice";
       button.textContent = label;
-      button.addEventListener("click", () => { row.remove(); send(number); });
+      button.addEventListener("click", () => { row.remove(); send(inWords ? label : number); });
       row.appendChild(button);
     }
     body.appendChild(row);

@@ -44,6 +44,8 @@ SWITCH_CONFIDENT = 0.6
 CANCEL_WORDS = re.compile(r"^(算了|不办了|取消|不要了|不转了|不挂了|退出|先不.{0,3}了|不用(?:转|办|挂)?了?|不需要(?:转|办)?了?|"
                           r"cancel|stop)(?:[,，]?谢谢(?:你|您)?)?[。!.！]*$")
 HUMAN_WORDS = re.compile(r"^(人工|转人工|人工客服)$")
+# Asking for a person or complaining in so many words, anywhere in the message.
+ASKS_PERSON = re.compile(r"人工|真人|找人|投诉|举报|报案")
 # Words that make a message a complaint or a request for a person, whatever figure it carries.
 PERSON_WORDS = re.compile(r"投诉|举报|人工|客服|经理|银保监|金管|差评|太差|差劲|垃圾|破|骗|坑|耍|搞什么|凭什么|乱扣|"
                           r"气死|火大|态度|效率")
@@ -434,11 +436,10 @@ class DialoguePolicy:
             offers.make(ctx, "flow", replies.LOST_CARD_OFFER, "account.report_loss")
         elif options := self._two_businesses(ctx):
             self._ask_between(ctx, options)
-        elif intent.confidence < CONFIDENT or intent.name == "out_of_scope":
-            # Unplaced by the intent model, but perhaps a topic the FAQ knows ("吞卡的事情",
-            # "支票怎么开": business the chat does not do, answered with where it is done).
+        elif intent.confidence < CONFIDENT:
+            # Unplaced by the intent model, but perhaps a topic the FAQ knows ("吞卡的事情").
             if self.knowledge is None or not self.knowledge.answer_if_known(ctx):
-                self._not_understood(ctx) if intent.confidence < CONFIDENT else self._answer_aside(ctx)
+                self._not_understood(ctx)
         elif target := flow_for(ctx.parse):
             if not self._how_to_answered(ctx):
                 self._start(ctx, target)
@@ -507,7 +508,10 @@ class DialoguePolicy:
             ctx.step("choice_answered", chosen=None)
             return True
         ctx.step("choice_answered", chosen=chosen)
-        request = choices.as_chosen(offers.open_request(ctx, offer.get("request")) or ctx.parse, chosen)
+        saved = offers.open_request(ctx, offer.get("request"))
+        if saved is not None and not choices.by_number(ctx):  # "帮我还3000": the 3000 counts too
+            saved = offers.merged(saved, ctx.parse)
+        request = choices.as_chosen(saved or ctx.parse, chosen)
         with self._replaying(ctx, request):
             target = flow_for(request)
             if target is None:
@@ -523,15 +527,15 @@ class DialoguePolicy:
         if later is not None and later.confidence >= CONFIDENT and later.name in replies.BUSINESS_INTENTS \
                 and later.name != ctx.parse.intent.name:
             request = replace(ctx.parse, intent=later, ranking=(later,), entities=ctx.parse.later_entities,
-                              later=None, later_entities=())
+                              later=None, later_entities=(), request=None, request_tokens=())
             state.later = {"intent": later.name, "request": offers.seal_request(ctx, request)}
         if ctx.handoff is not None:
             state.later = {}  # a person takes over: they hear the whole message
         if not state.later or state.active_flow or state.pending_switch:
             return
-        pending, state.later = state.later, {}
         if state.offer and state.offer.get("kind") != "more":  # "还有其他需要吗？" gives way to it
-            return  # the reply already asks something ("需要我现在为您挂失吗？"): one question at a time
+            return  # the reply asks something ("需要我现在为您挂失吗？"): one question at a time; later
+        pending, state.later = state.later, {}
         request = offers.open_request(ctx, pending.get("request"))
         target = flow_for(choices.as_chosen(request, pending["intent"])) if request else None
         if target in FLOWS:
@@ -587,11 +591,18 @@ class DialoguePolicy:
 
     def _tells_of_a_scam(self, ctx: FlowContext) -> bool:
         """"客服让我把钱转到安全账户" outside a transfer: the model may hear a complaint about
-        客服; it is a scam to warn about, unless the customer asks for a person outright."""
-        if self.knowledge is None or HUMAN_WORDS.match(ctx.text):
+        客服; it is a scam to warn about. Not when the customer asks for a person or complains
+        outright ("有人冒充公安让我转账，帮我转人工"): then a person checks it (`_hand_off`)."""
+        if self.knowledge is None or not self._risk_wording_now(ctx) or ASKS_PERSON.search(ctx.text):
             return False
-        noted = any(step["action"] == "risk_wording" for step in ctx.steps)
-        return noted and ctx.intent in ("complaint", "human.request", "faq", "out_of_scope")
+        intent = ctx.parse.intent
+        if intent.name in ("complaint", "human.request") and intent.confidence >= SURE_COMPLAINT:
+            return False
+        return intent.name in ("complaint", "human.request", "faq", "out_of_scope")
+
+    @staticmethod
+    def _risk_wording_now(ctx: FlowContext) -> bool:
+        return any(step["action"] == "risk_wording" for step in ctx.steps)
 
     def _is_cancel(self, ctx: FlowContext) -> bool:
         return (ctx.intent == "cancel" and ctx.parse.intent.confidence >= CONFIDENT) or bool(CANCEL_WORDS.match(ctx.text))
@@ -606,7 +617,9 @@ class DialoguePolicy:
     def _hand_off(self, ctx: FlowContext) -> None:
         # The desk apologises and says where they wait; a call-back it cannot promise.
         complaint = ctx.intent == "complaint" or (ctx.intent != "human.request" and people.sounds_like_complaint(ctx.parse))
-        if complaint:
+        if self._risk_wording_now(ctx) and not ctx.state.active_flow and ctx.intent != "complaint":
+            ctx.handoff = HandoffRequest("fraud_risk", 8)  # "冒充公安让我转账，转人工": checked first
+        elif complaint:
             ctx.handoff = HandoffRequest("complaint", 10)
         else:
             ctx.handoff = HandoffRequest("call_back" if people.asks_call_back(ctx.text) else "human_request")

@@ -37,8 +37,9 @@ _NEVER_TYPO = frozenset("吗嘛呢吧啊呀哦哈了的地得么是在有不也�
 
 
 @lru_cache(maxsize=8192)
-def _readings(char: str) -> frozenset[str]:
-    """All toneless pinyin readings of one character (heteronyms included)."""
+def readings(char: str) -> frozenset[str]:
+    """All toneless pinyin readings of one character (heteronyms included); also read by
+    chatbot/nlu/pinyin_input.py."""
     table = _reading_table()
     index = ord(char) - _TABLE_START
     if table is not None and 0 <= index < len(table):
@@ -157,7 +158,7 @@ class HomophoneCorrector:
             if typo in _NEVER_TYPO:
                 continue
             for term in index.get(key, ()):
-                if typo != term[pos] and _readings(typo) & _readings(term[pos]):
+                if typo != term[pos] and readings(typo) & readings(term[pos]):
                     return term, pos
         return None
 

@@ -103,8 +103,9 @@ class Normalizer:
         self._pinyin = PinyinReader(terms, extra_words=self._variants.values())
 
     def warm_up(self) -> None:
-        """Load everything lazy now (typo index, lexicon), e.g. before serving requests."""
+        """Load everything lazy now (typo index, lexicon, pinyin words), e.g. before serving requests."""
         self._homophones.warm_up()
+        self._pinyin.warm_up()
 
     def normalize(self, text: str) -> NormalizedText:
         """Normalize ``text``; see the module docstring for the steps."""

@@ -1,8 +1,9 @@
 """The NLU pipeline: normalize -> segment -> find the request -> classify intent -> extract entities.
 
-The intent is read from the request without the greetings in front of it, and a second request
-("…，顺便查下余额") is classified apart as `later` (chatbot.nlu.clauses); entities come from
-the whole message.
+The intent is read from the request without the greetings in front of it when that reading is
+at least as sure, and a second business request ("…，顺便查下余额") is classified apart as
+`later`, with the entities said in it (chatbot.nlu.clauses); otherwise every entity of the
+message belongs to its one request.
 
 `Parser.parse` is stateless and shared by the engine, `chatbot nlu parse` and
 `POST /v1/nlu/parse`, so all three understand a sentence the same way.
@@ -22,6 +23,8 @@ from chatbot.nlu.segment import Segmenter, default_segmenter
 # What a greeting or a polite filler reads as; a request found behind one must be none of these.
 GREETINGS = frozenset({"greet", "thanks", "goodbye"})
 SMALL_TALK = GREETINGS | {"affirm", "deny", "cancel", "out_of_scope"}
+# Second requests that are not offered as business of their own.
+NOT_OFFERED = frozenset({"faq", "human.request", "complaint"})
 REQUEST_CONFIDENT = 0.5
 
 
@@ -35,14 +38,25 @@ class ParseResult:
     tokens: tuple[str, ...]
     later: IntentScore | None = None  # a second request in the same message (offered after the first)
     later_entities: tuple[Entity, ...] = ()  # the entities said in it ("…，顺便给李娜转500")
+    request: str | None = None  # with `later`: the first request's text (what the FAQ searches)
+    request_tokens: tuple[str, ...] = ()
+
+    @property
+    def question(self) -> tuple[str, tuple[str, ...]]:
+        """What a knowledge search should read: the first request when the message held two."""
+        return (self.request, self.request_tokens) if self.request else (self.normalized, self.tokens)
 
     def to_dict(self) -> dict:
-        return {
+        body = {
             "intent": self.intent.to_dict(),
             "ranking": [score.to_dict() for score in self.ranking],
             "entities": [entity.to_dict() for entity in self.entities],
             "tokens": list(self.tokens),
         }
+        if self.later is not None:  # a second request: its reading and what was said in it
+            body["later"] = {"intent": self.later.to_dict(),
+                             "entities": [entity.to_dict() for entity in self.later_entities]}
+        return body
 
     def entity_values(self, name: str) -> list:
         return [e.value for e in self.entities if e.entity == name]
@@ -66,36 +80,46 @@ class Parser:
     def parse(self, text: str, today: date, known_payees: Sequence[str] = ()) -> ParseResult:
         normalized: NormalizedText = self.normalizer.normalize(text)
         tokens = tuple(self.segmenter.cut(normalized.text))
-        request = find_request(normalized.text)
         ranking = self.classifier.rank(normalized.text, tokens)[: self.ranking_size]
-        later = None
-        if request.text != normalized.text:
-            ranking = self._rank_request(request.text, ranking)
-            if request.later and ranking[0].name not in SMALL_TALK:
-                later = self._rank(request.later)[0]
         entities = tuple(extract_entities(normalized, today, known_payees))
-        later_entities: tuple[Entity, ...] = ()
-        if later is not None:  # "查下余额，顺便看看信用卡账单": the card is the second request's
-            cut = normalized.offsets[request.later_start]  # entity spans are in the original text
-            entities, later_entities = (tuple(e for e in entities if e.start < cut),
-                                        tuple(e for e in entities if e.start >= cut))
-        return ParseResult(
-            text=text, normalized=normalized.text, intent=ranking[0], ranking=tuple(ranking),
-            entities=entities, tokens=tokens, later=later, later_entities=later_entities,
-        )
+        found = find_request(normalized.text)
+        if found.later is not None:  # two requests: the first is served if it reads as one
+            split = self._split(found, normalized, entities)
+            if split is not None:
+                return ParseResult(text=text, normalized=normalized.text, tokens=tokens, **split)
+        if found.text != normalized.text:  # greetings in front: the request's reading if it wins
+            request_ranking = self._rank(found.text)
+            if self._request_wins(request_ranking[0], ranking[0]):
+                ranking = request_ranking
+        return ParseResult(text=text, normalized=normalized.text, intent=ranking[0], ranking=tuple(ranking),
+                           entities=entities, tokens=tokens)
 
-    def _rank(self, text: str) -> list[IntentScore]:
-        return self.classifier.rank(text, tuple(self.segmenter.cut(text)))[: self.ranking_size]
+    def _split(self, found, normalized: NormalizedText, entities: tuple[Entity, ...]) -> dict | None:
+        """The first request's reading and the second's, each with the entities said in it;
+        None unless both are requests of their own ("能不能顺便给李娜转500" is one; "帮我转账，
+        还有金额500" is one transfer; "转账限额多少，顺便给李娜转500" is two)."""
+        first_tokens = tuple(self.segmenter.cut(found.first))
+        first_ranking = self.classifier.rank(found.first, first_tokens)[: self.ranking_size]
+        first, later = first_ranking[0], self._rank(found.later)[0]
+        if first.name in SMALL_TALK or first.confidence < REQUEST_CONFIDENT:
+            return None
+        if later.name in SMALL_TALK or later.name in NOT_OFFERED or later.name == first.name \
+                or later.confidence < REQUEST_CONFIDENT:
+            return None
+        cut = normalized.offsets[found.later_start]  # entity spans are in the original text
+        return {"intent": first, "ranking": tuple(first_ranking),
+                "entities": tuple(e for e in entities if e.start < cut),
+                "later": later, "later_entities": tuple(e for e in entities if e.start >= cut),
+                "request": found.first, "request_tokens": first_tokens}
 
-    def _rank_request(self, request: str, whole: list[IntentScore]) -> list[IntentScore]:
+    @staticmethod
+    def _request_wins(request: IntentScore, whole: IntentScore) -> bool:
         """The request's reading when it is at least as sure as the whole message's, or when
         the whole only heard the greeting and the request is something a customer asks for
         ("您好，有空吗" stays a greeting: 有空吗 alone reads as nothing)."""
-        ranking = self._rank(request)
-        top, whole_top = ranking[0], whole[0]
-        if top.confidence >= whole_top.confidence:
-            return ranking
-        if (whole_top.name in GREETINGS and top.name not in SMALL_TALK
-                and top.confidence >= REQUEST_CONFIDENT):
-            return ranking
-        return whole
+        if request.confidence >= whole.confidence:
+            return True
+        return whole.name in GREETINGS and request.name not in SMALL_TALK and request.confidence >= REQUEST_CONFIDENT
+
+    def _rank(self, text: str) -> list[IntentScore]:
+        return self.classifier.rank(text, tuple(self.segmenter.cut(text)))[: self.ranking_size]

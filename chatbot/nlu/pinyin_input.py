@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from functools import cached_property
 
+from chatbot.nlu.homophones import readings
 from chatbot.nlu.textmap import Edit
 
 # Everyday words of a banking chat, in preference order where two read the same
@@ -26,7 +27,8 @@ EVERYDAY_WORDS = (
     "转 转钱 转给 存 取 取钱 存钱 今天 明天 昨天 这个月 上个月 本月 下个月 工资 人工 客服 人工客服 真人 电话 "
     "打电话 回电 投诉 好的 对 行 可以的 丢了 被盗 冻结 绑定 解绑 激活 额度 分期 账单 余额 明细 流水 "
     "信用卡 储蓄卡 借记卡 银行卡 贷款 房贷 车贷 理财 基金 利息 利率 手续费 密码 开户 销户 新闻 订阅 转账 汇款 "
-    "挂失 解挂 网点 营业时间 最低 还多少 欠 多久 忘了 忘记 元 块 万 能否 如何 办卡 银行"
+    "挂失 解挂 网点 营业时间 最低 还多少 欠 多久 忘了 忘记 元 块 万 能否 如何 办卡 银行 "
+    "妈妈 爸爸 老婆 老公 孩子 儿子 女儿 朋友 家人"  # "mama" is 妈妈: one word beats two particles (吗吗)
 ).split()
 
 _LATIN_RUN = re.compile(r"[a-z]+(?: +[a-z]+)*")
@@ -38,7 +40,8 @@ SPACE_CROSSING_COST = 0.5
 
 
 class PinyinReader:
-    """Rewrites all-pinyin Latin runs to Chinese words; built lazily on the first Latin message."""
+    """Rewrites all-pinyin Latin runs to Chinese words (readings built at warm-up or on the
+    first Latin message)."""
 
     def __init__(self, dictionary_terms: Iterable[str], extra_words: Iterable[str] = ()) -> None:
         self._terms = tuple(dict.fromkeys([*EVERYDAY_WORDS, *extra_words, *dictionary_terms]))
@@ -46,20 +49,22 @@ class PinyinReader:
     @cached_property
     def _words(self) -> dict[str, str]:
         """Toneless reading ("xinyongka") -> word; the first word listed wins a shared reading."""
-        from pypinyin import Style, pinyin  # heavy import, only for messages with Latin words
-
         words: dict[str, str] = {}
         for term in self._terms:
             if not all("\u4e00" <= char <= "\u9fff" for char in term):
                 continue
             # Every reading of every character, one at a time (pypinyin's phrase table reads
             # 还款 "haikuan"; people type "huankuan"); a few words have dozens, capped.
-            readings = [""]
-            for options in (pinyin(char, style=Style.NORMAL, heteronym=True)[0] for char in term):
-                readings = [r + o.replace("ü", "v") for r in readings for o in options][:_MAX_READINGS]
-            for reading in readings:
+            spelled = [""]
+            for options in (sorted(readings(char)) for char in term):
+                spelled = [r + o.replace("ü", "v") for r in spelled for o in options][:_MAX_READINGS]
+            for reading in spelled:
                 words.setdefault(reading, term)
         return words
+
+    def warm_up(self) -> None:
+        """Build the readings now (a few milliseconds from the cached pinyin table)."""
+        _ = self._words
 
     def edits(self, text: str) -> list[Edit]:
         """Edits turning every Latin run into Chinese, or none unless all of them decode."""

@@ -15,6 +15,7 @@ TODAY = date(2026, 11, 24)
     ("zhang dan", "账单"),  # a word typed across a space
     ("rengong kefu", "人工客服"),
     ("mima wangle", "密码忘了"),
+    ("zhuan gei mama", "转给妈妈"),  # not the particle twice (吗吗)
     ("Qing wen daikuan lilv duoshao", "请问贷款利率多少"),
 ])
 def test_pinyin_becomes_the_words(typed, read):

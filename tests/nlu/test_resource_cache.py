@@ -20,10 +20,10 @@ def cache_dir(tmp_path, monkeypatch):
     directory = tmp_path / "nlu_cache"
     monkeypatch.setenv(resource_cache.ENVIRONMENT_VARIABLE, str(directory))
     homophones._reading_table.cache_clear()
-    homophones._readings.cache_clear()
+    homophones.readings.cache_clear()
     yield directory
     homophones._reading_table.cache_clear()
-    homophones._readings.cache_clear()
+    homophones.readings.cache_clear()
 
 
 def entries(directory, name):
@@ -82,7 +82,7 @@ def test_the_readings_table_is_what_pypinyin_says(cache_dir):
     for code in range(homophones._TABLE_START, homophones._TABLE_END + 1, 7):
         char = chr(code)
         assert frozenset(table[code - homophones._TABLE_START].split(",")) == homophones._pypinyin_readings(char)
-    assert homophones._readings("于") >= {"yu"} and homophones._readings("绿") == {"lu", "lv"}
+    assert homophones.readings("于") >= {"yu"} and homophones.readings("绿") == {"lu", "lv"}
 
 
 def test_typos_are_corrected_the_same_with_the_cache(cache_dir, monkeypatch):
@@ -90,7 +90,7 @@ def test_typos_are_corrected_the_same_with_the_cache(cache_dir, monkeypatch):
     cached = [Normalizer().normalize(text).text for text in texts]
     monkeypatch.delenv(resource_cache.ENVIRONMENT_VARIABLE)
     homophones._reading_table.cache_clear()
-    homophones._readings.cache_clear()
+    homophones.readings.cache_clear()
     assert cached == [Normalizer().normalize(text).text for text in texts]
 
 
