@@ -28,14 +28,22 @@ class EntityOut(BaseModel):
     end: int
 
 
+class LaterOut(BaseModel):
+    """A second request in the same message ("…，顺便查下余额") and the entities said in it."""
+    intent: IntentOut
+    entities: list[EntityOut]
+
+
 class ParseResponse(BaseModel):
     intent: IntentOut
     ranking: list[IntentOut]
     entities: list[EntityOut]
     tokens: list[str]
+    later: LaterOut | None = None  # only present when the message holds a second request
 
 
-@router.post("/parse", response_model=ParseResponse)
+# exclude_unset: `later` appears only when there is one; the contract's four keys always do.
+@router.post("/parse", response_model=ParseResponse, response_model_exclude_unset=True)
 async def parse(body: ParseRequest, services: ServicesDep) -> dict:
     """Intent with confidence, the ranking, entities with spans in the original text, tokens."""
     if not body.text.strip():

@@ -18,6 +18,15 @@ def test_parse_shape_and_entities(client):
     assert "李娜" in body["tokens"]
 
 
+def test_a_second_request_is_shown_apart_with_its_entities(client):
+    text = "转账限额多少，顺便给李娜转500"
+    body = client.post("/v1/nlu/parse", json={"text": text}).json()
+    assert body["intent"]["name"] == "faq" and body["entities"] == []
+    assert body["later"]["intent"]["name"] == "transfer.create"
+    amount = next(e for e in body["later"]["entities"] if e["entity"] == "amount")
+    assert amount["value"] == "500.00" and text[amount["start"]:amount["end"]] == "500"
+
+
 def test_traditional_and_full_width_input(client):
     body = client.post("/v1/nlu/parse", json={"text": "查一下尾號１２３４的餘額"}).json()
     assert body["intent"]["name"] == "account.balance"
