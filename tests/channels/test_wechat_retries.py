@@ -87,6 +87,11 @@ def test_two_workers_sharing_redis_run_a_message_once(wechat_app, services, redi
     wx1, engine = wechat_app(engine_delay=0.3, redis_url=redis_url)
     wx2, _ = wechat_app(engine_delay=0.3, redis_url=redis_url)
     services.engine = engine  # both apps were built on counting wrappers; count the second's calls too
+    # The two apps share the module-level routers, whose routes FastAPI builds lazily on first
+    # match; two threads doing that at once make pydantic warn (an error here). Separate worker
+    # processes never share them: build them once first (a 404 walks every route).
+    for wx in (wx1, wx2):
+        assert wx.client.get("/no-such-route-warm-up").status_code == 404
     xml = wx1.text("o-redis", "你好", 3004)
     responses = {}
     threads = [threading.Thread(target=lambda w=w, n=n: responses.__setitem__(n, w.post(xml)))
