@@ -167,6 +167,15 @@ def intent_model(model_dir):
 
 
 @pytest.fixture(scope="session")
+def model_without_call_backs(tmp_path_factory):
+    """A model that never saw a call-back request (tests/unknown_phrasings.py), trained once
+    for the modules that override `intent_model` with it."""
+    from tests.unknown_phrasings import model_without
+
+    return model_without(tmp_path_factory.mktemp("no-call-backs"))
+
+
+@pytest.fixture(scope="session")
 def parser(intent_model):
     from chatbot.nlu.parser import Parser
 

@@ -2,13 +2,12 @@
 refused, an analyst labels a group from the keyboard, makes a new FAQ from another, ignores a
 third (a hostile text, shown as text), and reads the overlay and the metrics.
 Screenshots (desktop and phone width) land in the test's tmp dir."""
-import shutil
 
 import httpx
 import pytest
 
-from chatbot.settings import DATA_DIR, Settings
-from tests.unknown_phrasings import model_without
+from chatbot.settings import Settings
+from tests.faq_samples import SMALL_FAQ
 
 WAIT_MS = 20000
 CALL_BACK = ["请尽快回电", "还是回个电话吧"]
@@ -18,17 +17,18 @@ FAQ_ANSWER = "保管箱可存放贵重物品与重要文件，不得存放易燃
 
 
 @pytest.fixture(scope="module")
-def intent_model(tmp_path_factory):
+def intent_model(model_without_call_backs):
     """A model that never saw a call-back request, so these are not understood whatever the
     shipped training data learns (tests/unknown_phrasings.py); replaces conftest's."""
-    return model_without(tmp_path_factory.mktemp("no-call-backs"))
+    return model_without_call_backs
 
 
 @pytest.fixture
 def faq_copy(tmp_path, knowledge_desk, monkeypatch):
-    """The service edits (and its desk watches) a copy of the FAQ; the shared index is put back."""
+    """The service edits (and its desk watches) a three-entry FAQ (an edit re-indexes the whole
+    file: seconds for the real one); the shared index is put back."""
     path = tmp_path / "faq.yaml"
-    shutil.copyfile(DATA_DIR / "faq.yaml", path)
+    path.write_text(SMALL_FAQ, encoding="utf-8")
     original, stamp = knowledge_desk.retriever, knowledge_desk._stamp
     monkeypatch.setattr(knowledge_desk, "faq_path", path)
     yield path

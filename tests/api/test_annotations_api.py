@@ -10,7 +10,6 @@ from chatbot.settings import DATA_DIR
 from chatbot.storage.models import AuditLog
 from knowledge.faq.store import load_faq
 from tests.faq_samples import SMALL_FAQ
-from tests.unknown_phrasings import model_without
 
 CALL_BACK = ["请尽快回电", "还是回个电话吧"]             # not understood (the model has no such phrasings)
 VAULT = ["外币保管箱能存黄金吗", "你们银行的外币保管箱能存放黄金饰品和比特币冷钱包吗"]  # FAQ has no answer
@@ -21,10 +20,10 @@ ROUTES = [("get", "/v1/admin/annotations/queue"), ("get", "/v1/admin/annotations
 
 
 @pytest.fixture(scope="module")
-def intent_model(tmp_path_factory):
+def intent_model(model_without_call_backs):
     """A model that never saw a call-back request, so these are not understood whatever the
     shipped training data learns (tests/unknown_phrasings.py); replaces conftest's."""
-    return model_without(tmp_path_factory.mktemp("no-call-backs"))
+    return model_without_call_backs
 
 
 def bearer(client, username) -> dict:

@@ -177,7 +177,8 @@ def test_cdata_terminator_in_a_reply_stays_well_formed(wx):
     assert xmltodict.parse(xml)["xml"]["Content"] == "a]]>b"
 
 
-def test_callback_is_503_when_the_account_is_not_configured(database_url, model_dir, clock, intent_model):
+def test_callback_is_503_when_the_account_is_not_configured(database_url, model_dir, clock, intent_model,
+                                                             knowledge_desk):
     from fastapi.testclient import TestClient
 
     from api.app import create_app
@@ -185,7 +186,7 @@ def test_callback_is_503_when_the_account_is_not_configured(database_url, model_
     from chatbot.settings import Settings
 
     services = build_services(Settings(env="sandbox", database_url=database_url, model_dir=model_dir),
-                              clock=clock, classifier=intent_model)
+                              clock=clock, classifier=intent_model, knowledge=knowledge_desk)
     with TestClient(create_app(services=services)) as client:
         assert_error(client.get("/wechat", params={"echostr": "1"}), 503, "wechat_not_configured")
         assert services.outbound.deliver("wechat", "o-x", "hi") is False  # no sender without the API
