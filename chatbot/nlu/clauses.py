@@ -6,8 +6,9 @@ message without its leading fillers (你好, 请问, 打扰一下, 我想咨询�
 substantial is left; a message that is only a greeting keeps its words.
 
 A second request joined by 顺便 / 另外 / 还有 ("帮我还一下信用卡，顺便查下余额") is cut off and
-returned apart: the first is served, the second offered after it. Which reading wins is the
-parser's choice (`Parser._rank_request`): these are only the candidates.
+returned apart: the first is served, the second offered after it. These are only candidates:
+the parser keeps the stripped reading when it is at least as sure, and splits a message only
+when both parts read as different businesses (`Parser.parse`, `Parser._split`).
 """
 from __future__ import annotations
 
