@@ -167,6 +167,18 @@ def intent_model(model_dir):
 
 
 @pytest.fixture(scope="session")
+def faq_index_dir(knowledge_desk, tmp_path_factory):
+    """The repository FAQ's index saved once (from the shared desk, between tests, so never an
+    edited one) for the processes tests start with CHATBOT_FAQ_INDEX_DIR: `chatbot chat`,
+    `chatbot serve`, uvicorn workers load it in a fraction of a second instead of building it."""
+    from knowledge.faq.index_store import IndexStore, keep
+
+    directory = tmp_path_factory.mktemp("faq-index")
+    keep(knowledge_desk.retriever, (DATA_DIR / "faq.yaml").read_bytes(), IndexStore(directory))
+    return directory
+
+
+@pytest.fixture(scope="session")
 def model_without_call_backs(tmp_path_factory):
     """A model that never saw a call-back request (tests/unknown_phrasings.py), trained once
     for the modules that override `intent_model` with it."""

@@ -15,9 +15,9 @@ def run(args, env_extra, stdin=None):
 
 
 @pytest.fixture
-def cli_env(tmp_path, model_dir):
+def cli_env(tmp_path, model_dir, faq_index_dir):
     return {"CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "CHATBOT_ENV": "sandbox",
-            "CHATBOT_MODEL_DIR": str(model_dir)}
+            "CHATBOT_MODEL_DIR": str(model_dir), "CHATBOT_FAQ_INDEX_DIR": str(faq_index_dir)}
 
 
 def test_upgrade_seed_twice_and_chat(cli_env):

@@ -220,7 +220,7 @@ def test_proxy_headers_only_from_configured_proxies(monkeypatch):
     assert Settings().trusted_proxies == "10.0.0.1"
 
 
-def test_serve_hands_the_proxy_setting_to_uvicorn(monkeypatch, database_url, model_dir):
+def test_serve_hands_the_proxy_setting_to_uvicorn(monkeypatch, database_url, model_dir, faq_index_dir):
     import uvicorn
     from typer.testing import CliRunner
 
@@ -229,7 +229,8 @@ def test_serve_hands_the_proxy_setting_to_uvicorn(monkeypatch, database_url, mod
     calls = []
     monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: calls.append(kw))
     monkeypatch.setattr(cli, "_ensure_model", lambda settings: None)
-    env = {"CHATBOT_ENV": "sandbox", "CHATBOT_DATABASE_URL": database_url, "CHATBOT_MODEL_DIR": str(model_dir)}
+    env = {"CHATBOT_ENV": "sandbox", "CHATBOT_DATABASE_URL": database_url, "CHATBOT_MODEL_DIR": str(model_dir),
+           "CHATBOT_FAQ_INDEX_DIR": str(faq_index_dir)}
     result = CliRunner().invoke(cli.app, ["serve"], env=env)
     assert result.exit_code == 0, result.output
     assert calls[-1]["proxy_headers"] is False and calls[-1]["forwarded_allow_ips"] == ""

@@ -24,10 +24,11 @@ def _start(port: int, env: dict, log: Path) -> subprocess.Popen:
 
 
 @pytest.fixture
-def two_servers(postgres_url, redis_url, model_dir, tmp_path, free_port):
+def two_servers(postgres_url, redis_url, model_dir, tmp_path, free_port, faq_index_dir):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")}
     env.update(CHATBOT_ENV="sandbox", CHATBOT_DATABASE_URL=postgres_url, CHATBOT_REDIS_URL=redis_url,
-               CHATBOT_MODEL_DIR=str(model_dir), CHATBOT_LOG_LEVEL="WARNING")
+               CHATBOT_MODEL_DIR=str(model_dir), CHATBOT_LOG_LEVEL="WARNING",
+               CHATBOT_FAQ_INDEX_DIR=str(faq_index_dir))
     ports = [free_port(), free_port()]
     logs = [tmp_path / f"server-{i}.log" for i in range(2)]
     processes = [_start(port, env, log) for port, log in zip(ports, logs)]
