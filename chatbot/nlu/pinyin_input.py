@@ -87,13 +87,17 @@ class PinyinReader:
         """The fewest words whose readings spell the run's letters, as (first letter, end
         letter, word), or None."""
         letters = run.replace(" ", "")
-        spaces = set()
+        # boundaries[k]: typed spaces before letters[0..k] (a boundary at k sits before letter k),
+        # so a word over letters[start:end] crosses boundaries[end - 1] - boundaries[start].
+        boundaries = [0] * (len(letters) + 1)
         position = 0
         for char in run:
             if char == " ":
-                spaces.add(position)  # a typed boundary before letters[position]
+                boundaries[position] += 1
             else:
                 position += 1
+        for k in range(1, len(boundaries)):
+            boundaries[k] += boundaries[k - 1]
         best: list[tuple[float, int, str] | None] = [None] * (len(letters) + 1)
         best[0] = (0.0, 0, "")
         for end in range(1, len(letters) + 1):
@@ -103,7 +107,7 @@ class PinyinReader:
                 word = self._words.get(letters[start:end])
                 if word is None:
                     continue
-                crossed = sum(1 for p in spaces if start < p < end)
+                crossed = boundaries[end - 1] - boundaries[start]
                 cost = best[start][0] + 1 + SPACE_CROSSING_COST * crossed
                 if best[end] is None or cost < best[end][0]:
                     best[end] = (cost, start, word)
