@@ -524,8 +524,7 @@ class DialoguePolicy:
         """"帮我还一下信用卡，顺便查下余额": once the first business is done (now, or when its flow
         ends), the second is offered; the original message goes with it."""
         state, later = ctx.state, ctx.parse.later
-        if later is not None and later.confidence >= CONFIDENT and later.name in replies.BUSINESS_INTENTS \
-                and later.name != ctx.parse.intent.name:
+        if later is not None:  # the parser only reads one apart when it is other business (Parser._split)
             request = replace(ctx.parse, intent=later, ranking=(later,), entities=ctx.parse.later_entities,
                               later=None, later_entities=(), request=None, request_tokens=())
             state.later = {"intent": later.name, "request": offers.seal_request(ctx, request)}
