@@ -49,6 +49,9 @@ _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2212\u2015\u
 _NOISE = re.compile(r"[^\w\s.,%¥$\-:;?!。、*+/~()—]|_")
 _SPACES = re.compile(r"\s+")
 _SQUEEZE = re.compile(r"(\D)\1{2,}")
+# A lone surrogate is no character at all (OpenCC cannot encode it); it becomes U+FFFD,
+# which the noise step then drops.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _is_han(char: str) -> bool:
@@ -120,7 +123,7 @@ class Normalizer:
         return self._surface_mapped(MappedText.identity(text)).text
 
     def _surface_mapped(self, mapped: MappedText) -> MappedText:
-        mapped = _nfkc(mapped)
+        mapped = _nfkc(_convert(mapped, lambda text: _SURROGATE.sub("\ufffd", text)))
         mapped = _convert(mapped, self._t2s.convert)
         mapped = _convert(mapped, lambda text: text.translate(_DASHES))
         return _convert(mapped, str.lower)
