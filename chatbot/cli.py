@@ -166,6 +166,37 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="目标版本")] = "
     console.print(f"数据库已迁移到 {migrate.current_revision(database)}（{database.backend}）")
 
 
+@db_app.command("backup")
+def db_backup(
+    file: Annotated[str, typer.Argument(help="备份文件（tar）")],
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="覆盖已存在的备份文件")] = False,
+) -> None:
+    """在线备份数据库（服务运行时也可）：SQLite 用在线备份接口，PostgreSQL 用 pg_dump；记录结构版本。"""
+    from pathlib import Path
+
+    from chatbot.clock import SystemClock
+    from chatbot.storage import backup
+
+    manifest = backup.backup(_settings().database_url, Path(file), overwrite=overwrite, now=SystemClock().now())
+    console.print(f"数据库已备份到 {file}（{manifest.backend}，结构版本 {manifest.schema_revision}，"
+                  f"{manifest.payload_bytes:,} 字节）", highlight=False, soft_wrap=True)
+
+
+@db_app.command("restore")
+def db_restore(file: Annotated[str, typer.Argument(help="chatbot db backup 生成的备份文件")]) -> None:
+    """用备份替换数据库（须先停止服务；备份的结构版本须与本程序一致）：全部恢复，或不做任何改动。"""
+    from pathlib import Path
+
+    from chatbot.clock import SystemClock
+    from chatbot.storage import backup, migrate
+
+    settings = _settings()
+    manifest = backup.restore(settings.database_url, Path(file), head=migrate.head_revision(),
+                              now=SystemClock().now(), heartbeat_seconds=settings.worker_heartbeat_seconds)
+    console.print(f"数据库已从 {file} 恢复（{manifest.backend}，结构版本 {manifest.schema_revision}，"
+                  f"备份于 {manifest.created_at}）", highlight=False, soft_wrap=True)
+
+
 @app.command()
 def seed() -> None:
     """创建演示银行数据（仅 sandbox 环境；重复运行不会改变数据）。"""
