@@ -50,7 +50,8 @@ turn_log rows whose message_id is one of this run's next to its 2xx answers (the
 equal), the intents logged (faq runs should be all `faq`) with the engine's time per turn
 (turn_log.latency_ms p50/p99: from the engine taking the message to its commit, so waits for
 the database writer and the GIL are in it, waits for a thread-pool thread and HTTP are not),
-and the RSS of each uvicorn worker process after the run (VmRSS from /proc; no psutil here).
+the CPU time the workers used per 2xx answer ("cpu ms", user + system from /proc: the figure
+other load on the machine disturbs least), and the RSS of each uvicorn worker process after the run (VmRSS from /proc; no psutil here).
 
 How to read it. The machine is shared and wrk runs on the same 2 cores as the server, so the
 absolute numbers move from run to run; compare the ratios to the bare echo (req/s ratio: what
@@ -260,12 +261,27 @@ def _status_kb(pid: int, key: str) -> int:
     return 0
 
 
-def worker_memory(server: Server) -> list[dict]:
-    """RSS (and peak) of each uvicorn worker: the spawned children, or the process itself with 1 worker."""
+def worker_pids(server: Server) -> list[int]:
+    """The spawned uvicorn workers, or the process itself with 1 worker."""
     workers = [pid for pid in _children(server.proc.pid)
                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    return workers or [server.proc.pid]
+
+
+def worker_cpu_seconds(server: Server) -> float:
+    """CPU time (user + system) the server's workers have used so far. Per request, it is the
+    figure a busy, shared machine disturbs least: it counts work done, not waiting."""
+    ticks = 0
+    for pid in worker_pids(server):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def worker_memory(server: Server) -> list[dict]:
+    """RSS (and peak) of each uvicorn worker: the spawned children, or the process itself with 1 worker."""
     return [{"pid": pid, "rss_mb": round(_status_kb(pid, "VmRSS") / 1024, 1),
-             "peak_mb": round(_status_kb(pid, "VmHWM") / 1024, 1)} for pid in workers or [server.proc.pid]]
+             "peak_mb": round(_status_kb(pid, "VmHWM") / 1024, 1)} for pid in worker_pids(server)]
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -570,8 +586,11 @@ class Bench:
 
     def wrk(self, server: Server, path: str, plan: str, tag: str, rate: float = 0.0,
             seconds: float | None = None) -> dict:
+        cpu_before = worker_cpu_seconds(server)
         result = run_wrk(server.base, path, self.tmp / plan, f"{self.run_id}{tag}",
                          seconds or self.args.seconds, self.args.connections, rate, self.tmp)
+        cpu = worker_cpu_seconds(server) - cpu_before
+        result["cpu_ms_per_request"] = cpu * 1000 / result["ok"] if result["ok"] else None
         result["memory"] = worker_memory(server)
         owners = result.pop("connections_by_pid")
         result["connections"] = [owners.get(w["pid"], 0) for w in result["memory"]]
@@ -707,6 +726,10 @@ def _mb(memory: list[dict]) -> str:
     return " ".join(f"{m['rss_mb']:.0f}" for m in memory)
 
 
+def _cpu(run: dict) -> str:
+    return f"{run['cpu_ms_per_request']:.2f}" if run.get("cpu_ms_per_request") else "-"
+
+
 def _turns(run: dict) -> str:
     if "turn_rows" not in run:
         return "-"
@@ -727,8 +750,8 @@ def print_runs(workers: int, runs: dict) -> None:
         errors = sum(run["socket_errors"].values()) + run["unanswered"]
         label = f"faq @{run['target_rps'] / runs['faq']['rps']:.0%}" if name == "faq paced" else name
         print(f"{workers:>3} {label:<10} {rate:>9} {run['p50_ms']:>8.1f} {run['p99_ms']:>8.1f} "
-              f"{run.get('rps_ratio', 0):>8.3f} {run.get('p50_ratio') or 0:>8.1f} {run['non_2xx']:>7} {errors:>6}  "
-              f"{_turns(run):<20} {_mb(run['memory'])}")
+              f"{run.get('rps_ratio', 0):>8.3f} {run.get('p50_ratio') or 0:>8.1f} {_cpu(run):>7} {run['non_2xx']:>7} "
+              f"{errors:>6}  {_turns(run):<20} {_mb(run['memory'])}")
     if workers > 1:
         split = [f"{name} {'/'.join(map(str, run['connections']))}" for name, run in runs.items()
                  if isinstance(run, dict) and run.get("connections")]
@@ -756,7 +779,7 @@ def print_header(bench: Bench, database_url: str, redis_url: str | None) -> None
           + (f" (skipped, not answered as FAQ: {'、'.join(bench.dropped_questions)})"
              if bench.dropped_questions else ""))
     print(f"{'wk':>3} {'run':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'rps/echo':>8} {'p50/echo':>8} "
-          f"{'non-2xx':>7} {'errors':>6}  {'turn rows/2xx':<20} RSS MB per worker")
+          f"{'cpu ms':>7} {'non-2xx':>7} {'errors':>6}  {'turn rows/2xx':<20} RSS MB per worker")
 
 
 def write_json(path: Path, bench: Bench, redis_url: str | None, results: dict, problems: list[str],

@@ -19,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 
+from chatbot.memo import memoize_text
 from knowledge.faq.clarify import format_clarification, format_not_found, resolve_choice
 from knowledge.faq.index_store import (
     FaqSource,
@@ -46,8 +47,10 @@ FROM_ENVIRONMENT = object()
 class KnowledgeDesk:
     def __init__(self, retriever: FaqRetriever, graph: KgAnswerer | None = None,
                  faq_path: Path | None = None, check_every: float = 5.0,
-                 index_store: IndexStore | None = None, stamp: int | None = None) -> None:
-        self._retriever = retriever
+                 index_store: IndexStore | None = None, stamp: int | None = None,
+                 memo_size: int = 0) -> None:
+        self._memo_size = memo_size
+        self._retriever, self._decide = retriever, memoize_text(retriever.decide, memo_size)
         self.graph = graph
         self.faq_path = Path(faq_path) if faq_path else None
         self.check_every = check_every
@@ -61,7 +64,7 @@ class KnowledgeDesk:
 
     @classmethod
     def load(cls, faq_path: Path, kg_path: Path | None,
-             index_dir: Path | None | object = FROM_ENVIRONMENT) -> "KnowledgeDesk":
+             index_dir: Path | None | object = FROM_ENVIRONMENT, memo_size: int = 0) -> "KnowledgeDesk":
         """Load the FAQ index (a malformed file fails here, naming entry and field).
 
         The index is loaded from ``index_dir`` when one was saved there for exactly these
@@ -79,7 +82,7 @@ class KnowledgeDesk:
         if not loaded.built:  # building warmed the analyzer; loading did not: the first question would wait
             loaded.retriever.analyzer.warm_up()
         store = IndexStore(index_dir) if index_dir is not None else None
-        return cls(loaded.retriever, graph, faq_path, index_store=store, stamp=stamp)
+        return cls(loaded.retriever, graph, faq_path, index_store=store, stamp=stamp, memo_size=memo_size)
 
     @property
     def retriever(self) -> FaqRetriever:
@@ -88,7 +91,8 @@ class KnowledgeDesk:
     def install(self, retriever: FaqRetriever, stamp: int | None = None) -> None:
         """Switch to `retriever` for every later question (readers see old or new, whole)."""
         with self._swap:
-            self._retriever = retriever
+            # One tuple assignment: a reader never pairs a retriever with another's decisions.
+            self._retriever, self._decide = retriever, memoize_text(retriever.decide, self._memo_size)
             self._stamp = stamp if stamp is not None else self._stamp
 
     def refresh(self, now_please: bool = False) -> bool:
@@ -150,7 +154,7 @@ class KnowledgeDesk:
             ctx.outcome = "answered"
             ctx.step("kg_answer", kind=graph_answer.kind, nodes=list(graph_answer.nodes))
             return None
-        decision = self._retriever.decide(text, tokens)
+        decision = self._decide(text, tokens)
         if decision.kind == "answer":
             self._say_entry(ctx, decision.entry, decision.hits[0].score)
         elif decision.kind == "clarify":

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from chatbot.memo import memoize_text
 from chatbot.nlu.clauses import find_request
 from chatbot.nlu.entities import Entity, extract_entities
 from chatbot.nlu.intents import IntentClassifier, IntentScore
@@ -71,13 +72,19 @@ class Parser:
         normalizer: Normalizer | None = None,
         segmenter: Segmenter | None = None,
         ranking_size: int = 5,
+        memo_size: int = 0,
     ) -> None:
         self.classifier = classifier
         self.normalizer = normalizer or default_normalizer()
         self.segmenter = segmenter or default_segmenter()
         self.ranking_size = ranking_size
+        # Repeated short messages (chips, "余额", "转人工") are parsed once per model version.
+        self._memo = memoize_text(self._parse_with, memo_size)
 
     def parse(self, text: str, today: date, known_payees: Sequence[str] = ()) -> ParseResult:
+        return self._memo(text, today, tuple(known_payees), getattr(self.classifier, "version", None))
+
+    def _parse_with(self, text: str, today: date, known_payees: tuple[str, ...], _model_version) -> ParseResult:
         normalized: NormalizedText = self.normalizer.normalize(text)
         tokens = tuple(self.segmenter.cut(normalized.text))
         ranking = self.classifier.rank(normalized.text, tokens)[: self.ranking_size]
