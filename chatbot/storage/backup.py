@@ -48,7 +48,7 @@ from typing import NoReturn
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DatabaseError
 
 from chatbot.clock import BANK_TZ
 from chatbot.errors import Conflict, InvalidInput, ServiceUnavailable
@@ -212,6 +212,10 @@ def live_workers(url: URL, now: datetime, heartbeat_seconds: float) -> list:
             if not inspect(db.connection()).has_table("serving_workers"):
                 return []
             rows = serving_workers.all_workers(db)
+    except DatabaseError as exc:  # unreachable is ServiceUnavailable already; this is a damaged file
+        reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+        raise ServiceUnavailable(f"目标数据库无法读取（{reason}）：若 SQLite 文件已损坏，请将它连同 -wal、-shm "
+                                 "文件移到别处后再恢复", "target_unreadable") from exc
     finally:
         database.dispose()
     return sorted((r for r in rows if not is_stale(r.seen_at, now, heartbeat_seconds)),

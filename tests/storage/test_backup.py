@@ -221,3 +221,12 @@ def test_a_backup_of_another_backend_is_refused():
                                "database.pgdump", 1, "0" * 64)
     with pytest.raises(Conflict, match="不能跨类型恢复"):
         backup.refuse_mismatch(manifest, "sqlite", head_revision())
+
+
+def test_a_damaged_target_is_named_and_left_alone(database_url, tmp_path, monkeypatch, capsys):
+    backup.backup(database_url, tmp_path / "b.tar", overwrite=False, now=NOW)
+    damaged = tmp_path / "damaged.db"
+    damaged.write_bytes(b"\x00not sqlite" * 1000)
+    one_error_line(*cli(["db", "restore", str(tmp_path / "b.tar")], f"sqlite:///{damaged}", monkeypatch, capsys),
+                   "目标数据库无法读取（file is not a database）")
+    assert damaged.read_bytes() == b"\x00not sqlite" * 1000
