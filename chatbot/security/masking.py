@@ -188,8 +188,11 @@ def _classify(folded: MappedText, match: re.Match, strict: bool,
     if digits[-1] == "X":
         if len(digits) == 18 and (not strict or _id_ok(digits)):
             return [(start, end, mask_id_number(digits), 0)]
-        # An X that is not an ID's check character: look at the digits before it.
+        # An X that is not an ID's check character: look at the digits before it (if any:
+        # "2 x 3" splits into the pieces "2", "x" and "3").
         chars, digits = chars[:-1], digits[:-1]
+        if not chars:
+            return []
         end = folded.ends[chars[-1][0]]
     masked = _mask_digits(digits, strict)
     if masked and len(digits) > 11 and masked == mask_phone(digits) and chars[0][0] > 0 \
