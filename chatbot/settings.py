@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = PROJECT_ROOT / "data"
+from chatbot import paths
+
+# The default data directory: the checkout's data/, or the copy shipped in the package
+# (chatbot/paths.py). A path only; CHATBOT_DATA_DIR is read by Settings.
+DATA_DIR = paths.default_data_dir()
 # Clearly marked sandbox default: refused outside the sandbox (see `_refuse_sandbox_parts`).
 SANDBOX_SECRET_KEY = "sandbox-only-secret-key-change-me"
 # Outside the sandbox the secret signs staff tokens and seals personal data: at least this
@@ -21,10 +24,6 @@ SANDBOX_SECRET_KEY = "sandbox-only-secret-key-change-me"
 MIN_SECRET_LENGTH = 32
 MIN_SECRET_DISTINCT = 8
 _LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
-
-
-def _default_database_url() -> str:
-    return f"sqlite:///{PROJECT_ROOT / 'var' / 'chatbot.db'}"
 
 
 def _service_hours(value: str) -> str:
@@ -41,14 +40,21 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHATBOT_", extra="ignore")
 
     env: Literal["sandbox", "production", "development"] = "sandbox"
-    database_url: str = Field(default_factory=_default_database_url)
+    # Where the service writes (chatbot/paths.py): the default SQLite database, the models, FAQ
+    # indexes and NLU cache, and an installed package's FAQ file. Default: the checkout's var/,
+    # else ./var of the working directory. The defaults under it: `_defaults_in_home`.
+    home: Path = Field(default_factory=paths.default_home)
+    # The data files (demo bank, knowledge graph, intent examples): the checkout's data/, else
+    # the copy shipped in the package. The NLU dictionaries (synonyms.yaml, banking_dict.txt)
+    # are always the default directory's; the FAQ and the WeChat menu have their own settings.
+    data_dir: Path = Field(default_factory=paths.default_data_dir, validate_default=True)
+    database_url: str  # default: sqlite:///<home>/chatbot.db
     redis_url: str | None = None
-    faq_path: Path = DATA_DIR / "faq.yaml"
-    model_dir: Path = PROJECT_ROOT / "var" / "models"
+    faq_path: Path  # default: data/faq.yaml of the checkout; <home>/faq.yaml for a package
+    model_dir: Path  # default: <home>/models
     # Built FAQ indexes (docs/knowledge_index.md); unset: `<model_dir>/faq_index` for `chatbot
     # serve` (which passes it to its workers), `chat` and `faq search|build-index`.
     faq_index_dir: Path | None = None
-    data_dir: Path = DATA_DIR
     secret_key: str = SANDBOX_SECRET_KEY
     wechat_token: str | None = None
     wechat_aes_key: str | None = None
@@ -64,7 +70,7 @@ class Settings(BaseSettings):
     wechat_api_attempts: int = 3
     wechat_api_backoff_seconds: float = 0.5
     wechat_token_refresh_margin_seconds: int = 300
-    wechat_menu_path: Path = DATA_DIR / "wechat_menu.yaml"
+    wechat_menu_path: Path = Field(default_factory=lambda: paths.default_data_dir() / "wechat_menu.yaml")
     wechat_template_transfer_receipt: str | None = None
     wechat_template_card_progress: str | None = None
     wechat_template_loan_progress: str | None = None
@@ -124,6 +130,34 @@ class Settings(BaseSettings):
     @property
     def is_sandbox(self) -> bool:
         return self.env == "sandbox"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_in_home(cls, data):
+        """The database, the models and (for an installed package) the FAQ default to places
+        in the home. A relative CHATBOT_HOME is taken from the working directory once, here."""
+        if not isinstance(data, dict):
+            return data
+        home = Path(data.get("home") or paths.default_home()).expanduser().absolute()
+        data = {**data, "home": home}
+        data.setdefault("database_url", f"sqlite:///{home / 'chatbot.db'}")
+        data.setdefault("model_dir", home / "models")
+        if "faq_path" not in data:
+            data["faq_path"] = paths.default_faq_path(home)
+        return data
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir_exists(cls, value: Path) -> Path:
+        """A data directory that is not there, or a default one that lacks files (a package
+        built without its data), fails here, naming the setting, instead of at first use."""
+        if not value.is_dir():
+            raise ValueError(f"the data directory {value} does not exist")
+        missing = paths.missing_default_files(value) if value == paths.default_data_dir() else []
+        if missing:
+            raise ValueError(f"the default data directory {value} lacks {', '.join(missing)}: "
+                             f"reinstall the package or point CHATBOT_DATA_DIR at a complete copy of data/")
+        return value
 
     @model_validator(mode="after")
     def _refuse_sandbox_parts(self) -> "Settings":

@@ -11,7 +11,10 @@ from pathlib import Path
 
 import yaml
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+from chatbot.paths import default_data_dir
+
+# The checkout's data/ or the package's copy (chatbot/paths.py); tests may point it elsewhere.
+DEFAULT_DATA_DIR = default_data_dir()
 SYNONYMS_FILE = "synonyms.yaml"
 BANKING_DICT_FILE = "banking_dict.txt"
 
@@ -26,7 +29,7 @@ class SynonymTable:
 
 
 def resolve_data_dir(data_dir: str | Path | None) -> Path:
-    """Return ``data_dir`` as a Path, or the repository's ``data/`` when None."""
+    """Return ``data_dir`` as a Path, or the default data directory when None."""
     return DEFAULT_DATA_DIR if data_dir is None else Path(data_dir)
 
 

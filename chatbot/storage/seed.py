@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chatbot.clock import BANK_TZ, FixedClock, bank_today
+from chatbot.paths import data_file
 from chatbot.security.passwords import hash_password
 from chatbot.storage import demo_credit, demo_history, seed_wealth
 from chatbot.storage.db import Database
@@ -35,12 +36,12 @@ class SeedReport:
 
 def _product_names(data_dir: Path) -> dict[str, str]:
     """Product names by node id, from the knowledge graph (for transaction descriptions)."""
-    graph = KnowledgeGraph.load(data_dir / "kg.yaml")
+    graph = KnowledgeGraph.load(data_file(data_dir, "kg.yaml"))
     return {node: data["name"] for node, data in graph.nodes(data=True) if "name" in data}
 
 
 def load_demo_bank(data_dir: Path) -> dict:
-    with open(data_dir / "demo_bank.yaml", encoding="utf-8") as fh:
+    with open(data_file(data_dir, "demo_bank.yaml"), encoding="utf-8") as fh:
         return yaml.safe_load(fh)
 
 
