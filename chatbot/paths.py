@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import suppress
 from pathlib import Path
 
 from chatbot.errors import ChatbotError
@@ -61,8 +62,8 @@ def default_home() -> Path:
 
 
 def missing_default_files(data_dir: Path) -> list[str]:
-    """The default data files absent from ``data_dir`` (checked for the default directory only:
-    a directory named in CHATBOT_DATA_DIR may hold just the files its user needs)."""
+    """The default data files absent from ``data_dir`` (the settings check the package's copy
+    only: a directory named in CHATBOT_DATA_DIR may hold just the files its user needs)."""
     return [name for name in DEFAULT_DATA_FILES if not (data_dir / name).is_file()]
 
 
@@ -106,4 +107,5 @@ def _copy_unless_present(source: Path, target: Path) -> None:
         raise ValueError(f"CHATBOT_HOME: cannot put the FAQ file in {target.parent} ({error.strerror}); "
                          f"set CHATBOT_HOME to a writable directory") from None
     finally:
-        temporary.unlink(missing_ok=True)
+        with suppress(OSError):  # already renamed, never written, or its directory is not there
+            temporary.unlink()

@@ -149,13 +149,13 @@ class Settings(BaseSettings):
     @field_validator("data_dir")
     @classmethod
     def _data_dir_exists(cls, value: Path) -> Path:
-        """A data directory that is not there, or a default one that lacks files (a package
-        built without its data), fails here, naming the setting, instead of at first use."""
+        """A data directory that is not there, or a package's copy that lacks files (built
+        without its data), fails here, naming the setting, instead of at first use."""
         if not value.is_dir():
             raise ValueError(f"the data directory {value} does not exist")
-        missing = paths.missing_default_files(value) if value == paths.default_data_dir() else []
+        missing = paths.missing_default_files(value) if value == paths.PACKAGED_DATA_DIR else []
         if missing:
-            raise ValueError(f"the default data directory {value} lacks {', '.join(missing)}: "
+            raise ValueError(f"the package's data directory {value} lacks {', '.join(missing)}: "
                              f"reinstall the package or point CHATBOT_DATA_DIR at a complete copy of data/")
         return value
 

@@ -61,6 +61,14 @@ def test_an_edited_faq_in_the_home_is_never_replaced(installed, tmp_path):
     assert Settings().faq_path.read_text(encoding="utf-8") == "entries: []\n"
 
 
+def test_a_home_the_faq_cannot_be_copied_into_names_the_setting(installed, tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    monkeypatch.setenv("CHATBOT_HOME", str(tmp_path / "a-file" / "home"))
+    with pytest.raises(InvalidInput) as error:
+        _settings()
+    assert error.value.message.startswith("配置有误：CHATBOT_HOME: cannot put the FAQ file in ")
+
+
 def test_a_package_without_its_data_names_the_setting(installed, monkeypatch):
     (installed / "intents.yaml").unlink()
     with pytest.raises(InvalidInput) as error:
