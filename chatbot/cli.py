@@ -74,6 +74,7 @@ def serve(
     """启动 HTTP 服务（网页聊天、API、文档 /docs）。"""
     import uvicorn
 
+    from chatbot import spread_workers
     from chatbot.schema import ensure_schema_current
     from chatbot.storage.db import Database
 
@@ -97,9 +98,13 @@ def serve(
     # Open event streams (agent consoles, chat pages) never finish on their own: give them
     # a few seconds on shutdown instead of waiting for every browser to go away.
     # api.worker:create_app is api.app:create_app built with the garbage collector paused.
-    uvicorn.run("api.worker:create_app", factory=True, host=host, port=port, workers=workers,
-                loop="uvloop", http="httptools", log_level=settings.log_level.lower(),
-                timeout_graceful_shutdown=5, **proxy_options(settings.trusted_proxies))
+    options = dict(loop="uvloop", http="httptools", log_level=settings.log_level.lower(),
+                   timeout_graceful_shutdown=5, **proxy_options(settings.trusted_proxies))
+    if workers > 1 and spread_workers.available():
+        # One listening socket per worker, so connections spread evenly (chatbot/spread_workers.py).
+        spread_workers.run("api.worker:create_app", host=host, port=port, workers=workers, **options)
+    else:
+        uvicorn.run("api.worker:create_app", factory=True, host=host, port=port, workers=workers, **options)
 
 
 def proxy_options(trusted_proxies: str) -> dict:

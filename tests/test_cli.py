@@ -148,6 +148,8 @@ def report(target, **options):
     print(target, options["workers"], "heavy:", ",".join(heavy) or "none")
 
 uvicorn.run = report
+import chatbot.spread_workers
+chatbot.spread_workers.run = report  # several workers on Linux: one socket each
 from chatbot.cli import app
 app(["serve", "--workers", "2"])
 """
