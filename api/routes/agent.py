@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import AgentDep, ServicesDep
 from api.limits import IdPath
+from chatbot.handoff import labels
 
 
 async def _present(agent: AgentDep, services: ServicesDep) -> None:
@@ -47,6 +48,12 @@ async def queue(agent: AgentDep, services: ServicesDep) -> dict:
 async def agents(_agent: AgentDep, services: ServicesDep) -> dict:
     """Agents a session can be transferred to, with their load and capacity."""
     return {"agents": await run_in_threadpool(services.handoff.console.agents)}
+
+
+@router.get("/labels")
+async def console_labels(_agent: AgentDep) -> dict:
+    """Chinese names of every code the console shows (intents, outcomes, reasons, steps …)."""
+    return {"labels": labels.table(), "fallback": labels.FALLBACK}
 
 
 @router.get("/canned-replies")

@@ -4,30 +4,57 @@
   "use strict";
   const TOKEN_KEY = "chatbot.staffToken";
 
-  const labels = {
-    reason: { human_request: "主动转人工", call_back: "要求回电", complaint: "投诉", not_understood: "连续未理解",
-              flow_failed: "业务办理失败", fraud_risk: "风险核实" },
-    sender: { user: "客户", bot: "机器人", agent: "客服" },
-    status: { queued: "排队中", active: "服务中", released: "已转回机器人", closed: "已结束", cancelled: "已取消" },
-    channel: { web: "网页", wechat: "微信", terminal: "终端" },
-    flow: { "transfer.create": "转账", "account.report_loss": "挂失", "account.cancel_loss": "解挂",
-            "account.bind": "绑定身份", "account.balance": "查余额", "account.transactions": "查明细",
-            "card.activate": "激活信用卡", "card.apply": "申请信用卡", "loan.apply": "申请贷款",
-            "wealth.buy": "购买理财", "card.repay": "信用卡还款" },
-  };
+  // Chinese names of every code (GET /v1/agent/labels, chatbot/handoff/labels.py): loaded once
+  // after login; an unknown code shows as its kind's fallback (其他业务), never as the code.
+  let table = {};
+  let fallback = {};
 
-  function label(kind, value) {
-    return (labels[kind] && labels[kind][value]) || value || "";
+  async function loadLabels() {
+    const data = await api("/v1/agent/labels");
+    table = data.labels;
+    fallback = data.fallback;
   }
 
-  function time(iso) {
+  function label(kind, value) {
+    if (value === null || value === undefined || value === "") return "";
+    return (table[kind] && table[kind][value]) || fallback[kind] || "其他";
+  }
+
+  // Every time on the console is bank time (Beijing), whatever the agent's computer says.
+  const BANK_TIME = new Intl.DateTimeFormat("zh-CN", { timeZone: "Asia/Shanghai", year: "numeric",
+    month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+
+  function parts(iso) {
+    const out = {};
+    for (const p of BANK_TIME.formatToParts(new Date(iso))) out[p.type] = p.value;
+    return out;
+  }
+
+  function time(iso) {  // 10:05:09
     if (!iso) return "";
-    return new Date(iso).toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" });  // bank time
+    const p = parts(iso);
+    return p.hour + ":" + p.minute + ":" + p.second;
+  }
+
+  function dateTime(iso) {  // 2026-11-24 10:05
+    if (!iso) return "";
+    const p = parts(iso);
+    return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute;
+  }
+
+  function stamp(iso) {  // today: 10:05:09; another day: 11-24 10:05:09
+    if (!iso) return "";
+    const p = parts(iso);
+    const today = parts(new Date().toISOString());
+    const day = p.year + p.month + p.day === today.year + today.month + today.day ? "" : p.month + "-" + p.day + " ";
+    return day + time(iso);
   }
 
   function duration(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
     if (seconds < 60) return seconds + " 秒";
-    return Math.floor(seconds / 60) + " 分 " + (seconds % 60) + " 秒";
+    if (seconds < 3600) return Math.floor(seconds / 60) + " 分 " + (seconds % 60) + " 秒";
+    return Math.floor(seconds / 3600) + " 小时 " + Math.floor((seconds % 3600) / 60) + " 分";
   }
 
   const auth = {
@@ -71,5 +98,5 @@
     return node;
   }
 
-  window.Desk = { api, auth, openStream, ApiError, label, time, duration, el };
+  window.Desk = { api, auth, openStream, ApiError, loadLabels, label, time, dateTime, stamp, duration, el };
 })();

@@ -2,7 +2,7 @@
 // a stalled flow with the form to mark a step done, recent flows, earlier sessions.
 (function () {
   "use strict";
-  const { label, time, el } = window.Desk;
+  const { label, dateTime, el } = window.Desk;
 
   function clear(id) {
     const node = document.getElementById(id);
@@ -30,11 +30,12 @@
       const row = el("div", "turn");
       row.appendChild(el("div", "turn__text", turn.text));
       const meta = el("div", "turn__meta");
-      meta.appendChild(el("span", "tag", turn.intent || "未识别"));
+      meta.appendChild(el("span", "tag", turn.intent ? label("intent", turn.intent) : "未识别"));
       const confidence = turn.confidence === null ? "—" : Math.round(turn.confidence * 100) + "%";
       meta.appendChild(el("span", "turn__conf", "置信度 " + confidence));
+      if (turn.outcome) meta.appendChild(el("span", "tag tag--outcome", label("outcome", turn.outcome)));
       for (const entity of turn.entities || []) {
-        meta.appendChild(el("span", "tag tag--entity", entity.entity + "=" + JSON.stringify(entity.value)));
+        meta.appendChild(el("span", "tag tag--entity", entity.label + "：" + entity.text));
       }
       row.appendChild(meta);
       node.appendChild(row);
@@ -62,35 +63,46 @@
     const typed = ["slot-name", "slot-value"].map((id) => document.getElementById(id)).map((e) => e && e.value);
     const node = clear("ctx-flow");
     if (!stalled) return none(node, "没有进行中的业务流程");
-    const slots = Object.entries(stalled.slots || {}).map(([k, v]) => k + "=" + slotText(v)).join("，");
-    kv(node, [["业务", label("flow", stalled.active_flow)], ["当前步骤", stalled.step],
-              ["失败步骤", stalled.failed_step], ["已填槽位", slots],
-              ["缺少槽位", (stalled.missing_slots || []).join("，")]]);
+    kv(node, [["业务", label("flow", stalled.active_flow)], ["当前步骤", stalled.step_label],
+              ["失败步骤", stalled.failed_step_label],
+              ["缺少信息", stalled.missing.map((m) => m.label).join("、")]]);
+    node.appendChild(slotRows(stalled.slot_rows));
     if (stalled.risk_flags && stalled.risk_flags.length) {
       node.appendChild(el("p", "warn", "风险提示词：" + stalled.risk_flags.join("、")));
     }
-    if (stalled.stalled) node.appendChild(el("p", "warn", "流程在“" + stalled.failed_step + "”一步停住了。"));
-    if (!canWrite) return;
+    if (stalled.stalled) node.appendChild(el("p", "warn", "流程在“" + stalled.failed_step_label + "”一步停住了。"));
+    if (!canWrite || !stalled.editable.length) return;
     node.appendChild(slotForm(stalled, onSetSlot));
     if (typed[0]) document.getElementById("slot-name").value = typed[0];
     if (typed[1]) document.getElementById("slot-value").value = typed[1];
   }
 
-  // A payee is {name, account_no (masked), in_book}: show its words, not [object Object].
-  function slotText(value) {
-    if (value && typeof value === "object") {
-      return Object.values(value).filter((v) => typeof v === "string" && v).join(" ");
+  // What the flow has collected, in words: 收款人 李娜（账号 **** 8888）, 金额 100.00 元.
+  function slotRows(rows) {
+    const box = el("div", "slots");
+    box.appendChild(el("div", "slots__title", "已填信息"));
+    if (!rows.length) box.appendChild(el("p", "muted", "暂无"));
+    const dl = el("dl", "kv");
+    for (const row of rows) {
+      dl.appendChild(el("dt", "", row.label));
+      dl.appendChild(el("dd", "", row.text));
     }
-    return String(value);
+    box.appendChild(dl);
+    return box;
   }
 
   function slotForm(stalled, onSetSlot) {
     const form = el("form", "slot-form");
     form.id = "slot-form";
-    const name = el("input");
+    const name = el("select");
     name.id = "slot-name";
-    name.placeholder = "槽位名，如 amount";
-    name.value = (stalled.missing_slots || [])[0] || "";
+    name.setAttribute("aria-label", "要修改的信息");
+    for (const slot of stalled.editable) {
+      const option = el("option", "", slot.label);
+      option.value = slot.name;
+      name.appendChild(option);
+    }
+    name.value = (stalled.missing[0] || stalled.editable[0]).name;
     const value = el("input");
     value.id = "slot-value";
     value.placeholder = "按客户原话填写，如 2000";
@@ -100,7 +112,7 @@
     form.appendChild(el("p", "muted", "修改会按客户输入同样校验；转回机器人后，客户需重新核对全部信息并确认。"));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      if (name.value.trim() && value.value.trim()) onSetSlot(name.value.trim(), value.value.trim());
+      if (name.value && value.value.trim()) onSetSlot(name.value, value.value.trim());
     });
     return form;
   }
@@ -109,7 +121,11 @@
     const node = clear("ctx-flows");
     if (!items.length) return none(node, "暂无");
     for (const f of items) {
-      node.appendChild(el("div", "ctx-line", label("flow", f.flow) + " · " + f.last_outcome + " · " + time(f.last_at)));
+      const line = el("div", "ctx-line");
+      line.append(label("flow", f.flow) + " · ");
+      line.appendChild(el("span", "flow-status flow-status--" + f.status, label("flow_status", f.status)));
+      line.append(" · " + dateTime(f.last_at));
+      node.appendChild(line);
     }
   }
 
@@ -118,7 +134,7 @@
     if (!items.length) return none(node, "暂无");
     for (const s of items) {
       const handoffs = s.handoffs.map((h) => label("status", h.status) + (h.rating ? " " + h.rating + "分" : ""));
-      const text = new Date(s.created_at).toLocaleString("zh-CN", { hour12: false }) + " · " + s.messages + " 条消息" +
+      const text = dateTime(s.created_at) + " · " + s.messages + " 条消息" +
         (handoffs.length ? " · 人工：" + handoffs.join("，") : "");
       node.appendChild(el("div", "ctx-line", text));
     }

@@ -2,9 +2,9 @@
 // canned replies), the context panels; admins also manage canned replies here.
 (function () {
   "use strict";
-  const { api, auth, openStream, label, time, duration, el } = window.Desk;
+  const { api, auth, openStream, loadLabels, label, time, stamp, duration, el } = window.Desk;
   const $ = (id) => document.getElementById(id);
-  const state = { me: null, current: null, view: null, stream: null, canned: [], timers: {} };
+  const state = { me: null, current: null, view: null, stream: null, canned: [], timers: {}, live: new Map() };
 
   // --- login -------------------------------------------------------------------------------
   $("login-form").addEventListener("submit", async (event) => {
@@ -43,6 +43,7 @@
     $("me").textContent = state.me.display_name + "（" + state.me.username + "）";
     $("manage-canned").hidden = state.me.role !== "admin";
     window.DeskContext.reset();
+    try { await loadLabels(); } catch (error) { return handle(error); }
     state.stream = openStream("/v1/agent/events", onEvent, onLive);
     await Promise.all([loadQueue(), loadCanned()]);
   }
@@ -76,14 +77,17 @@
     fillList($("queue-list"), data.queue, true);
     fillList($("mine-list"), data.mine, false);
     const select = $("transfer-to");
+    const chosen = select.value;  // a live refresh keeps the agent's choice
     select.replaceChildren(el("option", "", "转接给…"));
     select.firstChild.value = "";
     for (const a of data.agents) {
       if (a.username === state.me.username) continue;
       const option = el("option", "", a.display_name + "（" + a.load + "/" + a.capacity + "）");
       option.value = a.username;
+      option.dataset.name = a.display_name;
       select.appendChild(option);
     }
+    if ([...select.options].some((o) => o.value === chosen)) select.value = chosen;
   }
 
   function fillList(list, items, queued) {
@@ -115,6 +119,7 @@
 
   // --- one session -----------------------------------------------------------------------------
   async function openSession(id) {
+    if (id !== state.current) state.live = new Map();
     state.current = id;
     $("canned-admin").hidden = true;
     for (const card of document.querySelectorAll(".card")) {
@@ -125,8 +130,28 @@
 
   async function loadView() {
     if (!state.current) return;
-    try { state.view = await api("/v1/agent/sessions/" + state.current); } catch (error) { return handle(error); }
-    renderView(state.view);
+    const id = state.current;
+    let view;
+    try { view = await api("/v1/agent/sessions/" + id); } catch (error) {
+      // Transferred away, or taken by someone else while we looked: leave it, without alarm.
+      if (error.status === 403 || error.status === 404) return leaveSession("该会话已不由您负责，已从工作区移出");
+      return handle(error);
+    }
+    if (id !== state.current) return;  // the agent moved on meanwhile
+    state.view = view;
+    renderView(view);
+  }
+
+  // Back to the empty work area (after a transfer, or when the session is no longer ours).
+  function leaveSession(message) {
+    state.current = null;
+    state.view = null;
+    $("session-body").hidden = true;
+    $("session-empty").hidden = false;
+    $("transcript").replaceChildren();
+    window.DeskContext.reset();
+    for (const card of document.querySelectorAll(".card--current")) card.classList.remove("card--current");
+    if (message) notice(message);
   }
 
   function renderView(view) {
@@ -136,26 +161,41 @@
     $("session-title").textContent = "会话 #" + view.session.id + " · " + label("channel", view.session.channel) +
       (view.customer ? " · " + view.customer.name : " · 未绑定客户");
     $("session-meta").textContent = [label("reason", ticket.reason), label("status", ticket.status),
-      ticket.agent ? "客服：" + ticket.agent.display_name : ""].filter(Boolean).join(" · ");
+      ticket.agent ? "负责客服：" + ticket.agent.display_name : ""].filter(Boolean).join(" · ");
     const queued = ticket.status === "queued";
     $("accept").hidden = !queued;
     for (const id of ["transfer-to", "transfer", "release", "close"]) $(id).hidden = !view.can_write;
     $("composer").hidden = !view.can_write;
-    const transcript = $("transcript");
-    transcript.replaceChildren();
-    for (const line of view.transcript) appendLine(line);
+    $("transcript").replaceChildren();
+    for (const line of view.transcript) addLine(line);
+    // Lines that arrived (a reply sent, a live event) after this view was read stay on screen.
+    const last = view.transcript.length ? view.transcript[view.transcript.length - 1].id : 0;
+    for (const line of state.live.values()) if (line.id > last) addLine(line);
     window.DeskContext.render(view, setSlot);
   }
 
   function appendLine(line) {
+    state.live.set(line.id, line);
+    addLine(line);
+  }
+
+  function addLine(line) {
     const transcript = $("transcript");
     if (transcript.querySelector('[data-id="' + line.id + '"]')) return;
     const li = el("li", "line line--" + line.sender);
     li.dataset.id = line.id;
-    li.appendChild(el("span", "line__who", label("sender", line.sender) + " " + time(line.at)));
+    li.appendChild(el("span", "line__who", who(line) + " · " + stamp(line.at)));
     li.appendChild(el("div", "line__text", line.text));
     transcript.appendChild(li);
     transcript.scrollTop = transcript.scrollHeight;
+  }
+
+  // 客户 / 机器人 / the agent's own name (客服小王).
+  function who(line) {
+    if (line.sender !== "agent") return label("sender", line.sender);
+    const owner = state.view && state.view.handoff && state.view.handoff.agent;
+    const name = line.agent || (owner && owner.display_name);
+    return name ? "客服" + name : label("sender", "agent");
   }
 
   async function act(path, body, done) {
@@ -170,10 +210,15 @@
   $("accept").addEventListener("click", () => act("/accept", undefined, "已接入"));
   $("release").addEventListener("click", () => act("/release", undefined, "已转回机器人"));
   $("close").addEventListener("click", () => act("/close", undefined, "会话已结束，已邀请客户评分"));
-  $("transfer").addEventListener("click", () => {
+  $("transfer").addEventListener("click", async () => {
     const to = $("transfer-to").value;
     if (!to) return notice("请选择接手的客服", true);
-    act("/transfer", { to }, "已转接");
+    const name = $("transfer-to").selectedOptions[0].dataset.name;
+    try {
+      await api("/v1/agent/sessions/" + state.current + "/transfer", { method: "POST", body: { to } });
+    } catch (error) { return handle(error); }
+    leaveSession("已转接给客服" + name + "，该会话已移交");  // it is theirs now: nothing left to do here
+    loadQueue();
   });
 
   async function setSlot(name, value) {
@@ -274,6 +319,13 @@
     notice(error.message, true);
   }
 
+  // Once a second: the bank-time clock in the top bar.
+  function tick() {
+    $("clock").textContent = "北京时间 " + time(new Date().toISOString());
+  }
+
+  tick();
+  setInterval(tick, 1000);
   setInterval(() => { if (auth.token && state.me) loadQueue(); }, 20000);  // safety net for a lost stream
   if (auth.token) start();
 })();

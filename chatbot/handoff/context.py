@@ -3,7 +3,7 @@
     transcript       the session's messages (stored masked)
     understanding    per recent turn: intent, confidence, entities (masked), outcome
     customer         only for a bound customer: masked ID and phone, accounts summary
-    recent_flows     the customer's recent business flows and how they ended
+    recent_flows     the customer's recent business and how each ended (or that it is open)
     earlier_sessions other sessions of the same user or customer
     stalled_flow     the active flow's filled slots, missing slots and failed step
 
@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from chatbot.dialogue.forms import FLOWS
+from chatbot.handoff import labels
 from chatbot.money import format_amount
 from chatbot.security.masking import mask_card, mask_id_number, mask_phone, mask_value
 from chatbot.storage import agent_views, conversations
+from chatbot.storage.handoffs import staff_by_id
 from chatbot.storage.models import ChatSession, Handoff, StaffUser, TurnLog
 
 STATE_KEYS = ("active_flow", "step", "slots", "missing_slots", "failed_step")
@@ -32,7 +35,7 @@ def session_view(db: Session, session: ChatSession, ticket: Handoff | None,
                     "mode": session.mode, "created_at": session.created_at.isoformat()},
         "handoff": ticket_view(ticket, owner),
         "can_write": can_write,
-        "transcript": [_line(m) for m in agent_views.transcript(db, session.id)],
+        "transcript": transcript(db, session.id),
         "understanding": [_understood(t) for t in agent_views.session_turns(db, session.id, 10)],
         "customer": customer_view(db, customer_id) if customer_id else None,
         "recent_flows": recent_flows(agent_views.user_turns(db, session.channel, session.user_id)),
@@ -71,21 +74,70 @@ def customer_view(db: Session, customer_id: int) -> dict | None:
 
 
 def recent_flows(turns: list[TurnLog], limit: int = 5) -> list[dict]:
-    """Runs of consecutive turns inside one flow, newest first, with how the last turn ended."""
+    """The customer's recent business, newest first: each run of one flow with how it ended.
+
+    `turns` are newest first. A run starts with the turn that started the flow (or the first
+    turn found inside it) and ends with the first later turn outside it, whose outcome says
+    how: `completed`, `cancelled`, `refused`, `failed`, or `interrupted` (another business,
+    a new session, an agent closing it); a run still open is `in_progress`. A one-turn
+    business (a balance) starts and ends in the same turn.
+    """
     runs: list[dict] = []
-    for turn in turns:  # newest first
-        flow = (turn.state or {}).get("active_flow")
-        if not flow:
+    current: dict | None = None
+    for turn in reversed(turns):  # oldest first
+        after = (turn.state or {}).get("active_flow")
+        started = _started_flow(turn)
+        if current is not None and (turn.session_id != current["session_id"] or started):
+            _end(current, "interrupted")
+            current = None
+        if current is not None and after != current["flow"]:
+            _end(current, _ending(turn, current["flow"]))
+            _extend(current, turn)
+            current = None
             continue
-        if runs and runs[-1]["flow"] == flow and runs[-1]["session_id"] == turn.session_id:
-            runs[-1].update(started_at=turn.created_at.isoformat(), turns=runs[-1]["turns"] + 1)
-            continue
-        if len(runs) == limit:
-            break
-        runs.append({"flow": flow, "session_id": turn.session_id, "last_outcome": turn.outcome,
-                     "started_at": turn.created_at.isoformat(), "last_at": turn.created_at.isoformat(),
-                     "turns": 1})
-    return runs
+        flow = started or (after if current is None else None)
+        if flow:
+            current = _run(turn, flow)
+            runs.append(current)
+            if after != flow:
+                _end(current, _ending(turn, flow))
+                current = None
+        elif current is not None:
+            _extend(current, turn)
+    runs = runs[-limit:]
+    return list(reversed(runs))
+
+
+_ENDINGS = {"cancelled": "cancelled", "refused": "refused", "flow_failed": "failed"}
+
+
+def _started_flow(turn: TurnLog) -> str | None:
+    started = [s.get("flow") for s in (turn.steps or []) if isinstance(s, dict) and s.get("action") == "flow_started"]
+    return started[-1] if started else None
+
+
+def _ending(turn: TurnLog, flow: str) -> str:
+    """How the turn that left `flow` ended it."""
+    if turn.outcome in _ENDINGS:
+        return _ENDINGS[turn.outcome]
+    names_flow = any(isinstance(s, dict) and s.get("flow") == flow for s in (turn.steps or []))
+    if turn.outcome == "completed" or (turn.outcome == "answered" and names_flow):
+        return "completed"
+    return "interrupted"
+
+
+def _run(turn: TurnLog, flow: str) -> dict:
+    at = turn.created_at.isoformat()
+    return {"flow": flow, "session_id": turn.session_id, "status": "in_progress", "last_outcome": turn.outcome,
+            "started_at": at, "last_at": at, "turns": 1}
+
+
+def _extend(run: dict, turn: TurnLog) -> None:
+    run.update(last_at=turn.created_at.isoformat(), last_outcome=turn.outcome, turns=run["turns"] + 1)
+
+
+def _end(run: dict, status: str) -> None:
+    run["status"] = status
 
 
 def earlier_sessions(db: Session, session: ChatSession, customer_id: int | None) -> list[dict]:
@@ -103,8 +155,14 @@ def earlier_sessions(db: Session, session: ChatSession, customer_id: int | None)
 
 
 def stalled_flow(state: dict) -> dict | None:
-    """Where the active flow stands; `stalled` when a step failed (the policy records it)."""
-    if not state.get("active_flow"):
+    """Where the active flow stands; `stalled` when a step failed (the policy records it).
+
+    Besides the codes, what an agent reads: the step in words, each filled slot as
+    `{name, label, text}` (李娜（账号 **** 8888）, 2,000.00 元), the missing slots and the
+    slots an agent may correct, each with its label.
+    """
+    flow = state.get("active_flow")
+    if not flow:
         return None
     view = {key: state.get(key) for key in STATE_KEYS}
     slots = view["slots"] or {}
@@ -113,6 +171,12 @@ def stalled_flow(state: dict) -> dict | None:
     view["risk_flags"] = list(slots.get("_risk") or [])
     view["missing_slots"] = list(view["missing_slots"] or [])
     view["stalled"] = bool(state.get("failed_step"))
+    view["step_label"] = labels.step_label(view["step"], flow)
+    view["failed_step_label"] = labels.step_label(view["failed_step"], flow) if view["failed_step"] else None
+    view["slot_rows"] = [{"name": k, "label": labels.slot_label(k, flow), "text": labels.display(k, v)}
+                         for k, v in view["slots"].items()]
+    view["missing"] = [{"name": k, "label": labels.slot_label(k, flow)} for k in view["missing_slots"]]
+    view["editable"] = [{"name": s.name, "label": s.label} for s in getattr(FLOWS.get(flow), "slots", ())]
     return view
 
 
@@ -131,11 +195,24 @@ def _shown(value):
     return value
 
 
-def _line(message) -> dict:
-    return {"id": message.id, "sender": message.sender, "text": message.text, "at": message.created_at.isoformat()}
+def transcript(db: Session, session_id: int) -> list[dict]:
+    """The session's lines; an agent's line names its writer (`agent`: 小王)."""
+    messages = agent_views.transcript(db, session_id)
+    writers = staff_by_id(db, {m.agent_id for m in messages if m.agent_id is not None})
+    return [_line(m, writers.get(m.agent_id)) for m in messages]
+
+
+def _line(message, writer: StaffUser | None = None) -> dict:
+    line = {"id": message.id, "sender": message.sender, "text": message.text, "at": message.created_at.isoformat()}
+    if message.sender == "agent":
+        line["agent"] = writer.display_name if writer else None
+    return line
 
 
 def _understood(turn: TurnLog) -> dict:
+    entities = [{**e, "label": labels.label("entity", e.get("entity")),
+                 "text": labels.display(e.get("entity"), e.get("value"))}
+                for e in (turn.entities or []) if isinstance(e, dict)]
     return {"at": turn.created_at.isoformat(), "text": turn.text, "intent": turn.intent,
             "confidence": round(turn.confidence, 3) if turn.confidence is not None else None,
-            "entities": turn.entities, "outcome": turn.outcome}
+            "entities": entities, "outcome": turn.outcome}

@@ -94,7 +94,7 @@ class HandoffDesk:
             if ticket.first_response_at is None:
                 ticket.first_response_at = now
             message = self._notice(db, session, text, now, change, agent.id, sender="agent")
-            change.body["message"] = message_data(message)
+            change.body["message"] = {**message_data(message), "agent": agent.display_name}
             change.audit["chars"] = len(text)
 
         return self._run(agent, session_id, "handoff.message", op)
@@ -189,7 +189,8 @@ class HandoffDesk:
     def _notice(self, db: Session, session: ChatSession, text: str, now: datetime, change: Change,
                 agent_id: int | None, sender: str = "bot"):
         """A transcript line for the customer outside a reply: stored, announced, pushed."""
-        message = conversations.add_message(db, session, sender, text, now)
+        author = agent_id if sender == "agent" else None
+        message = conversations.add_message(db, session, sender, text, now, agent_id=author)
         db.flush()
         change.events.append(message_event(session, message, agent_id))
         change.pushes.append((session.channel, session.user_id, text))

@@ -77,10 +77,12 @@ def find_turn(db: Session, channel: str, user_id: str, message_id: str) -> TurnL
     ).first()
 
 
-def add_message(db: Session, session: ChatSession, sender: str, text: str, now: datetime) -> ChatMessage:
+def add_message(db: Session, session: ChatSession, sender: str, text: str, now: datetime,
+                agent_id: int | None = None) -> ChatMessage:
+    """A transcript line; `agent_id` names the agent who wrote an agent line."""
     message = ChatMessage(
         session_id=session.id, channel=session.channel, user_id=session.user_id,
-        sender=sender, text=text, created_at=now,
+        sender=sender, text=text, created_at=now, agent_id=agent_id,
     )
     db.add(message)
     return message

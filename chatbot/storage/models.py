@@ -194,6 +194,8 @@ class ChatMessage(Base):
     sender: Mapped[str] = mapped_column(String(8))  # user | bot | agent
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Who wrote an agent line (migration 0010; None for the customer, the bot and older lines).
+    agent_id: Mapped[int | None] = mapped_column(BigId)
 
 
 class TurnLog(Base):
@@ -404,6 +406,24 @@ class AgentPresence(Base):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), primary_key=True)
     stream_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the agent chose on their console (migration 0010): online | busy | away; None is online.
+    status: Mapped[str | None] = mapped_column(String(8))
+
+
+class AgentNote(Base):
+    """A note agents write for each other on a session: a private note, or the note that goes
+    with a transfer (`to_staff_id`). Never shown to the customer: it is not a transcript line."""
+
+    __tablename__ = "agent_notes"
+    __table_args__ = (Index("ix_agent_notes_session", "session_id", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("chat_sessions.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("handoffs.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    to_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # note | transfer
+    text: Mapped[str] = mapped_column(Text)  # masked like every text agents write
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class HandoffMessage(Base):

@@ -81,7 +81,7 @@ def test_a_whole_handoff_in_two_browsers(live_server, browser, services, artifac
     _last_bubble_contains(console, "#transcript .line--user", "好的，谢谢")
     transcript = console.locator("#transcript").inner_text()
     assert "110105199003071239" not in transcript and "1101**********1239" in transcript
-    assert "human.request" in console.locator("#ctx-understanding").inner_text()
+    assert "转人工" in console.locator("#ctx-understanding").inner_text()
     console.screenshot(path=str(artifacts / "agent_console.png"))
     customer.screenshot(path=str(artifacts / "web_chat_agent.png"))
 
@@ -98,12 +98,12 @@ def test_a_whole_handoff_in_two_browsers(live_server, browser, services, artifac
     assert "138****8000" in console.locator("#ctx-customer").inner_text()
     assert "**** 8888" in console.locator("#ctx-flow").inner_text()  # the payee, masked
     # A bad value is refused and changes nothing; a good one needs the customer's new read-back.
-    console.fill("#slot-name", "amount")
+    console.select_option("#slot-name", "amount")
     console.fill("#slot-value", "-100")
     console.click("#slot-form button")
     console.wait_for_selector("#notice.notice--error", timeout=WAIT_MS)
     assert "-100" in console.locator("#notice").inner_text()
-    console.fill("#slot-name", "amount")
+    console.select_option("#slot-name", "amount")
     console.fill("#slot-value", "200")
     console.click("#slot-form button")
     _last_bubble_contains(console, "#notice", "重新核对")

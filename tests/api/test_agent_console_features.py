@@ -1,0 +1,99 @@
+"""The agent console's API beyond the basic handoff (issue 22): Chinese labels for every code,
+slot values in words, how each recent business ended, and the attacker's inputs."""
+import re
+
+import pytest
+
+from chatbot.handoff import labels
+from chatbot.handoff.console import Console
+from chatbot.settings import DATA_DIR
+from tests.api.test_agent_api import _bind_zhang, bearer, say
+from tests.api.test_hardening import HUGE, NUL, SURROGATE, _raw_json
+
+CODE = re.compile(r"^[a-z_]+(\.[a-z_]+)*$")
+
+
+def _sandbox_code(client, phone="13800138000") -> str:
+    text = client.get("/v1/sandbox/sms", params={"phone": phone}).json()["messages"][0]["text"]
+    return re.search(r"\d{6}", text).group(0)
+
+
+def _queued_and_accepted(client, user, agent) -> int:
+    session_id = say(client, user, "转人工")["session_id"]
+    assert client.post(f"/v1/agent/sessions/{session_id}/accept", headers=agent).status_code == 200
+    return session_id
+
+
+# --- labels ----------------------------------------------------------------------------------
+
+def test_every_code_the_console_shows_has_a_chinese_label(client):
+    agent = bearer(client, "agent1")
+    body = client.get("/v1/agent/labels", headers=agent).json()
+    table, fallback = body["labels"], body["fallback"]
+    intents = re.findall(r"^([a-z_.]+):", (DATA_DIR / "intents.yaml").read_text(encoding="utf-8"), re.M)
+    assert intents and set(intents) <= set(table["intent"])
+    outcomes = {"answered", "completed", "in_flow", "refused", "cancelled", "flow_failed", "out_of_scope",
+                "intent_clarify", "faq_clarify", "faq_not_found", "not_understood", "handoff", "queued",
+                "forwarded_to_agent", "message_left", "message_kept", "message_requested", "handoff_cancelled",
+                "handed_off", "rated"}
+    assert outcomes <= set(table["outcome"])
+    assert {"human_request", "call_back", "complaint", "not_understood", "flow_failed", "fraud_risk"} <= set(table["reason"])
+    for kind in ("intent", "outcome", "reason", "status", "slot", "entity", "step", "flow_status", "presence"):
+        assert not any(CODE.match(name) for name in table[kind].values()), kind  # words, not codes
+        assert fallback[kind] and not CODE.match(fallback[kind])
+    assert table["slot"]["payee"] == "收款人" and table["intent"]["transfer.create"] == "转账"
+
+
+def test_labels_need_a_staff_token_of_the_console(client):
+    assert client.get("/v1/agent/labels").status_code == 401
+    customer = say(client, "lab-1", "你好")["user_token"]
+    assert client.get("/v1/agent/labels", headers={"Authorization": f"Bearer {customer}"}).status_code == 401
+    assert client.get("/v1/agent/labels", headers=bearer(client, "analyst")).status_code == 403
+
+
+def test_values_and_steps_read_as_words():
+    assert labels.display("payee", {"name": "李娜", "account_no": "**** 8888", "in_book": True}) == "李娜（账号 **** 8888）"
+    assert labels.display("amount", "2500") == "2,500.00 元"
+    assert labels.display("card_tail", "1234") == "尾号 1234"
+    assert labels.display("date_range", {"start": "2026-10-01", "end": "2026-10-31"}) == "2026-10-01 至 2026-10-31"
+    assert labels.display("identity_verified", True) == "是"
+    assert labels.step_label("ask_amount", "transfer.create") == "询问金额"
+    assert labels.step_label("ask_card_tail", "card.bill") == "询问信用卡"
+    assert labels.step_label("otp_locked") == "验证码错误次数过多"
+    assert labels.label("intent", "brand.new_intent") == "其他" and labels.label("flow", "x.y") == "其他业务"
+
+
+# --- the session view --------------------------------------------------------------------------
+
+def test_recent_business_says_how_each_ended_and_slots_read_as_words(client, database):
+    agent = bearer(client, "agent1")
+    _bind_zhang(database, "rf")
+    say(client, "rf", "查余额")
+    say(client, "rf", "给李娜转100")
+    say(client, "rf", "确认")
+    assert "转账成功" in say(client, "rf", _sandbox_code(client))["replies"][0]["text"]
+    say(client, "rf", "挂失")
+    say(client, "rf", "取消")
+    say(client, "rf", "给李娜转200")
+    session_id = _queued_and_accepted(client, "rf", agent)
+    view = client.get(f"/v1/agent/sessions/{session_id}", headers=agent).json()
+    ended = [(f["flow"], f["status"]) for f in view["recent_flows"]]
+    assert ended == [("transfer.create", "in_progress"), ("account.report_loss", "cancelled"),
+                     ("transfer.create", "completed"), ("account.balance", "completed")]
+    flow = view["stalled_flow"]
+    rows = {row["label"]: row["text"] for row in flow["slot_rows"]}
+    assert rows["收款人"] == "李娜（账号 **** 8888）" and rows["金额"] == "200.00 元"
+    assert flow["step_label"] == "等待客户确认"
+    assert {"name": "amount", "label": "金额"} in flow["editable"]
+    entities = {(e["label"], e["text"]) for turn in view["understanding"] for e in turn["entities"]}
+    assert ("收款人", "李娜") in entities and ("金额", "200.00 元") in entities
+
+
+def test_a_transferred_session_is_the_new_agents(client):
+    first, second = bearer(client, "agent1"), bearer(client, "agent2")
+    session_id = _queued_and_accepted(client, "tr-1", first)
+    moved = client.post(f"/v1/agent/sessions/{session_id}/transfer", headers=first, json={"to": "agent2"})
+    assert moved.status_code == 200
+    assert client.get(f"/v1/agent/sessions/{session_id}", headers=first).status_code == 403
+    view = client.get(f"/v1/agent/sessions/{session_id}", headers=second).json()
+    assert view["can_write"] and view["handoff"]["agent"]["display_name"] == "小李"

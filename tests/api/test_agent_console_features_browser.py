@@ -1,0 +1,110 @@
+"""The agent console in real Chromium at a desk (issue 22): what agents saw wrong, fixed, and
+what Chatwoot users expect. Customers talk over HTTP (their page has its own tests); the
+consoles are real pages under the real Content-Security-Policy, in a time zone other than
+Beijing's. Screenshots: test-artifacts/agent_console_*.png.
+"""
+import re
+from datetime import datetime
+
+import httpx
+from playwright.sync_api import expect
+
+from chatbot.storage.models import ChatSession
+from tests.api.test_agent_api import _bind_zhang
+
+WAIT_MS = 20000
+DESK = {"width": 1366, "height": 820}
+# What an internal code looks like on a page: transfer.create, in_flow, handoff_cancelled.
+RAW_CODE = re.compile(r"\b[a-z]+(?:[._][a-z]+)+\b")
+
+
+class Customer:
+    """A web customer over HTTP, carrying their user token like the chat page."""
+
+    def __init__(self, base: str, user_id: str) -> None:
+        self.base, self.user_id, self.token = base, user_id, None
+
+    def says(self, text: str) -> dict:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        response = httpx.post(f"{self.base}/v1/chat", json={"user_id": self.user_id, "text": text},
+                              headers=headers, timeout=20)
+        assert response.status_code == 200, response.text
+        self.token = response.json().get("user_token") or self.token
+        return response.json()
+
+    def history(self) -> list[dict]:
+        response = httpx.get(f"{self.base}/v1/chat/history", params={"user_id": self.user_id},
+                             headers={"Authorization": f"Bearer {self.token}"}, timeout=20)
+        return response.json()["messages"]
+
+
+def console(browser, base: str, username: str):
+    page = browser.new_page(viewport=DESK, locale="zh-CN", timezone_id="America/New_York", bypass_csp=False)
+    page.goto(base + "/agent")
+    page.fill("#login-username", username)
+    page.fill("#login-password", f"{username}-sandbox")
+    page.click("#login-submit")
+    page.wait_for_selector("#live[data-state='live']", timeout=WAIT_MS)
+    return page
+
+
+def open_card(page, list_id: str, text: str):
+    card = page.locator(f"#{list_id} .card", has_text=text)
+    card.wait_for(timeout=WAIT_MS)
+    card.click()
+
+
+def no_raw_codes(page):
+    text = page.locator("#desk-view").inner_text()
+    assert not RAW_CODE.findall(text), RAW_CODE.findall(text)
+    assert "[object Object]" not in text and "http" not in text
+
+
+def _earlier_session(database, user_id: str, at: str) -> None:
+    with database.write() as db:
+        when = datetime.fromisoformat(at)
+        db.add(ChatSession(channel="web", user_id=user_id, status="closed", mode="bot", state={},
+                           created_at=when, last_active_at=when))
+
+
+def test_what_agents_saw_is_fixed(live_server, browser, database, artifacts):
+    _bind_zhang(database, "fix-1")
+    _earlier_session(database, "fix-1", "2026-11-23T17:30:00+00:00")  # 01:30 on the 24th in Beijing
+    customer = Customer(live_server, "fix-1")
+    customer.says("你好")
+    customer.says("给李娜转100")
+    customer.says("转人工")
+    wang, li = console(browser, live_server, "agent1"), console(browser, live_server, "agent2")
+
+    open_card(wang, "queue-list", "转人工")
+    wang.click("#accept")
+    wang.wait_for_selector("#composer:not([hidden])", timeout=WAIT_MS)
+    flow = wang.locator("#ctx-flow")
+    expect(flow).to_contain_text("李娜（账号 **** 8888）", timeout=WAIT_MS)
+    expect(flow).to_contain_text("100.00 元")
+    expect(flow).to_contain_text("等待客户确认")
+    expect(wang.locator("#ctx-flows")).to_contain_text("转账 · 办理中")
+    expect(wang.locator("#ctx-understanding")).to_contain_text("收款人：李娜")
+    wang.fill("#reply", "您好，我来帮您核对这笔转账。")
+    wang.press("#reply", "Enter")
+    expect(wang.locator("#transcript .line--agent .line__who").last).to_contain_text("客服小王", timeout=WAIT_MS)
+    # Bank time whatever the agent's computer says (this browser runs in New York).
+    expect(wang.locator("#transcript .line__who").first).to_contain_text("11-24 10:00:00")
+    expect(wang.locator("#ctx-sessions")).to_contain_text("2026-11-24 01:30")
+    no_raw_codes(wang)
+    wang.screenshot(path=str(artifacts / "agent_console_fixed.png"))
+
+    wang.select_option("#transfer-to", "agent2")
+    wang.click("#transfer")
+    expect(wang.locator("#notice")).to_contain_text("已转接给客服小李", timeout=WAIT_MS)
+    expect(wang.locator("#session-empty")).to_be_visible()
+    expect(wang.locator("#composer")).to_be_hidden()
+    expect(wang.locator("#notice.notice--error")).to_have_count(0)
+    expect(wang.locator("#mine-list .card")).to_have_count(0, timeout=WAIT_MS)
+    wang.wait_for_timeout(500)  # the live mode event arrives too: still no red error
+    expect(wang.locator("#notice.notice--error")).to_have_count(0)
+    wang.screenshot(path=str(artifacts / "agent_console_after_transfer.png"))
+
+    open_card(li, "mine-list", "转人工")
+    expect(li.locator("#composer")).to_be_visible(timeout=WAIT_MS)
+    expect(li.locator("#transcript .line--agent .line__who").last).to_contain_text("客服小王")
