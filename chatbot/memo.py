@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import TypeVar
 
 MAX_TEXT = 40  # characters; longer messages are practically never sent twice
-DEFAULT_SIZE = 2048
 
 R = TypeVar("R")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from chatbot import memo
 from chatbot.channels.outbound import OutboundRegistry
 from chatbot.clock import Clock, SystemClock
 import chatbot.dialogue.flows  # noqa: F401 (registers the flows)
@@ -55,10 +54,10 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
     clock = clock or SystemClock()
     database = Database(settings.database_url)
     ensure_schema_current(database)
-    parser = Parser(classifier or PromotedModel(settings.model_dir), memo_size=memo.DEFAULT_SIZE)
+    parser = Parser(classifier or PromotedModel(settings.model_dir), memo_size=settings.understanding_memo)
     events = make_bus(settings.redis_url)
     knowledge = knowledge or KnowledgeDesk.load(settings.faq_path, settings.data_dir / "kg.yaml",
-                                              memo_size=memo.DEFAULT_SIZE)
+                                              memo_size=settings.understanding_memo)
     limiter = make_rate_limiter(settings.secret_key, settings.redis_url)
     sms = make_sms_gateways(settings, database, clock)  # CHATBOT_SMS_GATEWAY: sandbox inbox or webhook
     policy = DialoguePolicy(settings.secret_key, settings.public_base_url, knowledge, limiter, sms)

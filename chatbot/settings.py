@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     # Python under the GIL, so a few threads answer more than many; more help when the
     # database is far away (PostgreSQL on another host).
     turn_threads: int = Field(default=2, ge=1, le=64)
+    # Short number-free messages a worker keeps the reading and FAQ decision of (LRU entries,
+    # chatbot/memo.py); 0 turns it off.
+    understanding_memo: int = Field(default=2048, ge=0, le=1_000_000)
     # Mounts POST /bench/echo, the app-echo baseline of bench/load.py.
     bench_echo: bool = False
     # Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed
