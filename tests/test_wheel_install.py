@@ -21,8 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # Not part of the package, or built from it: left out of the source the wheel is built from.
-NOT_SOURCE = (".venv", ".git", "var", "tests", "bench", "build", "dist", "test-artifacts", "*.egg-info",
-              "__pycache__", ".pytest_cache")
+NOT_SOURCE_AT_TOP = {".venv", ".git", "var", "tests", "bench", "build", "dist", "test-artifacts", ".pytest_cache"}
 
 pytestmark = pytest.mark.wheel
 
@@ -32,7 +31,7 @@ def _build_wheel(tmp_path: Path) -> Path:
     by whoever builds next). Without an isolated build environment when this one can build
     wheels: it saves installing setuptools for every run."""
     source = tmp_path / "source"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*NOT_SOURCE))
+    shutil.copytree(ROOT, source, ignore=_not_source)
     local = importlib.util.find_spec("wheel") or _setuptools_builds_wheels()
     command = [sys.executable, "-m", "pip", "wheel", str(source), "-w", str(tmp_path / "dist"), "--no-deps",
                "--quiet", *(["--no-build-isolation"] if local else [])]
@@ -42,6 +41,12 @@ def _build_wheel(tmp_path: Path) -> Path:
     assert built.returncode == 0, built.stderr
     (wheel,) = (tmp_path / "dist").glob("bank_chatbot-*.whl")
     return wheel
+
+
+def _not_source(directory: str, names: list[str]) -> list[str]:
+    top = Path(directory) == ROOT
+    return [name for name in names
+            if (top and name in NOT_SOURCE_AT_TOP) or name == "__pycache__" or name.endswith(".egg-info")]
 
 
 def _setuptools_builds_wheels() -> bool:
