@@ -29,7 +29,9 @@ run: install
 	CHATBOT_ENV=$${CHATBOT_ENV:-sandbox} $(BIN)/chatbot seed
 	CHATBOT_ENV=$${CHATBOT_ENV:-sandbox} $(BIN)/chatbot serve --host $(HOST) --port $(PORT)
 
-## make test: throwaway PostgreSQL and Redis, a real Chromium, then pytest
+## make test: throwaway PostgreSQL and Redis, a real Chromium, then pytest on every core
+## (pytest-xdist; each test file stays on one worker, so its module fixtures are built once)
+PYTEST_ARGS ?= -n auto --maxprocesses 4 --dist loadfile
 test: install-test
 	scripts/with-test-services.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 

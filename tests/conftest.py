@@ -338,4 +338,15 @@ def redis_url() -> str:
     if not url:
         pytest.skip("Redis is not running: run the tests through `make test` "
                     "(scripts/with-test-services.sh starts a throwaway server)")
+    # Each pytest-xdist worker (gw0, gw1, ...) gets a Redis database of its own; the events
+    # channel is named after the database (chatbot/handoff/redis_bus.py), so they stay apart.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw"):
+        url = make_url_database(url, 1 + int(worker[2:]))
     return url
+
+
+def make_url_database(url: str, database: int) -> str:
+    """`url` with its Redis database number replaced."""
+    head, _, _ = url.rstrip("/").rpartition("/")
+    return f"{head}/{database}" if head.count("/") >= 2 else f"{url.rstrip('/')}/{database}"

@@ -21,8 +21,15 @@ from chatbot.handoff.events import Event, LocalBus
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "chatbot:events"
 MAX_BACKOFF_S = 5.0
+
+
+def channel_for(url: str) -> str:
+    """The events channel of the Redis database `url` names. Pub/sub channels are shared by
+    every database of a Redis server, so deployments (or test runs) kept apart by database
+    number would otherwise hear each other's events."""
+    database = redis.connection.parse_url(url).get("db", 0)
+    return f"chatbot:events:{database}"
 
 
 class RedisBus(LocalBus):
@@ -30,9 +37,9 @@ class RedisBus(LocalBus):
 
     kind = "redis"
 
-    def __init__(self, url: str, channel: str = CHANNEL) -> None:
+    def __init__(self, url: str, channel: str | None = None) -> None:
         super().__init__()
-        self.channel = channel
+        self.channel = channel or channel_for(url)
         self._client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
         self._stop = threading.Event()
         self.subscribed = threading.Event()  # set while the listener is subscribed

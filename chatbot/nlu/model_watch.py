@@ -66,11 +66,11 @@ def announce_via_redis(redis_url: str, version: str) -> bool:
     False, logged, when Redis does not answer (workers then notice the pointer when they poll)."""
     import redis
 
-    from chatbot.handoff.redis_bus import CHANNEL
+    from chatbot.handoff.redis_bus import channel_for
 
     client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
     try:
-        client.publish(CHANNEL, promotion_event(version).to_json())
+        client.publish(channel_for(redis_url), promotion_event(version).to_json())
         return True
     except redis.RedisError as exc:
         log.warning("could not announce model %s through Redis (%s); workers will poll", version, exc)

@@ -1,5 +1,4 @@
 """Event buses: audience routing in one process; Redis pub/sub across processes."""
-import os
 import queue
 import uuid
 
@@ -38,15 +37,6 @@ def test_a_failing_subscriber_is_dropped_and_the_others_still_hear():
 def test_events_survive_json():
     event = Event("mode", (AGENTS, customer_key("wechat", "o-1")), 3, {"mode": "agent", "agent": "小王"})
     assert Event.from_json(event.to_json()) == event
-
-
-@pytest.fixture
-def redis_url():
-    url = os.environ.get("CHATBOT_TEST_REDIS_URL")
-    if not url:
-        pytest.skip("Redis is not running: run the tests through `make test` "
-                    "(scripts/with-test-services.sh starts a throwaway server)")
-    return url
 
 
 def test_redis_bus_carries_events_between_processes(redis_url):
