@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import AgentDep, ServicesDep
 from api.limits import IdPath
+from api.routes import agent_tools
 from chatbot.handoff import labels
 
 
@@ -56,12 +57,6 @@ async def console_labels(_agent: AgentDep) -> dict:
     return {"labels": labels.table(), "fallback": labels.FALLBACK}
 
 
-@router.get("/canned-replies")
-async def canned_replies(_agent: AgentDep, services: ServicesDep) -> dict:
-    """Quick replies (快捷回复) for the composer; admins manage them under /v1/admin."""
-    return {"replies": await run_in_threadpool(services.handoff.admin.canned_replies)}
-
-
 @router.get("/sessions/{session_id}")
 async def session(session_id: IdPath, agent: AgentDep, services: ServicesDep) -> dict:
     """Transcript, what the bot understood, masked customer context, a stalled flow."""
@@ -104,3 +99,6 @@ async def release(session_id: IdPath, agent: AgentDep, services: ServicesDep) ->
 async def close(session_id: IdPath, agent: AgentDep, services: ServicesDep) -> dict:
     """End the service; the customer is asked for a 1–5 rating."""
     return await run_in_threadpool(services.handoff.desk.close, agent, session_id)
+
+
+router.include_router(agent_tools.router)  # quick replies, notes, presence: the agent's own tools

@@ -1,10 +1,10 @@
-// Agent console: login, the live queue, one session (transcript, actions, composer with
-// canned replies), the context panels; admins also manage canned replies here.
+// Agent console: login, the live queue, one session (transcript, actions, composer), the
+// context panels; quick replies live in agent-canned.js.
 (function () {
   "use strict";
   const { api, auth, openStream, loadLabels, label, time, stamp, duration, el } = window.Desk;
   const $ = (id) => document.getElementById(id);
-  const state = { me: null, current: null, view: null, stream: null, canned: [], timers: {}, live: new Map() };
+  const state = { me: null, current: null, view: null, stream: null, timers: {}, live: new Map() };
 
   // --- login -------------------------------------------------------------------------------
   $("login-form").addEventListener("submit", async (event) => {
@@ -41,7 +41,6 @@
     $("login-view").hidden = true;
     $("desk-view").hidden = false;
     $("me").textContent = state.me.display_name + "（" + state.me.username + "）";
-    $("manage-canned").hidden = state.me.role !== "admin";
     window.DeskContext.reset();
     try { await loadLabels(); } catch (error) { return handle(error); }
     state.stream = openStream("/v1/agent/events", onEvent, onLive);
@@ -61,6 +60,7 @@
 
   function onEvent(type, data) {
     if (type === "unauthorized") return logout("登录已过期，请重新登录");
+    if (type === "canned") return later("canned", loadCanned);
     if (type === "ready") { later("queue", loadQueue); if (state.current) later("view", loadView); return; }
     later("queue", loadQueue);
     if (data.session_id && data.session_id === state.current) {
@@ -241,49 +241,16 @@
   });
 
   $("reply").addEventListener("keydown", (event) => {
+    if (window.DeskCanned.handleKey(event)) return;  // the quick-reply list is open and took the key
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       $("composer").requestSubmit();
     }
   });
 
-  $("canned").addEventListener("change", () => {
-    const reply = state.canned.find((r) => String(r.id) === $("canned").value);
-    if (reply) $("reply").value = ($("reply").value ? $("reply").value + "\n" : "") + reply.text;
-    $("canned").value = "";
-    $("reply").focus();
-  });
-
-  // --- canned replies (agents read; admins manage) ---------------------------------------------
+  // --- quick replies (agent-canned.js) ---------------------------------------------------------
   async function loadCanned() {
-    try { state.canned = (await api("/v1/agent/canned-replies")).replies; } catch (error) { return handle(error); }
-    const select = $("canned");
-    select.replaceChildren(el("option", "", "快捷回复…"));
-    select.firstChild.value = "";
-    for (const r of state.canned) {
-      const option = el("option", "", r.title);
-      option.value = r.id;
-      select.appendChild(option);
-    }
-    renderCannedAdmin();
-  }
-
-  function renderCannedAdmin() {
-    const list = $("canned-admin-list");
-    list.replaceChildren();
-    for (const r of state.canned) {
-      const li = el("li");
-      li.appendChild(el("strong", "", r.title));
-      li.appendChild(el("span", "", r.text));
-      const remove = el("button", "link", "删除");
-      remove.type = "button";
-      remove.addEventListener("click", async () => {
-        try { await api("/v1/admin/canned-replies/" + r.id, { method: "DELETE" }); } catch (error) { return handle(error); }
-        loadCanned();
-      });
-      li.appendChild(remove);
-      list.appendChild(li);
-    }
+    try { await window.DeskCanned.load(); } catch (error) { handle(error); }
   }
 
   $("manage-canned").addEventListener("click", () => {
@@ -295,17 +262,6 @@
     $("canned-admin").hidden = true;
     if (state.view) $("session-body").hidden = false; else $("session-empty").hidden = false;
   });
-  $("canned-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    try {
-      await api("/v1/admin/canned-replies", { method: "POST",
-        body: { title: $("canned-title").value.trim(), text: $("canned-text").value.trim() } });
-      $("canned-title").value = "";
-      $("canned-text").value = "";
-      loadCanned();
-    } catch (error) { handle(error); }
-  });
-
   // --- messages to the agent ---------------------------------------------------------------------
   function notice(text, isError) {
     const node = $("notice");
@@ -326,6 +282,7 @@
 
   tick();
   setInterval(tick, 1000);
+  window.DeskCanned.init(handle);
   setInterval(() => { if (auth.token && state.me) loadQueue(); }, 20000);  // safety net for a lost stream
   if (auth.token) start();
 })();

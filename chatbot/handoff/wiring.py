@@ -62,7 +62,7 @@ def build_handoff(settings: Settings, database: Database, clock: Clock, outbound
         events=events,
         desk=HandoffDesk(database, events, clock, outbound, capacity, slot_editor=editor),
         console=Console(database, clock, capacity),
-        admin=DeskAdmin(database, clock),
+        admin=DeskAdmin(database, clock, events),
         metrics=HandoffMetrics(database, clock),
         presence=Presence(database, clock),
     )

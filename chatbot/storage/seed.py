@@ -17,8 +17,8 @@ from chatbot.security.passwords import hash_password
 from chatbot.storage import demo_credit, demo_history, seed_wealth
 from chatbot.storage.db import Database
 from chatbot.storage.ledger import Leg, post
-from chatbot.storage.models import (Account, Application, ApplicationEvent, Card, CardStatement, CreditTerms,
-                                    Customer, LedgerEntry, Loan, LoanPayment, Payee, StaffUser)
+from chatbot.storage.models import (Account, Application, ApplicationEvent, CannedReply, Card, CardStatement,
+                                    CreditTerms, Customer, LedgerEntry, Loan, LoanPayment, Payee, StaffUser)
 from knowledge.kg.load import KnowledgeGraph
 
 
@@ -28,10 +28,12 @@ class SeedReport:
     staff_created: int = 0
     transactions_posted: int = 0
     news_created: int = 0
+    canned_created: int = 0
 
     @property
     def changed(self) -> bool:
-        return bool(self.customers_created or self.staff_created or self.transactions_posted or self.news_created)
+        return bool(self.customers_created or self.staff_created or self.transactions_posted or self.news_created
+                     or self.canned_created)
 
 
 def _product_names(data_dir: Path) -> dict[str, str]:
@@ -66,6 +68,7 @@ def seed_demo_bank(database: Database, data_dir: Path, now: datetime) -> SeedRep
             seed_wealth.create_records(db, new_customers, now)
         report.news_created = seed_wealth.ensure_news(db, data_dir, now)
         report.staff_created = _ensure_staff(db, spec, now)
+        report.canned_created = _ensure_canned_replies(db, spec, now)
     return report
 
 
@@ -194,6 +197,18 @@ def _ensure_staff(db: Session, spec: dict, now: datetime) -> int:
             created += 1
     return created
 
+
+
+def _ensure_canned_replies(db: Session, spec: dict, now: datetime) -> int:
+    """The sandbox's quick replies (快捷回复), into an empty table only: agents edit and delete
+    them afterwards, and seeding again must not bring a deleted one back."""
+    if db.scalar(select(func.count()).select_from(CannedReply)):
+        return 0
+    replies = spec.get("canned_replies") or []
+    for reply in replies:
+        db.add(CannedReply(title=reply["title"], text=reply["text"], created_by="sandbox", created_at=now,
+                           updated_at=now))
+    return len(replies)
 
 
 # --- credit cards, loans and applications -------------------------------------------------------

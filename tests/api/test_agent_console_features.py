@@ -97,3 +97,76 @@ def test_a_transferred_session_is_the_new_agents(client):
     assert client.get(f"/v1/agent/sessions/{session_id}", headers=first).status_code == 403
     view = client.get(f"/v1/agent/sessions/{session_id}", headers=second).json()
     assert view["can_write"] and view["handoff"]["agent"]["display_name"] == "小李"
+
+
+# --- quick replies ---------------------------------------------------------------------------------
+
+def _events(services, keys=("agents",)) -> list:
+    heard: list = []
+    services.handoff.events.subscribe(set(keys), heard.append)
+    return heard
+
+
+def test_quick_replies_are_seeded_and_any_agent_keeps_them_for_everyone(client, services):
+    wang, li = bearer(client, "agent1"), bearer(client, "agent2")
+    seeded = client.get("/v1/agent/canned-replies", headers=wang).json()["replies"]
+    assert {"问候", "核实身份", "防诈提醒", "结束语"} <= {r["title"] for r in seeded}
+    heard = _events(services)
+    created = client.post("/v1/agent/canned-replies", headers=wang,
+                          json={"title": "开户材料", "text": "请携带本人身份证，卡号6222021000191234"})
+    assert created.status_code == 201 and "6222021000191234" not in created.json()["text"]  # masked
+    reply_id = created.json()["id"]
+    assert client.put(f"/v1/agent/canned-replies/{reply_id}", headers=li,
+                      json={"title": "开户材料", "text": "请携带本人有效身份证件。"}).json()["text"] == "请携带本人有效身份证件。"
+    listed = {r["id"]: r for r in client.get("/v1/agent/canned-replies", headers=wang).json()["replies"]}
+    assert listed[reply_id]["created_by"] == "agent1" and listed[reply_id]["text"] == "请携带本人有效身份证件。"
+    assert client.delete(f"/v1/agent/canned-replies/{reply_id}", headers=li).status_code == 204
+    assert client.delete(f"/v1/agent/canned-replies/{reply_id}", headers=li).status_code == 404
+    assert [e.type for e in heard] == ["canned", "canned", "canned"]  # every open console reloads
+    actions = [(e["actor"], e["action"]) for e in client.get("/v1/admin/audit", headers=bearer(client, "admin"))
+               .json()["entries"] if e["action"].startswith("canned.")]
+    assert actions == [("agent2", "canned.delete"), ("agent2", "canned.update"), ("agent1", "canned.create")]
+
+
+def test_seeding_again_brings_no_deleted_quick_reply_back(database, clock):
+    from chatbot.storage.models import CannedReply
+    from chatbot.storage.seed import seed_demo_bank
+
+    with database.write() as db:
+        db.query(CannedReply).filter(CannedReply.title == "结束语").delete()
+    assert seed_demo_bank(database, DATA_DIR, clock.now()).canned_created == 0
+    with database.read() as db:
+        assert db.query(CannedReply).filter(CannedReply.title == "结束语").count() == 0
+
+
+@pytest.mark.parametrize("method,path,body", [
+    ("GET", "/v1/agent/canned-replies", None),
+    ("POST", "/v1/agent/canned-replies", {"title": "t", "text": "x"}),
+    ("PUT", "/v1/agent/canned-replies/1", {"title": "t", "text": "x"}),
+    ("DELETE", "/v1/agent/canned-replies/1", None),
+])
+def test_quick_replies_refuse_strangers(client, method, path, body):
+    assert client.request(method, path, json=body).status_code == 401
+    customer = say(client, "qr-x", "你好")["user_token"]
+    response = client.request(method, path, json=body, headers={"Authorization": f"Bearer {customer}"})
+    assert response.status_code == 401 and set(response.json()) == {"error"}
+    assert client.request(method, path, json=body, headers=bearer(client, "analyst")).status_code == 403
+
+
+def test_quick_replies_refuse_bad_input(client):
+    agent = bearer(client, "agent1")
+    for bad in ({"title": "", "text": "x"}, {"title": "t", "text": ""}, {"title": "t" * 65, "text": "x"},
+                {"title": "t", "text": "x" * 1001}, {"title": "t"}, {"title": "   ", "text": "x"}, ["t", "x"]):
+        response = client.post("/v1/agent/canned-replies", headers=agent, json=bad)
+        assert response.status_code == 422, (bad, response.text)
+        assert set(response.json()["error"]) == {"code", "message"}
+    for bad in (NUL, SURROGATE):
+        response = client.post("/v1/agent/canned-replies", content=_raw_json({"title": "t", "text": bad}),
+                               headers={**agent, "Content-Type": "application/json"})
+        assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_characters"
+    for reply_id in (HUGE, 0, -1):
+        assert client.put(f"/v1/agent/canned-replies/{reply_id}", headers=agent,
+                          json={"title": "t", "text": "x"}).status_code == 422
+        assert client.delete(f"/v1/agent/canned-replies/{reply_id}", headers=agent).status_code == 422
+    assert client.put(f"/v1/agent/canned-replies/{HUGE - 1}", headers=agent,
+                      json={"title": "t", "text": "x"}).status_code == 404

@@ -108,3 +108,36 @@ def test_what_agents_saw_is_fixed(live_server, browser, database, artifacts):
     open_card(li, "mine-list", "转人工")
     expect(li.locator("#composer")).to_be_visible(timeout=WAIT_MS)
     expect(li.locator("#transcript .line--agent .line__who").last).to_contain_text("客服小王")
+
+
+def test_what_chatwoot_users_expect(live_server, browser, database, artifacts):
+    wang, li = console(browser, live_server, "agent1"), console(browser, live_server, "agent2")
+    customer = Customer(live_server, "cw-1")
+    customer.says("转人工")
+    open_card(wang, "queue-list", "转人工")
+    wang.click("#accept")
+    wang.wait_for_selector("#composer:not([hidden])", timeout=WAIT_MS)
+
+    # Quick replies: "/" searches them, Enter inserts; one added on one console is live on the other.
+    wang.fill("#reply", "/防诈")
+    expect(wang.locator("#canned-popup .canned-popup__item")).to_have_count(1, timeout=WAIT_MS)
+    expect(wang.locator("#canned-popup")).to_contain_text("防诈提醒")
+    wang.screenshot(path=str(artifacts / "agent_console_quick_reply_search.png"))
+    wang.press("#reply", "Enter")
+    expect(wang.locator("#reply")).to_have_value(re.compile("^温馨提示：银行工作人员不会索要"))
+    wang.press("#reply", "Enter")
+    expect(wang.locator("#transcript .line--agent")).to_contain_text("谨防诈骗", timeout=WAIT_MS)
+    assert any("谨防诈骗" in m["text"] for m in customer.history())
+
+    li.click("#manage-canned")
+    li.fill("#canned-title", "营业时间")
+    li.fill("#canned-text", "网点营业时间一般为工作日 9:00–17:00，具体以网点公告为准。")
+    li.click("#canned-save")
+    expect(li.locator("#canned-admin-list")).to_contain_text("营业时间", timeout=WAIT_MS)
+    li.screenshot(path=str(artifacts / "agent_console_quick_reply_manage.png"))
+    wang.fill("#reply", "/营业")
+    expect(wang.locator("#canned-popup")).to_contain_text("网点营业时间一般为工作日", timeout=WAIT_MS)
+    wang.press("#reply", "Escape")
+    expect(wang.locator("#canned-popup")).to_be_hidden()
+    wang.fill("#reply", "")
+    no_raw_codes(wang)

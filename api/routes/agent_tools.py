@@ -1,0 +1,45 @@
+"""The agent's own tools on the console (role agent; admins too), under /v1/agent:
+
+    quick replies (快捷回复)   GET/POST /canned-replies, PUT/DELETE /canned-replies/{id}
+                               any agent keeps them for everyone; open consoles reload on a change
+
+Included by api/routes/agent.py, so every call here also marks the agent present.
+"""
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import AgentDep, ServicesDep
+from api.limits import IdPath
+
+router = APIRouter()
+
+
+class CannedIn(BaseModel):
+    title: str = Field(min_length=1, max_length=64, description="短标题，输入框中键入“/标题”可搜索，如“问候”")
+    text: str = Field(min_length=1, max_length=1000, description="插入输入框的回复内容")
+
+
+@router.get("/canned-replies")
+async def canned_replies(_agent: AgentDep, services: ServicesDep) -> dict:
+    """Quick replies (快捷回复) for the composer ("/" searches them)."""
+    return {"replies": await run_in_threadpool(services.handoff.admin.canned_replies)}
+
+
+@router.post("/canned-replies", status_code=201)
+async def add_canned(body: CannedIn, agent: AgentDep, services: ServicesDep) -> dict:
+    """A quick reply for every agent; audited (`canned.create`)."""
+    return await run_in_threadpool(services.handoff.admin.add_canned, agent, body.title, body.text)
+
+
+@router.put("/canned-replies/{reply_id}")
+async def update_canned(reply_id: IdPath, body: CannedIn, agent: AgentDep, services: ServicesDep) -> dict:
+    return await run_in_threadpool(services.handoff.admin.update_canned, agent, reply_id, body.title, body.text)
+
+
+@router.delete("/canned-replies/{reply_id}", status_code=204)
+async def delete_canned(reply_id: IdPath, agent: AgentDep, services: ServicesDep) -> Response:
+    await run_in_threadpool(services.handoff.admin.delete_canned, agent, reply_id)
+    return Response(status_code=204)
