@@ -17,7 +17,7 @@ from knowledge.faq.store import FaqEntry
     ("大额存单起存金额是多少", "deposit-013"),
     ("銀行卡遺失要怎麼掛失", "card-001"),            # Traditional, normalized first
     ("ＡＴＭ吞卡怎么拿回来", "card-006"),            # full-width letters
-    ("ATM把我的卡吞了", "card-006"),                # not "another bank's ATM" (card-007)
+    ("ATM把我的卡吞了", "card-006"),                # own or another bank's ATM: one entry since issue 21
     ("办xyk要满足啥", "credit-001"),
 ])
 def test_paraphrases_find_their_entry(retriever, text, expected):
@@ -65,11 +65,11 @@ def test_answer_outcome(retriever):
 
 
 def test_clarify_outcome_offers_the_plausible_questions(retriever):
-    # A topic, not a question: fetch the card (card-006), too late to fetch it (card-008), or
-    # another bank's ATM (card-007). The filler words (的事情) must not sink it to "not found".
+    # A topic, not a question: fetch the card (card-006, from our ATM or another bank's) or too
+    # late to fetch it (card-008). The filler words (的事情) must not sink it to "not found".
     decision = retriever.decide("吞卡的事情")
     assert decision.kind == "clarify" and decision.entry is None
-    assert {h.entry.id for h in decision.options} == {"card-006", "card-007", "card-008"}
+    assert {"card-006", "card-008"} <= {h.entry.id for h in decision.options}
     assert CLARIFY_THRESHOLD <= decision.hits[0].score < ANSWER_THRESHOLD
     assert all(h.score >= CLARIFY_OPTION_MIN for h in decision.options)
 
@@ -77,7 +77,7 @@ def test_clarify_outcome_offers_the_plausible_questions(retriever):
 def test_a_bare_keyword_is_clarified_not_answered(retriever):
     decision = retriever.decide("年费")
     assert decision.kind == "clarify"
-    assert {"credit-007", "credit-008"} <= {h.entry.id for h in decision.options}
+    assert "credit-007" in {h.entry.id for h in decision.options}  # the fee and its waiver: one entry (issue 21)
 
 
 @pytest.mark.parametrize("text", ["今天天气怎么样", "帮我写个python排序", "？？？", ""])
