@@ -4,7 +4,8 @@
   "use strict";
   const { api, auth, openStream, loadLabels, label, time, stamp, duration, el } = window.Desk;
   const $ = (id) => document.getElementById(id);
-  const state = { me: null, current: null, view: null, stream: null, timers: {}, live: new Map() };
+  const state = { me: null, current: null, view: null, stream: null, timers: {}, live: new Map(), queue: null,
+    queueAt: 0 };
 
   // --- login -------------------------------------------------------------------------------
   $("login-form").addEventListener("submit", async (event) => {
@@ -22,12 +23,14 @@
   });
 
   $("logout").addEventListener("click", () => logout());
+  $("sound").addEventListener("click", () => window.DeskAlerts.toggleSound());
 
   function logout(message) {
     if (state.stream) state.stream.stop();
     auth.token = null;
     state.current = null;
     $("desk-view").hidden = true;
+    window.DeskAlerts.reset();
     $("login-view").hidden = false;
     $("login-error").textContent = message || "";
   }
@@ -41,6 +44,7 @@
     $("login-view").hidden = true;
     $("desk-view").hidden = false;
     $("me").textContent = state.me.display_name + "（" + state.me.username + "）";
+    window.DeskAlerts.init(state.me.username);
     window.DeskContext.reset();
     try { await loadLabels(); } catch (error) { return handle(error); }
     state.stream = openStream("/v1/agent/events", onEvent, onLive);
@@ -72,15 +76,22 @@
   async function loadQueue() {
     let data;
     try { data = await api("/v1/agent/queue"); } catch (error) { return handle(error); }
+    state.queue = data;
+    state.queueAt = performance.now();  // waits tick from here (tick)
     $("queue-count").textContent = data.queue.length;
     $("mine-count").textContent = data.mine.length + "/" + data.capacity;
     fillList($("queue-list"), data.queue, true);
     fillList($("mine-list"), data.mine, false);
+    window.DeskAlerts.update(data.queue, data.mine, state.current);
+    fillTransferTargets(data.agents);
+  }
+
+  function fillTransferTargets(agents) {
     const select = $("transfer-to");
     const chosen = select.value;  // a live refresh keeps the agent's choice
     select.replaceChildren(el("option", "", "转接给…"));
     select.firstChild.value = "";
-    for (const a of data.agents) {
+    for (const a of agents) {
       if (a.username === state.me.username) continue;
       const option = el("option", "", a.display_name + "（" + a.load + "/" + a.capacity + "）");
       option.value = a.username;
@@ -93,28 +104,46 @@
   function fillList(list, items, queued) {
     list.replaceChildren();
     if (!items.length) list.appendChild(el("li", "list__empty", queued ? "暂无排队客户" : "暂无会话"));
-    for (const item of items) {
-      const li = el("li", "card" + (item.session_id === state.current ? " card--current" : "") +
-        (item.message ? " card--message" : ""));
-      li.dataset.session = item.session_id;
-      const top = el("div", "card__top");
-      top.appendChild(el("span", "badge badge--" + item.reason, label("reason", item.reason)));
-      top.appendChild(el("span", "card__wait", queueNote(item, queued)));
-      li.appendChild(top);
-      li.appendChild(el("div", "card__text", item.last_message || "（暂无消息）"));
-      li.appendChild(el("div", "card__meta", label("channel", item.channel) + " · " + (item.bound ? "已绑定客户" : "未绑定")));
-      li.addEventListener("click", () => openSession(item.session_id));
-      list.appendChild(li);
-    }
+    for (const item of items) list.appendChild(card(item, queued));
   }
 
-  // A live wait shows its place; a message left outside service hours says so (after the live waits).
-  function queueNote(item, queued) {
-    if (!queued) return "接入于 " + time(item.accepted_at);
+  // Who (masked name), how long they have waited or been served (ticking), why, unread lines.
+  function card(item, queued) {
+    const li = el("li", "card" + (item.session_id === state.current ? " card--current" : "") +
+      (item.message ? " card--message" : ""));
+    li.dataset.session = item.session_id;
+    const top = el("div", "card__top");
+    top.appendChild(el("span", "card__name", item.customer || label("channel", item.channel) + "访客"));
+    const wait = el("span", "card__wait", "");
+    Object.assign(wait.dataset, waitClock(item, queued));
+    top.appendChild(wait);
+    const mid = el("div", "card__mid");
+    mid.appendChild(el("span", "badge badge--" + item.reason, label("reason", item.reason)));
+    const unread = window.DeskAlerts.unread(item, state.current);
+    if (unread) mid.appendChild(el("span", "unread", unread > 99 ? "99+" : String(unread)));
+    li.append(top, mid, el("div", "card__text", item.last_message || "（暂无消息）"));
+    li.appendChild(el("div", "card__meta", label("channel", item.channel) + " · " + (item.bound ? "已绑定客户" : "未绑定")));
+    li.addEventListener("click", () => openSession(item.session_id));
+    showWait(wait, 0);
+    return li;
+  }
+
+  // A live wait shows its place and how long so far; a served one how long it has been served;
+  // a message left outside service hours says so (after the live waits).
+  function waitClock(item, queued) {
+    if (!queued) return { kind: "serve", base: item.serving_seconds || 0 };
     if (item.message) {
-      return item.message.status === "left" ? "留言 · " + time(item.message.left_at) : "留言 · 客户尚未留言";
+      return { kind: "fixed", text: item.message.status === "left" ? "留言 · " + time(item.message.left_at) :
+        "留言 · 客户尚未留言" };
     }
-    return "第 " + item.position + " 位 · 已等 " + duration(item.waiting_seconds);
+    return { kind: "wait", base: item.waiting_seconds, position: item.position };
+  }
+
+  function showWait(node, elapsed) {
+    const d = node.dataset;
+    if (d.kind === "fixed") node.textContent = d.text;
+    else if (d.kind === "serve") node.textContent = "已服务 " + duration(Number(d.base) + elapsed);
+    else node.textContent = "第 " + d.position + " 位 · 已等 " + duration(Number(d.base) + elapsed);
   }
 
   // --- one session -----------------------------------------------------------------------------
@@ -124,6 +153,7 @@
     $("canned-admin").hidden = true;
     for (const card of document.querySelectorAll(".card")) {
       card.classList.toggle("card--current", Number(card.dataset.session) === id);
+      if (Number(card.dataset.session) === id) card.querySelector(".unread")?.remove();
     }
     await loadView();
   }
@@ -275,9 +305,11 @@
     notice(error.message, true);
   }
 
-  // Once a second: the bank-time clock in the top bar.
+  // Once a second: the bank-time clock in the top bar and the waits on the cards.
   function tick() {
     $("clock").textContent = "北京时间 " + time(new Date().toISOString());
+    const elapsed = state.queueAt ? Math.floor((performance.now() - state.queueAt) / 1000) : 0;
+    for (const node of document.querySelectorAll(".card__wait")) showWait(node, elapsed);
   }
 
   tick();

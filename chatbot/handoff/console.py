@@ -99,14 +99,29 @@ def _item(db: Session, ticket: Handoff, now: datetime, position: int | None = No
     """One row of the queue or of "my sessions"."""
     recent = agent_views.transcript(db, ticket.session_id, limit=20)
     last_user = next((m for m in reversed(recent) if m.sender == "user"), None)
+    customer_id = conversations.bound_customer_id(db, ticket.channel, ticket.user_id)
+    customer = agent_views.customer(db, customer_id) if customer_id else None
     return {
         "session_id": ticket.session_id, "ticket_id": ticket.id, "channel": ticket.channel,
         "reason": ticket.reason, "priority": ticket.priority, "status": ticket.status,
         "position": position, "estimated_wait_minutes": wait_minutes, "message": None,
         "queued_at": ticket.created_at.isoformat(),
-        "waiting_seconds": int((now - ticket.created_at).total_seconds()),
+        "waiting_seconds": _seconds(now, ticket.created_at),
         "accepted_at": ticket.accepted_at.isoformat() if ticket.accepted_at else None,
-        "bound": conversations.bound_customer_id(db, ticket.channel, ticket.user_id) is not None,
+        "serving_seconds": _seconds(now, ticket.accepted_at) if ticket.accepted_at else None,
+        "bound": customer_id is not None,
+        "customer": masked_name(customer.name) if customer else None,  # the queue is every agent's: 张*
+        "customer_messages": agent_views.customer_message_count(db, ticket.session_id),  # unread badges
         "last_message": last_user.text if last_user else None,
         "last_message_id": recent[-1].id if recent else None,
     }
+
+
+def _seconds(now: datetime, since: datetime) -> int:
+    return max(0, int((now - since).total_seconds()))
+
+
+def masked_name(name: str) -> str:
+    """张伟 -> 张*, 欧阳娜娜 -> 欧***: the surname's first character, the rest hidden."""
+    name = (name or "").strip()
+    return name[:1] + "*" * max(1, len(name) - 1) if name else "客户"

@@ -75,6 +75,12 @@ def message_counts(db: Session, session_ids: list[int]) -> dict[int, int]:
     return {sid: count for sid, count in rows}
 
 
+def customer_message_count(db: Session, session_id: int) -> int:
+    """How many lines of a session the customer wrote (the console counts unread ones from it)."""
+    return int(db.scalar(select(func.count()).select_from(ChatMessage).where(
+        ChatMessage.session_id == session_id, ChatMessage.sender == "user")) or 0)
+
+
 def tickets_of_sessions(db: Session, session_ids: list[int]) -> Sequence[Handoff]:
     if not session_ids:
         return []

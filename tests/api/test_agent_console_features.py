@@ -5,7 +5,7 @@ import re
 import pytest
 
 from chatbot.handoff import labels
-from chatbot.handoff.console import Console
+from chatbot.handoff.console import masked_name
 from chatbot.settings import DATA_DIR
 from tests.api.test_agent_api import _bind_zhang, bearer, say
 from tests.api.test_hardening import HUGE, NUL, SURROGATE, _raw_json
@@ -170,3 +170,19 @@ def test_quick_replies_refuse_bad_input(client):
         assert client.delete(f"/v1/agent/canned-replies/{reply_id}", headers=agent).status_code == 422
     assert client.put(f"/v1/agent/canned-replies/{HUGE - 1}", headers=agent,
                       json={"title": "t", "text": "x"}).status_code == 404
+
+
+# --- queue cards -------------------------------------------------------------------------------------
+
+def test_queue_cards_name_the_customer_masked_and_count_their_lines(client, database):
+    agent = bearer(client, "agent1")
+    _bind_zhang(database, "qc-1")
+    say(client, "qc-1", "转人工")
+    say(client, "qc-1", "我的卡被吞了")
+    say(client, "qc-2", "人工客服")
+    queue = {item["customer"]: item for item in client.get("/v1/agent/queue", headers=agent).json()["queue"]}
+    assert set(queue) == {"张*", None}  # an unbound visitor has no name to show
+    assert queue["张*"]["customer_messages"] == 2 and queue[None]["customer_messages"] == 1
+    assert queue["张*"]["waiting_seconds"] == 0 and queue["张*"]["serving_seconds"] is None
+    assert "张伟" not in str(queue)
+    assert [masked_name(n) for n in ("张伟", "欧阳娜娜", "李", "")] == ["张*", "欧***", "李*", "客户"]

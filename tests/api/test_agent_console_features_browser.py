@@ -112,11 +112,29 @@ def test_what_agents_saw_is_fixed(live_server, browser, database, artifacts):
 
 def test_what_chatwoot_users_expect(live_server, browser, database, artifacts):
     wang, li = console(browser, live_server, "agent1"), console(browser, live_server, "agent2")
-    customer = Customer(live_server, "cw-1")
+    _bind_zhang(database, "cw-2")
+    customer, zhang = Customer(live_server, "cw-1"), Customer(live_server, "cw-2")
     customer.says("转人工")
-    open_card(wang, "queue-list", "转人工")
+    zhang.says("人工客服")
+    zhang.says("在吗？信用卡账单有问题")
+
+    # New customers: named (masked) cards with unread counts, the title, an alert; waits tick.
+    zhang_card = wang.locator("#queue-list .card", has_text="张*")
+    expect(zhang_card.locator(".unread")).to_have_text("2", timeout=WAIT_MS)
+    expect(wang.locator("#queue-list .card", has_text="网页访客").locator(".unread")).to_have_text("1")
+    expect(wang).to_have_title("(3) 示例银行 · 人工客服工作台")
+    assert int(wang.locator("body").get_attribute("data-alerts")) >= 1
+    before = zhang_card.locator(".card__wait").inner_text()
+    expect(zhang_card.locator(".card__wait")).not_to_have_text(before, timeout=3000)
+    assert re.fullmatch(r"第 2 位 · 已等 \d+ 秒", zhang_card.locator(".card__wait").inner_text())
+    no_raw_codes(wang)
+    wang.screenshot(path=str(artifacts / "agent_console_queue_cards.png"))
+
+    open_card(wang, "queue-list", "网页访客")
     wang.click("#accept")
     wang.wait_for_selector("#composer:not([hidden])", timeout=WAIT_MS)
+    expect(wang).to_have_title("(2) 示例银行 · 人工客服工作台")
+    expect(wang.locator("#mine-list .card .unread")).to_have_count(0)
 
     # Quick replies: "/" searches them, Enter inserts; one added on one console is live on the other.
     wang.fill("#reply", "/防诈")
