@@ -30,6 +30,8 @@ class MessageIn(BaseModel):
 
 class TransferIn(BaseModel):
     to: str = Field(min_length=1, max_length=64, description="接手客服的用户名，如 agent2")
+    note: str | None = Field(default=None, max_length=1000,
+                             description="转接备注，仅客服可见（客户看不到），如“客户要求修改转账金额，已核实身份”")
 
 
 class SlotsIn(BaseModel):
@@ -77,8 +79,8 @@ async def send(session_id: IdPath, body: MessageIn, agent: AgentDep, services: S
 
 @router.post("/sessions/{session_id}/transfer")
 async def transfer(session_id: IdPath, body: TransferIn, agent: AgentDep, services: ServicesDep) -> dict:
-    """Hand the session to another agent with free capacity."""
-    return await run_in_threadpool(services.handoff.desk.transfer, agent, session_id, body.to)
+    """Hand the session to another agent with free capacity, with an optional note for them."""
+    return await run_in_threadpool(services.handoff.desk.transfer, agent, session_id, body.to, body.note)
 
 
 @router.post("/sessions/{session_id}/slots")

@@ -2,6 +2,8 @@
 
     quick replies (快捷回复)   GET/POST /canned-replies, PUT/DELETE /canned-replies/{id}
                                any agent keeps them for everyone; open consoles reload on a change
+    private notes (内部备注)   POST /sessions/{id}/notes: the owner's note for agents only; the
+                               customer's history, status and event stream never carry one
 
 Included by api/routes/agent.py, so every call here also marks the agent present.
 """
@@ -20,6 +22,16 @@ router = APIRouter()
 class CannedIn(BaseModel):
     title: str = Field(min_length=1, max_length=64, description="短标题，输入框中键入“/标题”可搜索，如“问候”")
     text: str = Field(min_length=1, max_length=1000, description="插入输入框的回复内容")
+
+
+class NoteIn(BaseModel):
+    text: str = Field(min_length=1, max_length=1000, description="内部备注，仅客服可见，客户看不到（会脱敏）")
+
+
+@router.post("/sessions/{session_id}/notes", status_code=201)
+async def add_note(session_id: IdPath, body: NoteIn, agent: AgentDep, services: ServicesDep) -> dict:
+    """A private note on a session you serve (403 otherwise); shown to agents only."""
+    return await run_in_threadpool(services.handoff.desk.note, agent, session_id, body.text)
 
 
 @router.get("/canned-replies")

@@ -2,10 +2,9 @@
 // context panels; quick replies live in agent-canned.js.
 (function () {
   "use strict";
-  const { api, auth, openStream, loadLabels, label, time, stamp, duration, el } = window.Desk;
+  const { api, auth, openStream, loadLabels, label, time, duration, el } = window.Desk;
   const $ = (id) => document.getElementById(id);
-  const state = { me: null, current: null, view: null, stream: null, timers: {}, live: new Map(), queue: null,
-    queueAt: 0 };
+  const state = { me: null, current: null, view: null, stream: null, timers: {}, queue: null, queueAt: 0 };
 
   // --- login -------------------------------------------------------------------------------
   $("login-form").addEventListener("submit", async (event) => {
@@ -67,8 +66,13 @@
     if (type === "canned") return later("canned", loadCanned);
     if (type === "ready") { later("queue", loadQueue); if (state.current) later("view", loadView); return; }
     later("queue", loadQueue);
+    if (type === "note" && data.kind === "transfer" && data.session_id !== state.current) {
+      notice("客服" + data.agent + "转给您一个会话，请查看“我的会话”");
+    }
     if (data.session_id && data.session_id === state.current) {
-      if (type === "message") appendLine(data); else later("view", loadView);
+      if (type === "message") window.DeskTranscript.addLine(data);
+      else if (type === "note") window.DeskTranscript.addNote(data);
+      else later("view", loadView);
     }
   }
 
@@ -148,7 +152,8 @@
 
   // --- one session -----------------------------------------------------------------------------
   async function openSession(id) {
-    if (id !== state.current) state.live = new Map();
+    if (id !== state.current) setMode("reply");  // each conversation starts with a reply to the customer
+    window.DeskTranscript.reset(id);
     state.current = id;
     $("canned-admin").hidden = true;
     for (const card of document.querySelectorAll(".card")) {
@@ -178,7 +183,8 @@
     state.view = null;
     $("session-body").hidden = true;
     $("session-empty").hidden = false;
-    $("transcript").replaceChildren();
+    window.DeskTranscript.reset(null);
+    $("transfer-panel").hidden = true;
     window.DeskContext.reset();
     for (const card of document.querySelectorAll(".card--current")) card.classList.remove("card--current");
     if (message) notice(message);
@@ -194,38 +200,11 @@
       ticket.agent ? "负责客服：" + ticket.agent.display_name : ""].filter(Boolean).join(" · ");
     const queued = ticket.status === "queued";
     $("accept").hidden = !queued;
-    for (const id of ["transfer-to", "transfer", "release", "close"]) $(id).hidden = !view.can_write;
+    for (const id of ["transfer", "release", "close"]) $(id).hidden = !view.can_write;
+    if (!view.can_write) $("transfer-panel").hidden = true;
     $("composer").hidden = !view.can_write;
-    $("transcript").replaceChildren();
-    for (const line of view.transcript) addLine(line);
-    // Lines that arrived (a reply sent, a live event) after this view was read stay on screen.
-    const last = view.transcript.length ? view.transcript[view.transcript.length - 1].id : 0;
-    for (const line of state.live.values()) if (line.id > last) addLine(line);
+    window.DeskTranscript.render(view);
     window.DeskContext.render(view, setSlot);
-  }
-
-  function appendLine(line) {
-    state.live.set(line.id, line);
-    addLine(line);
-  }
-
-  function addLine(line) {
-    const transcript = $("transcript");
-    if (transcript.querySelector('[data-id="' + line.id + '"]')) return;
-    const li = el("li", "line line--" + line.sender);
-    li.dataset.id = line.id;
-    li.appendChild(el("span", "line__who", who(line) + " · " + stamp(line.at)));
-    li.appendChild(el("div", "line__text", line.text));
-    transcript.appendChild(li);
-    transcript.scrollTop = transcript.scrollHeight;
-  }
-
-  // 客户 / 机器人 / the agent's own name (客服小王).
-  function who(line) {
-    if (line.sender !== "agent") return label("sender", line.sender);
-    const owner = state.view && state.view.handoff && state.view.handoff.agent;
-    const name = line.agent || (owner && owner.display_name);
-    return name ? "客服" + name : label("sender", "agent");
   }
 
   async function act(path, body, done) {
@@ -240,13 +219,24 @@
   $("accept").addEventListener("click", () => act("/accept", undefined, "已接入"));
   $("release").addEventListener("click", () => act("/release", undefined, "已转回机器人"));
   $("close").addEventListener("click", () => act("/close", undefined, "会话已结束，已邀请客户评分"));
-  $("transfer").addEventListener("click", async () => {
+  // 转接: pick a colleague, say what it is about (a note only agents read), confirm.
+  $("transfer").addEventListener("click", () => {
+    const panel = $("transfer-panel");
+    panel.hidden = !panel.hidden;
+    $("transfer").setAttribute("aria-expanded", String(!panel.hidden));
+    if (!panel.hidden) $("transfer-to").focus();
+  });
+  $("transfer-cancel").addEventListener("click", () => { $("transfer-panel").hidden = true; });
+  $("transfer-panel").addEventListener("submit", async (event) => {
+    event.preventDefault();
     const to = $("transfer-to").value;
     if (!to) return notice("请选择接手的客服", true);
     const name = $("transfer-to").selectedOptions[0].dataset.name;
+    const note = $("transfer-note").value.trim();
     try {
-      await api("/v1/agent/sessions/" + state.current + "/transfer", { method: "POST", body: { to } });
+      await api("/v1/agent/sessions/" + state.current + "/transfer", { method: "POST", body: { to, note: note || null } });
     } catch (error) { return handle(error); }
+    $("transfer-note").value = "";
     leaveSession("已转接给客服" + name + "，该会话已移交");  // it is theirs now: nothing left to do here
     loadQueue();
   });
@@ -259,14 +249,28 @@
     window.DeskContext.render(state.view, setSlot);  // fresh form: the next missing slot
   }
 
+  // The composer writes to the customer, or (内部备注) a note only agents read.
+  function setMode(mode) {
+    $("composer").dataset.mode = mode;
+    $("mode-reply").setAttribute("aria-selected", String(mode === "reply"));
+    $("mode-note").setAttribute("aria-selected", String(mode === "note"));
+    $("reply").placeholder = mode === "note" ? "内部备注：仅客服可见，客户看不到" : "输入回复";
+    $("send").textContent = mode === "note" ? "添加备注" : "发送";
+  }
+
+  $("mode-reply").addEventListener("click", () => { setMode("reply"); $("reply").focus(); });
+  $("mode-note").addEventListener("click", () => { setMode("note"); $("reply").focus(); });
+
   $("composer").addEventListener("submit", async (event) => {
     event.preventDefault();
     const text = $("reply").value.trim();
     if (!text) return;
+    const note = $("composer").dataset.mode === "note";
     try {
-      const result = await api("/v1/agent/sessions/" + state.current + "/messages", { method: "POST", body: { text } });
+      const result = await api("/v1/agent/sessions/" + state.current + (note ? "/notes" : "/messages"),
+        { method: "POST", body: { text } });
       $("reply").value = "";
-      appendLine(result.message);
+      if (note) window.DeskTranscript.addNote(result.note); else window.DeskTranscript.addLine(result.message);
     } catch (error) { handle(error); }
   });
 

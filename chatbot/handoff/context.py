@@ -1,6 +1,7 @@
 """What the agent console shows about one session, assembled and masked in one place.
 
-    transcript       the session's messages (stored masked)
+    transcript       the session's messages (stored masked); an agent's line names its writer
+    notes            agents' private and transfer notes (never the customer's to see)
     understanding    per recent turn: intent, confidence, entities (masked), outcome
     customer         only for a bound customer: masked ID and phone, accounts summary
     recent_flows     the customer's recent business and how each ended (or that it is open)
@@ -18,7 +19,8 @@ from chatbot.dialogue.forms import FLOWS
 from chatbot.handoff import labels
 from chatbot.money import format_amount
 from chatbot.security.masking import mask_card, mask_id_number, mask_phone, mask_value
-from chatbot.storage import agent_views, conversations
+from chatbot.handoff.notices import note_data
+from chatbot.storage import agent_views, conversations, notes
 from chatbot.storage.handoffs import staff_by_id
 from chatbot.storage.models import ChatSession, Handoff, StaffUser, TurnLog
 
@@ -36,6 +38,7 @@ def session_view(db: Session, session: ChatSession, ticket: Handoff | None,
         "handoff": ticket_view(ticket, owner),
         "can_write": can_write,
         "transcript": transcript(db, session.id),
+        "notes": agent_notes(db, session.id),
         "understanding": [_understood(t) for t in agent_views.session_turns(db, session.id, 10)],
         "customer": customer_view(db, customer_id) if customer_id else None,
         "recent_flows": recent_flows(agent_views.user_turns(db, session.channel, session.user_id)),
@@ -200,6 +203,17 @@ def transcript(db: Session, session_id: int) -> list[dict]:
     messages = agent_views.transcript(db, session_id)
     writers = staff_by_id(db, {m.agent_id for m in messages if m.agent_id is not None})
     return [_line(m, writers.get(m.agent_id)) for m in messages]
+
+
+def agent_notes(db: Session, session_id: int) -> list[dict]:
+    """Notes agents left on the session (private and transfer notes), oldest first."""
+    rows = notes.notes_of(db, session_id)
+    staff = staff_by_id(db, {n.staff_id for n in rows} | {n.to_staff_id for n in rows if n.to_staff_id})
+
+    def name(staff_id: int | None) -> str | None:
+        return staff[staff_id].display_name if staff_id in staff else None
+
+    return [note_data(n, name(n.staff_id), name(n.to_staff_id)) for n in rows]
 
 
 def _line(message, writer: StaffUser | None = None) -> dict:

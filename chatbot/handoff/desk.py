@@ -22,10 +22,10 @@ from chatbot.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceU
 from chatbot.handoff import queue, texts
 from chatbot.handoff.context import shown_slots
 from chatbot.handoff.events import Event, EventBus
-from chatbot.handoff.notices import message_data, message_event, mode_event
+from chatbot.handoff.notices import message_data, message_event, mode_event, note_data, note_event
 from chatbot.security.masking import mask_text, mask_value
 from chatbot.security.staff_auth import Staff
-from chatbot.storage import conversations, handoffs
+from chatbot.storage import conversations, handoffs, notes
 from chatbot.storage import staff as staff_store
 from chatbot.storage.db import Database
 from chatbot.storage.locks import lock_conversation_in_transaction
@@ -85,9 +85,7 @@ class HandoffDesk:
 
     def send(self, agent: Staff, session_id: int, text: str) -> dict:
         """The owning agent's message to the customer (masked like every outgoing text)."""
-        text = mask_text((text or "").strip())
-        if not text or len(text) > MAX_AGENT_TEXT:
-            raise InvalidInput(f"消息须为 1–{MAX_AGENT_TEXT} 个字", "invalid_text")
+        text = _agent_text(text)
 
         def op(db, session, ticket, now, change):
             _require_owner(ticket, agent)
@@ -99,8 +97,24 @@ class HandoffDesk:
 
         return self._run(agent, session_id, "handoff.message", op)
 
-    def transfer(self, agent: Staff, session_id: int, to_username: str) -> dict:
-        """Hand the session to another agent with free capacity; they own it at once."""
+    def note(self, agent: Staff, session_id: int, text: str) -> dict:
+        """A private note on the session: agents read it, the customer never does (it is not a
+        transcript line and goes to no customer's stream). Owner only, masked like a message."""
+        text = _agent_text(text)
+
+        def op(db, session, ticket, now, change):
+            _require_owner(ticket, agent)
+            note = notes.add_note(db, session.id, ticket.id, agent.id, "note", text, now)
+            change.body["note"] = note_data(note, agent.display_name)
+            change.events.append(note_event(session, change.body["note"], [agent.id]))
+            change.audit["chars"] = len(text)
+
+        return self._run(agent, session_id, "handoff.note", op)
+
+    def transfer(self, agent: Staff, session_id: int, to_username: str, note: str | None = None) -> dict:
+        """Hand the session to another agent with free capacity; they own it at once. A note
+        (for agents only) tells them what it is about."""
+        note_text = _agent_text(note) if note and note.strip() else None
 
         def op(db, session, ticket, now, change):
             _require_owner(ticket, agent)
@@ -114,6 +128,11 @@ class HandoffDesk:
             self._notice(db, session, texts.transferred(target.display_name), now, change, target.id)
             change.events.append(mode_event(session, target.display_name, transferred=True))
             change.audit["to"] = target.username
+            if note_text:
+                kept = notes.add_note(db, session.id, ticket.id, agent.id, "transfer", note_text, now, target.id)
+                data = note_data(kept, agent.display_name, target.display_name)
+                change.events.append(note_event(session, data, [target.id]))
+                change.audit["note_chars"] = len(note_text)
 
         return self._run(agent, session_id, "handoff.transfer", op)
 
@@ -222,6 +241,14 @@ def _locked_session(db: Session, session_id: int) -> ChatSession:
     lock_conversation_in_transaction(db, session.channel, session.user_id)
     db.refresh(session)  # what the previous lock holder committed
     return session
+
+
+def _agent_text(text: str | None) -> str:
+    """What an agent wrote, trimmed and masked (no full card, ID or phone number is kept)."""
+    text = mask_text((text or "").strip())
+    if not text or len(text) > MAX_AGENT_TEXT:
+        raise InvalidInput(f"内容须为 1–{MAX_AGENT_TEXT} 个字", "invalid_text")
+    return text
 
 
 def _require_owner(ticket: Handoff | None, agent: Staff) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from chatbot.handoff.events import AGENTS, Event, agent_key, customer_key
-from chatbot.storage.models import ChatMessage, ChatSession
+from chatbot.storage.models import AgentNote, ChatMessage, ChatSession
 
 
 def message_data(message: ChatMessage) -> dict:
@@ -25,3 +25,14 @@ def mode_event(session: ChatSession, agent_name: str | None = None, **extra) -> 
     """
     data = {"mode": session.mode, "agent": agent_name, **extra}
     return Event("mode", (AGENTS, customer_key(session.channel, session.user_id)), session.id, data)
+
+
+def note_data(note: AgentNote, writer: str | None, to: str | None = None) -> dict:
+    """An agents-only note as the console shows it (`kind`: note | transfer)."""
+    return {"id": note.id, "kind": note.kind, "text": note.text, "at": note.created_at.isoformat(),
+            "agent": writer, "to": to}
+
+
+def note_event(session: ChatSession, data: dict, agent_ids: list[int]) -> Event:
+    """A new note: to the named agents' consoles only. Never a customer's audience."""
+    return Event("note", tuple(agent_key(i) for i in agent_ids), session.id, data)

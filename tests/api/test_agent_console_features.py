@@ -186,3 +186,80 @@ def test_queue_cards_name_the_customer_masked_and_count_their_lines(client, data
     assert queue["张*"]["waiting_seconds"] == 0 and queue["张*"]["serving_seconds"] is None
     assert "张伟" not in str(queue)
     assert [masked_name(n) for n in ("张伟", "欧阳娜娜", "李", "")] == ["张*", "欧***", "李*", "客户"]
+
+
+# --- private notes and transfer notes --------------------------------------------------------------
+
+def _staff_id(services, username: str) -> int:
+    from chatbot.storage import staff as staff_store
+
+    with services.database.read() as db:
+        return staff_store.by_username(db, username).id
+
+
+def _customer_sees(client, user) -> str:
+    history = client.get("/v1/chat/history", params={"user_id": user}).json()
+    status = client.get("/v1/chat/status", params={"user_id": user}).json()
+    return str(history) + str(status)
+
+
+def test_private_notes_reach_agents_and_never_the_customer(client, services):
+    from chatbot.handoff.events import agent_key, customer_key
+
+    wang, li = bearer(client, "agent1"), bearer(client, "agent2")
+    session_id = _queued_and_accepted(client, "pn-1", wang)
+    wang_id, li_id = _staff_id(services, "agent1"), _staff_id(services, "agent2")
+    to_customer = _events(services, [customer_key("web", "pn-1")])
+    to_wang, to_li = _events(services, [agent_key(wang_id)]), _events(services, [agent_key(li_id)])
+
+    url = f"/v1/agent/sessions/{session_id}/notes"
+    note = client.post(url, headers=wang, json={"text": "老客户，卡号6222021000191234，情绪激动"})
+    assert note.status_code == 201, note.text
+    assert note.json()["note"]["kind"] == "note" and "6222021000191234" not in note.json()["note"]["text"]
+    client.post(f"/v1/agent/sessions/{session_id}/messages", headers=wang, json={"text": "您好，请讲"})
+    moved = client.post(f"/v1/agent/sessions/{session_id}/transfer", headers=wang,
+                        json={"to": "agent2", "note": "TRANSFER-NOTE 需要核实挂失"})
+    assert moved.status_code == 200
+    say(client, "pn-1", "好的")
+
+    view = client.get(f"/v1/agent/sessions/{session_id}", headers=li).json()
+    assert [(n["kind"], n["agent"], n["to"]) for n in view["notes"]] == [("note", "小王", None),
+                                                                        ("transfer", "小王", "小李")]
+    assert [e.type for e in to_wang if e.type == "note"] == ["note"]
+    assert [e.data["text"] for e in to_li if e.type == "note"] == ["TRANSFER-NOTE 需要核实挂失"]
+    heard = str([e.to_json() for e in to_customer])
+    assert "情绪激动" not in heard and "TRANSFER-NOTE" not in heard and "note" not in {e.type for e in to_customer}
+    seen = _customer_sees(client, "pn-1")
+    assert "情绪激动" not in seen and "TRANSFER-NOTE" not in seen and "您好，请讲" in seen
+    admin = bearer(client, "admin")
+    assert len(client.get(f"/v1/agent/sessions/{session_id}", headers=admin).json()["notes"]) == 2
+    actions = [e["action"] for e in client.get("/v1/admin/audit", headers=admin).json()["entries"]]
+    assert "handoff.note" in actions
+
+
+def test_notes_refuse_strangers_and_bad_input(client):
+    wang, li = bearer(client, "agent1"), bearer(client, "agent2")
+    session_id = _queued_and_accepted(client, "pn-2", wang)
+    url = f"/v1/agent/sessions/{session_id}/notes"
+    assert client.post(url, json={"text": "x"}).status_code == 401
+    customer = say(client, "pn-3", "你好")["user_token"]
+    assert client.post(url, json={"text": "x"}, headers={"Authorization": f"Bearer {customer}"}).status_code == 401
+    assert client.post(url, json={"text": "x"}, headers=bearer(client, "analyst")).status_code == 403
+    other = client.post(url, json={"text": "我也来写"}, headers=li)
+    assert other.status_code == 403 and other.json()["error"]["code"] == "not_owner"
+    for bad in ({"text": ""}, {"text": "   "}, {"text": "x" * 1001}, {}, {"text": 5}):
+        response = client.post(url, headers=wang, json=bad)
+        assert response.status_code == 422, (bad, response.text)
+        assert set(response.json()["error"]) == {"code", "message"}
+    for bad in (NUL, SURROGATE):
+        for path, body in ((url, {"text": bad}),
+                           (f"/v1/agent/sessions/{session_id}/transfer", {"to": "agent2", "note": bad})):
+            response = client.post(path, content=_raw_json(body), headers={**wang, "Content-Type": "application/json"})
+            assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_characters"
+    too_long = client.post(f"/v1/agent/sessions/{session_id}/transfer", headers=wang,
+                           json={"to": "agent2", "note": "x" * 1001})
+    assert too_long.status_code == 422
+    for session in (HUGE, 0, -3):
+        assert client.post(f"/v1/agent/sessions/{session}/notes", headers=wang, json={"text": "x"}).status_code == 422
+    assert client.post(f"/v1/agent/sessions/{HUGE - 1}/notes", headers=wang, json={"text": "x"}).status_code == 404
+    assert client.get(f"/v1/agent/sessions/{session_id}", headers=wang).json()["notes"] == []  # nothing was kept

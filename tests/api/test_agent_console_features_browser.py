@@ -94,8 +94,11 @@ def test_what_agents_saw_is_fixed(live_server, browser, database, artifacts):
     no_raw_codes(wang)
     wang.screenshot(path=str(artifacts / "agent_console_fixed.png"))
 
-    wang.select_option("#transfer-to", "agent2")
     wang.click("#transfer")
+    wang.select_option("#transfer-to", "agent2")
+    wang.fill("#transfer-note", "客户要核对给李娜的 100 元转账，身份已核实")
+    wang.screenshot(path=str(artifacts / "agent_console_transfer_note.png"))
+    wang.click("#transfer-confirm")
     expect(wang.locator("#notice")).to_contain_text("已转接给客服小李", timeout=WAIT_MS)
     expect(wang.locator("#session-empty")).to_be_visible()
     expect(wang.locator("#composer")).to_be_hidden()
@@ -105,9 +108,23 @@ def test_what_agents_saw_is_fixed(live_server, browser, database, artifacts):
     expect(wang.locator("#notice.notice--error")).to_have_count(0)
     wang.screenshot(path=str(artifacts / "agent_console_after_transfer.png"))
 
+    expect(li.locator("#notice")).to_contain_text("客服小王转给您一个会话", timeout=WAIT_MS)
     open_card(li, "mine-list", "转人工")
     expect(li.locator("#composer")).to_be_visible(timeout=WAIT_MS)
     expect(li.locator("#transcript .line--agent .line__who").last).to_contain_text("客服小王")
+    note = li.locator("#transcript .line--note")
+    expect(note).to_contain_text("转接备注 · 客服小王 → 客服小李")
+    expect(note).to_contain_text("身份已核实")
+
+    # A private note: on both agents' screens, never the customer's.
+    li.click("#mode-note")
+    li.fill("#reply", "客户情绪平稳，转账前再核对一次收款账号")
+    li.press("#reply", "Enter")
+    expect(li.locator("#transcript .line--note").last).to_contain_text("内部备注 · 客服小李")
+    li.screenshot(path=str(artifacts / "agent_console_private_note.png"))
+    said = " ".join(m["text"] for m in customer.history())
+    assert "身份已核实" not in said and "核对一次收款账号" not in said
+    no_raw_codes(li)
 
 
 def test_what_chatwoot_users_expect(live_server, browser, database, artifacts):
