@@ -4,10 +4,14 @@
                                any agent keeps them for everyone; open consoles reload on a change
     private notes (内部备注)   POST /sessions/{id}/notes: the owner's note for agents only; the
                                customer's history, status and event stream never carry one
+    presence                   PUT /presence {"status": online | busy | away}: only agents online
+                               take new customers and count in the customers' wait estimates
 
 Included by api/routes/agent.py, so every call here also marks the agent present.
 """
 from __future__ import annotations
+
+from typing import Literal
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
@@ -22,6 +26,16 @@ router = APIRouter()
 class CannedIn(BaseModel):
     title: str = Field(min_length=1, max_length=64, description="短标题，输入框中键入“/标题”可搜索，如“问候”")
     text: str = Field(min_length=1, max_length=1000, description="插入输入框的回复内容")
+
+
+class PresenceIn(BaseModel):
+    status: Literal["online", "busy", "away"] = Field(description="在线（接待新客户）、忙碌（不接新客户）、离开")
+
+
+@router.put("/presence")
+async def set_presence(body: PresenceIn, agent: AgentDep, services: ServicesDep) -> dict:
+    """Your status on the desk; busy and away agents are left out of the wait estimates."""
+    return await run_in_threadpool(services.handoff.presence.set_status, agent, body.status)
 
 
 class NoteIn(BaseModel):

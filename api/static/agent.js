@@ -88,6 +88,36 @@
     fillList($("mine-list"), data.mine, false);
     window.DeskAlerts.update(data.queue, data.mine, state.current);
     fillTransferTargets(data.agents);
+    fillTeam(data.agents);
+    showPresence(data.me.status);
+  }
+
+  // --- presence: my status, and my colleagues' -------------------------------------------------
+  function showPresence(status) {
+    $("presence").value = status;
+    $("presence-box").dataset.status = status;
+  }
+
+  $("presence").addEventListener("change", async () => {
+    const status = $("presence").value;
+    try { await api("/v1/agent/presence", { method: "PUT", body: { status } }); } catch (error) { return handle(error); }
+    showPresence(status);
+    notice(status === "online" ? "您已在线：接待新客户" : "您已设为“" + label("presence", status) +
+      "”：不接待新客户，客户的预计等待时间不计入您");
+    loadQueue();
+  });
+
+  function fillTeam(agents) {
+    const list = $("team-list");
+    list.replaceChildren();
+    $("team-count").textContent = agents.filter((a) => a.online).length + "/" + agents.length;
+    for (const a of agents) {
+      const li = el("li");
+      li.dataset.status = a.status;
+      li.append(el("span", "dot"), el("span", "team__name", a.display_name + (a.username === state.me.username ? "（我）" : "")),
+                el("span", "", label("presence", a.status)), el("span", "team__load", a.load + "/" + a.capacity));
+      list.appendChild(li);
+    }
   }
 
   function fillTransferTargets(agents) {
@@ -97,9 +127,11 @@
     select.firstChild.value = "";
     for (const a of agents) {
       if (a.username === state.me.username) continue;
-      const option = el("option", "", a.display_name + "（" + a.load + "/" + a.capacity + "）");
+      const option = el("option", "", a.display_name + "（" + label("presence", a.status) + " · " + a.load + "/" +
+        a.capacity + "）");
       option.value = a.username;
       option.dataset.name = a.display_name;
+      option.disabled = a.status === "away";  // nobody is there to take it
       select.appendChild(option);
     }
     if ([...select.options].some((o) => o.value === chosen)) select.value = chosen;

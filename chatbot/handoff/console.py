@@ -18,6 +18,7 @@ from chatbot.handoff.context import session_view
 from chatbot.security.masking import mask_value
 from chatbot.security.staff_auth import Staff
 from chatbot.storage import agent_views, conversations, handoffs
+from chatbot.storage import presence as presence_store
 from chatbot.storage import staff as staff_store
 from chatbot.storage.db import Database
 from chatbot.storage.models import ChatSession, Handoff
@@ -47,7 +48,7 @@ class Console:
                 "capacity": handoffs.agent_capacity(db, agent.id, self.default_capacity),
                 "agents": self._agents(db, now),
                 "agents_online": staff.online,
-                "me": agent.to_dict(),
+                "me": {**agent.to_dict(), "status": presence_store.status_of(db, agent.id)},
             }
         return mask_value(body)
 
@@ -74,9 +75,12 @@ class Console:
             return self._agents(db, self.clock.now())
 
     def _agents(self, db: Session, now: datetime) -> list[dict]:
-        online = queue.online_agents(db, now)
+        """Every agent with their load and presence: `status` online / busy / away (chosen on the
+        console) or offline (no console open lately); `online` means taking customers."""
+        statuses = queue.agent_statuses(db, now)
         return [{"username": a.username, "display_name": a.display_name, "load": handoffs.agent_load(db, a.id),
-                 "capacity": handoffs.agent_capacity(db, a.id, self.default_capacity), "online": a.id in online}
+                 "capacity": handoffs.agent_capacity(db, a.id, self.default_capacity),
+                 "status": statuses.get(a.id, "offline"), "online": statuses.get(a.id) == "online"}
                 for a in staff_store.active_agents(db)]
 
 

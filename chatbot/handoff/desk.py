@@ -26,6 +26,7 @@ from chatbot.handoff.notices import message_data, message_event, mode_event, not
 from chatbot.security.masking import mask_text, mask_value
 from chatbot.security.staff_auth import Staff
 from chatbot.storage import conversations, handoffs, notes
+from chatbot.storage import presence as presence_store
 from chatbot.storage import staff as staff_store
 from chatbot.storage.db import Database
 from chatbot.storage.locks import lock_conversation_in_transaction
@@ -123,6 +124,8 @@ class HandoffDesk:
                 raise NotFound(f"没有客服账号 {to_username}", "unknown_agent")
             if target.id == agent.id:
                 raise InvalidInput("不能转接给自己", "same_agent")
+            if presence_store.status_of(db, target.id) == "away":
+                raise Conflict(f"客服{target.display_name}当前状态为“离开”，请转接给其他客服", "agent_away")
             self._check_capacity(db, target.id)
             ticket.agent_id, ticket.transfers = target.id, ticket.transfers + 1
             self._notice(db, session, texts.transferred(target.display_name), now, change, target.id)

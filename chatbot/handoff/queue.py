@@ -4,7 +4,8 @@ The estimate comes from who is on duty now (docs/handoff.md, "Wait estimates"):
 
 * agents online: their console's event stream is open, or they used the console within the
   last few minutes (`chatbot/handoff/presence.py`; kept in the database, so every worker
-  counts the same agents);
+  counts the same agents), and their status is online: an agent who set 忙碌 (busy) or
+  离开 (away) on the console takes nobody new, so is not counted;
 * their free capacity: a customer whose place is within the free slots is taken as soon as
   an agent looks (one minute);
 * beyond that, a slot frees every (recent handling time / slots online): the average time
@@ -60,8 +61,15 @@ class QueueSpot:
 
 
 def online_agents(db: Session, now: datetime, rules: DeskRules | None = None) -> set[int]:
+    """Agents taking customers now: connected, with their status set to online (not busy or away)."""
     rules = rules or rules_for(db)
     return presence_store.online_ids(db, now - rules.stream_window, now - rules.action_window)
+
+
+def agent_statuses(db: Session, now: datetime, rules: DeskRules | None = None) -> dict[int, str]:
+    """Connected agents and the status each chose (online / busy / away); others are offline."""
+    rules = rules or rules_for(db)
+    return presence_store.connected(db, now - rules.stream_window, now - rules.action_window)
 
 
 def staffing(db: Session, now: datetime) -> Staffing:

@@ -64,5 +64,5 @@ def build_handoff(settings: Settings, database: Database, clock: Clock, outbound
         console=Console(database, clock, capacity),
         admin=DeskAdmin(database, clock, events),
         metrics=HandoffMetrics(database, clock),
-        presence=Presence(database, clock),
+        presence=Presence(database, clock, bus=events),
     )

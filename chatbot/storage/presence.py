@@ -1,4 +1,5 @@
-"""Agent presence rows: when each agent's console stream was last alive, when they last acted.
+"""Agent presence rows: when each agent's console stream was last alive, when they last acted,
+and the status they chose (online / busy / away: only online agents take customers).
 
 One row per agent, upserted (`INSERT … ON CONFLICT`), so two workers touching the same agent
 never collide. Every worker reads the same rows: presence does not live in one process.
@@ -26,11 +27,34 @@ def touch(db: Session, staff_id: int, column: str, now: datetime) -> None:
     db.execute(statement.on_conflict_do_update(index_elements=["staff_id"], set_={column: now}))
 
 
-def online_ids(db: Session, stream_since: datetime, acted_since: datetime) -> set[int]:
-    """Active agents (and admins) whose stream was alive or who acted since the given times."""
-    rows = db.scalars(
-        select(AgentPresence.staff_id).join(StaffUser, StaffUser.id == AgentPresence.staff_id)
+STATUSES = ("online", "busy", "away")
+
+
+def connected(db: Session, stream_since: datetime, acted_since: datetime) -> dict[int, str]:
+    """Active agents (and admins) whose stream was alive or who acted since the given times,
+    with the status each chose (online, busy, away)."""
+    rows = db.execute(
+        select(AgentPresence.staff_id, AgentPresence.status).join(StaffUser, StaffUser.id == AgentPresence.staff_id)
         .where(StaffUser.active.is_(True), StaffUser.role.in_(("agent", "admin")),
                or_(AgentPresence.stream_seen_at >= stream_since, AgentPresence.acted_at >= acted_since))
     ).all()
-    return set(rows)
+    return {staff_id: status or "online" for staff_id, status in rows}
+
+
+def online_ids(db: Session, stream_since: datetime, acted_since: datetime) -> set[int]:
+    """The connected agents who take customers: status online (busy and away ones do not)."""
+    return {i for i, status in connected(db, stream_since, acted_since).items() if status == "online"}
+
+
+def set_status(db: Session, staff_id: int, status: str, now: datetime) -> None:
+    """What the agent chose on their console; choosing is also an action (`acted_at`)."""
+    if status not in STATUSES:
+        raise ValueError(status)
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(AgentPresence).values(staff_id=staff_id, status=status, acted_at=now)
+    db.execute(statement.on_conflict_do_update(index_elements=["staff_id"], set_={"status": status, "acted_at": now}))
+
+
+def status_of(db: Session, staff_id: int) -> str:
+    """The status an agent chose last (online when they never chose)."""
+    return db.scalar(select(AgentPresence.status).where(AgentPresence.staff_id == staff_id)) or "online"

@@ -263,3 +263,56 @@ def test_notes_refuse_strangers_and_bad_input(client):
         assert client.post(f"/v1/agent/sessions/{session}/notes", headers=wang, json={"text": "x"}).status_code == 422
     assert client.post(f"/v1/agent/sessions/{HUGE - 1}/notes", headers=wang, json={"text": "x"}).status_code == 404
     assert client.get(f"/v1/agent/sessions/{session_id}", headers=wang).json()["notes"] == []  # nothing was kept
+
+
+# --- presence ---------------------------------------------------------------------------------------
+
+def test_only_agents_online_count_in_the_wait_estimate(client, services):
+    from chatbot.handoff.events import customer_key
+
+    wang = bearer(client, "agent1")
+    client.get("/v1/agent/queue", headers=wang)  # the console is open: agent1 is there
+    assert client.put("/v1/agent/presence", headers=wang, json={"status": "busy"}).json() == {"status": "busy"}
+    queued = say(client, "pr-1", "转人工")
+    assert "暂无人工客服在线" in queued["replies"][0]["text"]
+    status = client.get("/v1/chat/status", params={"user_id": "pr-1"}).json()
+    assert status["estimated_wait_minutes"] is None and status["agents_online"] == 0
+    desk = client.get("/v1/agent/queue", headers=wang).json()
+    agents = {a["username"]: a for a in desk["agents"]}
+    assert desk["me"]["status"] == "busy" and desk["agents_online"] == 0
+    assert (agents["agent1"]["status"], agents["agent1"]["online"]) == ("busy", False)
+    assert agents["agent2"]["status"] == "offline"
+
+    heard = _events(services, [customer_key("web", "pr-1")])
+    client.put("/v1/agent/presence", headers=wang, json={"status": "online"})
+    status = client.get("/v1/chat/status", params={"user_id": "pr-1"}).json()
+    assert status["estimated_wait_minutes"] == 1 and status["agents_online"] == 1
+    assert [(e.type, e.data["estimated_wait_minutes"]) for e in heard] == [("position", 1)]  # told at once
+
+
+def test_nobody_is_transferred_to_an_agent_who_is_away(client):
+    wang, li = bearer(client, "agent1"), bearer(client, "agent2")
+    session_id = _queued_and_accepted(client, "pr-2", wang)
+    client.put("/v1/agent/presence", headers=li, json={"status": "away"})
+    refused = client.post(f"/v1/agent/sessions/{session_id}/transfer", headers=wang, json={"to": "agent2"})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "agent_away"
+    assert "小李" in refused.json()["error"]["message"]
+    client.put("/v1/agent/presence", headers=li, json={"status": "busy"})  # busy still takes a transfer
+    assert client.post(f"/v1/agent/sessions/{session_id}/transfer", headers=wang, json={"to": "agent2"}).status_code == 200
+
+
+def test_presence_refuses_strangers_and_bad_input(client):
+    assert client.put("/v1/agent/presence", json={"status": "busy"}).status_code == 401
+    customer = say(client, "pr-3", "你好")["user_token"]
+    assert client.put("/v1/agent/presence", json={"status": "busy"},
+                      headers={"Authorization": f"Bearer {customer}"}).status_code == 401
+    assert client.put("/v1/agent/presence", json={"status": "busy"}, headers=bearer(client, "analyst")).status_code == 403
+    agent = bearer(client, "agent1")
+    for bad in ({"status": "offline"}, {"status": ""}, {"status": "BUSY"}, {}, {"status": 1}, {"status": "x" * 10000}):
+        response = client.put("/v1/agent/presence", headers=agent, json=bad)
+        assert response.status_code == 422 and set(response.json()["error"]) == {"code", "message"}, bad
+    for bad in (NUL, SURROGATE):
+        response = client.put("/v1/agent/presence", content=_raw_json({"status": bad}),
+                              headers={**agent, "Content-Type": "application/json"})
+        assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_characters"
+    assert client.get("/v1/agent/queue", headers=agent).json()["me"]["status"] == "online"

@@ -176,3 +176,21 @@ def test_what_chatwoot_users_expect(live_server, browser, database, artifacts):
     expect(wang.locator("#canned-popup")).to_be_hidden()
     wang.fill("#reply", "")
     no_raw_codes(wang)
+
+    # Presence: 忙碌 / 离开 agents take nobody new and leave the customers' wait estimate.
+    li.select_option("#presence", "busy")
+    expect(li.locator("#notice")).to_contain_text("不接待新客户", timeout=WAIT_MS)
+    expect(wang.locator("#team-list li", has_text="小李")).to_contain_text("忙碌", timeout=WAIT_MS)
+    wang.select_option("#presence", "away")
+    expect(wang.locator("#presence-box")).to_have_attribute("data-status", "away", timeout=WAIT_MS)
+    late = Customer(live_server, "cw-3")
+    assert "暂无人工客服在线" in late.says("转人工")["replies"][0]["text"]
+    expect(wang.locator("#team-list li", has_text="小王")).to_contain_text("离开", timeout=WAIT_MS)
+    expect(wang.locator("#queue-count")).to_have_text("2", timeout=WAIT_MS)
+    wang.screenshot(path=str(artifacts / "agent_console_presence.png"))
+    wang.select_option("#presence", "online")
+    expect(li.locator("#team-list li", has_text="小王")).to_contain_text("在线", timeout=WAIT_MS)
+    status = httpx.get(f"{live_server}/v1/chat/status", headers={"Authorization": f"Bearer {late.token}"},
+                       timeout=20).json()
+    assert status["estimated_wait_minutes"] == 1 and status["agents_online"] == 1
+    no_raw_codes(wang)
