@@ -1,27 +1,33 @@
-// Web chat page: sends with Enter, renders the transcript from /v1/chat/history so bot and
-// agent replies (which can arrive later) appear the same way, and keeps the identity: a
-// random user id and the user token its first message earned (sent as a Bearer header,
-// never in a URL). A 401 means the identity is gone: the page starts a fresh one.
-// Live: /v1/chat/events (read with fetch, see sse.js) announces agent messages, queue place
-// and mode changes; the history endpoint stays the record (polled when the stream is down).
+// Web chat page: sends with Enter and keeps the identity: a random user id and the user
+// token its first message earned (sent as a Bearer header, never in a URL). A 401 means the
+// identity is gone: the page starts a fresh one. 退出 unbinds the web identity on the server
+// (POST /v1/chat/logout) and forgets it here: transcript, user id and token.
+// The bot's answer to a message is drawn from POST /v1/chat's reply items (buttons, cards,
+// tables, links: docs/rich_replies.md, chat-rich.js); /v1/chat/history stays the record:
+// its lines confirm what was drawn (same text) and bring what arrives later (agents,
+// notices). Live: /v1/chat/events (read with fetch, see sse.js) announces agent messages,
+// queue place and mode changes; the history is polled when the stream is down.
 (function () {
   "use strict";
-  const log = document.getElementById("log");
-  const form = document.getElementById("composer");
-  const input = document.getElementById("input");
-  const sendButton = document.getElementById("send");
-  const statusLine = document.getElementById("status");
-  const banner = document.getElementById("banner");
-  const bannerText = document.getElementById("banner-text");
-  const cancelWait = document.getElementById("cancel-wait");
-  const counter = document.getElementById("counter");
-  // The server's limit (CHATBOT_MAX_TEXT_LENGTH). The box does not cut a longer paste: the
-  // counter turns red, and a message sent anyway gets the server's own error, text kept.
-  const MAX_LENGTH = Number(input.dataset.maxLength) || 500;
-  const NEAR_LIMIT = Math.floor(MAX_LENGTH * 0.9);
+  const $ = (id) => document.getElementById(id);
+  const log = $("log");
+  const sendButton = $("send");
+  const logoutButton = $("logout");
+  const logoutSheet = $("logout-sheet");
+  const view = window.ChatView.create(log, $("new-pill"));
+  const desk = window.ChatDesk.create({
+    status: $("status"), banner: $("banner"), bannerText: $("banner-text"), cancelWait: $("cancel-wait"),
+    view: view, send: (text) => send(text),
+  });
   const POLL_MS = 3000;          // without a live stream
   const LIVE_POLL_MS = 15000;    // with one: only a safety net
-  const MODE_LABEL = { bot: "在线", queued: "排队等待人工客服", agent: "人工客服服务中" };
+  const WELCOME = {
+    type: "quick_replies", text: "您好！我是示例银行智能客服，请问有什么可以帮您？",
+    options: ["查余额", "查明细", "转账", "挂失", "信用卡账单", "理财产品", "转人工"].map((w) => ({ label: w, send: w })),
+  };
+  // What the engine says when a web binding lapsed after inactivity (chatbot/engine.py).
+  const LAPSED = /账户绑定已失效/;
+  const REBIND = "验证身份";
 
   const IDENTITY_KEY = "chatbot.identity";
   let identity = loadIdentity();
@@ -29,10 +35,12 @@
   let lastId = 0;
   let lastSync = 0;
   let syncing = null;
+  let sending = 0;
   let live = false;
-  let mode = "bot";
-  let ratingItem = null;
-  const pending = [];  // user bubbles shown before the server confirmed them
+  // Lines drawn before the transcript confirmed them: the customer's own (pending) and the
+  // bot's reply items. A transcript line takes the first of its sender (bot: same text).
+  let unconfirmed = [];
+  const hooks = { send: (text) => send(text), feedback: postFeedback, numbered: true };
 
   function loadIdentity() {
     try {
@@ -53,6 +61,7 @@
   function keepToken(token) {
     identity.token = token;
     localStorage.setItem(IDENTITY_KEY, JSON.stringify(identity));
+    logoutButton.hidden = false;
     listen();
   }
 
@@ -60,88 +69,154 @@
     return identity.token ? { "Authorization": "Bearer " + identity.token } : {};
   }
 
-  // The identity was refused (a token of another service secret, a cleared database):
-  // forget it and the transcript shown; the next message claims a new one.
-  function identityLost() {
+  // Forget the identity and everything shown of it; the next message claims a new one.
+  // Used when the identity was refused (another service secret, a cleared database) and on 退出.
+  function forgetIdentity() {
     if (stream) stream.stop();
     stream = null;
+    localStorage.removeItem(IDENTITY_KEY);
     identity = freshIdentity();
     lastId = 0;
-    log.textContent = "";
-    pending.length = 0;
+    unconfirmed = [];
+    view.clear();
+    desk.reset();
+    logoutButton.hidden = true;
   }
 
-  function bubble(sender, text, extraClass) {
-    if (extraClass !== "typing") dropChoices();  // any later message makes an old list stale
-    const item = document.createElement("li");
-    item.className = "msg msg--" + sender + (extraClass ? " " + extraClass : "");
-    const body = document.createElement("div");
-    body.className = "msg__bubble";
-    if (sender === "agent") {
-      const who = document.createElement("span");
-      who.className = "msg__who";
-      who.textContent = "人工客服";
-      body.appendChild(who);
-    }
-    body.appendChild(document.createTextNode(text));
-    if (sender === "bot") addChoices(body, text);
-    item.appendChild(body);
-    log.appendChild(item);
-    log.scrollTop = log.scrollHeight;
+  // --- drawing -------------------------------------------------------------------------------
+  // Any later message makes the buttons and chips of earlier ones stale.
+  function dropStale() {
+    for (const old of log.querySelectorAll(".choices, .chips, .lapsed__again")) old.remove();
+  }
+
+  function main(item) { return item.querySelector(".msg__main"); }
+
+  function userLine(text, at) {
+    const item = view.message({ sender: "user", at: at });
+    main(item).appendChild(document.createElement("div")).className = "msg__bubble";
+    item.querySelector(".msg__bubble").textContent = text;
     return item;
   }
 
-  // A numbered list the bot asks to answer by number gets one button per option. A question
-  // ("您是想…，还是…？", "您是想问：") is answered with the option's words, which no open form can
-  // take for an amount; a flow's own list ("请问分期哪一项？") with its number, as typing would.
-  // Only a list with nothing after it stays tappable.
-  const OPTION_LINE = /^(\d{1,2})\. (.+)$/;
-  function dropChoices() {
-    for (const old of log.querySelectorAll(".choices")) old.remove();
+  function botLine(sender, reply, at, agent) {
+    const item = view.message({ sender: sender, at: at, agent: agent });
+    fillLine(item, reply);
+    return item;
   }
 
-  function addChoices(body, text) {
-    if (!/回复序号/.test(text)) return;
-    const options = text.split("\n").map((line) => OPTION_LINE.exec(line)).filter(Boolean);
-    if (options.length < 2) return;
-    const inWords = /^您是想/.test(text);
-    const row = document.createElement("div");
-    row.className = "choices";
-    for (const [, number, label] of options) {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "choice";
-      button.textContent = label;
-      button.addEventListener("click", () => { row.remove(); send(inWords ? label : number); });
-      row.appendChild(button);
+  function fillLine(item, reply) {
+    const box = main(item);
+    for (const old of box.querySelectorAll(":scope > :not(.msg__meta)")) old.remove();
+    window.ChatRich.fill(box, reply, hooks);
+    if (LAPSED.test(reply.text || "")) markLapsed(item);
+  }
+
+  // The binding lapsed after inactivity: said plainly, with a way to verify again.
+  function markLapsed(item) {
+    item.classList.add("msg--lapsed");
+    const bubble = item.querySelector(".msg__bubble");
+    if (bubble && !bubble.querySelector(".lapsed__title")) {
+      const title = document.createElement("strong");
+      title.className = "lapsed__title";
+      title.textContent = "身份验证已过期";
+      bubble.prepend(title);
     }
-    body.appendChild(row);
   }
 
-  function render(message) {
-    if (message.sender === "user" && pending.length) {
-      const item = pending.shift();
-      item.classList.remove("msg--pending");
-      item.querySelector(".msg__bubble").textContent = message.text;  // the stored (masked) text
+  function offerRebind(item) {
+    const row = document.createElement("div");
+    row.className = "lapsed__again";
+    const again = document.createElement("button");
+    again.type = "button";
+    again.className = "choice";
+    again.textContent = "重新验证身份（获取新验证码）";
+    again.addEventListener("click", () => { row.remove(); send(REBIND); });
+    row.appendChild(again);
+    item.querySelector(".msg__bubble").appendChild(row);
+  }
+
+  function typingLine() {
+    const item = view.message({ sender: "bot", time: false, className: "typing" });
+    const bubble = main(item).appendChild(document.createElement("div"));
+    bubble.className = "msg__bubble";
+    bubble.textContent = "正在输入…";
+    return view.append(item, { follow: true, counts: false });
+  }
+
+  // The reply items of one answer. A transcript line a poll already drew (the answer came
+  // slower than the poll) is redrawn in place; the others are drawn now and confirmed later.
+  function placeReplies(items, sinceId) {
+    let last = null;
+    const placed = [];
+    const drawn = Array.from(log.querySelectorAll(".msg--bot[data-id]"))
+      .filter((item) => Number(item.dataset.id) > sinceId && !item.dataset.rich);
+    for (const reply of items || []) {
+      if (!reply || typeof reply !== "object") continue;
+      const text = String(reply.text || "");
+      if (reply.type === "feedback") {
+        if (text) unconfirmed.push({ sender: "bot", text: text, item: null });
+        const host = last || drawn[drawn.length - 1];
+        if (host) window.ChatRich.fill(main(host), reply, hooks);
+        continue;
+      }
+      const index = drawn.findIndex((item) => item.dataset.said === text);
+      if (index >= 0) {
+        last = drawn.splice(index, 1)[0];
+        fillLine(last, reply);
+      } else {
+        last = botLine("bot", reply, new Date());
+        unconfirmed.push({ sender: "bot", text: text, item: last });
+        view.append(last, { follow: true });
+      }
+      last.dataset.rich = "1";
+      last.dataset.said = text;
+      placed.push(last);
+    }
+    return placed;
+  }
+
+  function takeUnconfirmed(test) {
+    const index = unconfirmed.findIndex(test);
+    return index < 0 ? null : unconfirmed.splice(index, 1)[0];
+  }
+
+  // A transcript line: confirms a line drawn already, or is drawn now.
+  function place(message) {
+    if (!message.text) return;
+    const mine = message.sender === "user";
+    const known = takeUnconfirmed((e) => e.sender === message.sender && (mine || e.text === message.text));
+    if (known) {
+      if (!known.item) return;
+      if (mine) known.item.querySelector(".msg__bubble").textContent = message.text;  // as stored (masked)
+      known.item.classList.remove("msg--pending");
+      known.item.dataset.id = String(message.id);
+      if (view.setTime(known.item, message.at)) view.days();
       return;
     }
-    bubble(message.sender, message.text);
+    dropStale();
+    const item = mine ? userLine(message.text, message.at)
+      : botLine(message.sender, { type: "text", text: message.text }, message.at, message.agent);
+    item.dataset.id = String(message.id);
+    item.dataset.said = message.text;
+    view.append(item, { counts: !mine });
   }
 
   async function sync() {
     if (syncing) return syncing;
     if (!identity.token) return Promise.resolve();  // nothing to read before the first message
+    const first = lastId === 0;
     syncing = (async () => {
       try {
         const response = await fetch("/v1/chat/history?after=" + lastId, { headers: authHeaders() });
-        if (response.status === 401) { identityLost(); return; }
+        if (response.status === 401) { forgetIdentity(); return; }
         if (!response.ok) return;
         const data = await response.json();
         for (const message of data.messages) {
           if (message.id <= lastId) continue;
-          render(message);
+          place(message);
           lastId = Math.max(lastId, message.id);
         }
+        if (first) view.toEnd();
         lastSync = Date.now();
       } catch (_) {
         // Offline for a moment: the next poll catches up.
@@ -152,71 +227,14 @@
     return syncing;
   }
 
-  // --- queue, agent and rating state -------------------------------------------------------
-  function setMode(next, detail) {
-    mode = next || "bot";
-    const agent = detail && detail.agent;
-    statusLine.textContent = mode === "agent" && agent ? "客服" + agent + "服务中" : (MODE_LABEL[mode] || "在线");
-    document.body.dataset.mode = mode;
-    if (mode !== "queued") banner.hidden = true;
-    if (mode === "queued") showQueue(detail || {});
-  }
-
-  // Queued is said as queued ("已接入" comes from the agent's acceptance); no made-up wait
-  // when nobody is online; outside service hours the customer is asked for a message.
-  function showQueue(spot) {
-    banner.hidden = false;
-    cancelWait.textContent = spot.message ? "不留言" : "取消排队";
-    if (spot.message) {
-      bannerText.textContent = "非人工服务时间 · 请直接留言，客服上班后回复您";
-    } else if (!spot.position) {
-      bannerText.textContent = "正在为您排队等候人工客服…";
-    } else {
-      bannerText.textContent = "排队等候人工客服 · 第 " + spot.position + " 位 · " + (spot.estimated_wait_minutes
-        ? "预计等待约 " + spot.estimated_wait_minutes + " 分钟" : "暂无客服在线");
-    }
-  }
-
-  function showRating() {
-    if (ratingItem) return;
-    ratingItem = document.createElement("li");
-    ratingItem.className = "msg msg--rating";
-    const body = document.createElement("div");
-    body.className = "msg__bubble rating";
-    const label = document.createElement("span");
-    label.className = "rating__label";
-    label.textContent = "请为本次人工服务打分";
-    body.appendChild(label);
-    const stars = document.createElement("div");
-    stars.className = "rating__stars";
-    for (let n = 1; n <= 5; n++) {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "rating__star";
-      button.dataset.score = String(n);
-      button.textContent = n + " 分";
-      button.addEventListener("click", () => { hideRating(); send(String(n)); });
-      stars.appendChild(button);
-    }
-    body.appendChild(stars);
-    ratingItem.appendChild(body);
-    log.appendChild(ratingItem);
-    log.scrollTop = log.scrollHeight;
-  }
-
-  function hideRating() {
-    if (ratingItem) ratingItem.remove();
-    ratingItem = null;
-  }
-
   async function loadStatus() {
     try {
       if (!identity.token) return;
       const response = await fetch("/v1/chat/status", { headers: authHeaders() });
       if (!response.ok) return;
       const status = await response.json();
-      setMode(status.mode, status);
-      if (status.rating_pending) showRating();
+      desk.setMode(status.mode, status);
+      if (status.rating_pending) desk.showRating();
     } catch (_) { /* the stream or the next send tells us */ }
   }
 
@@ -230,41 +248,61 @@
   function onEvent(type, data) {
     if (type === "ready") { sync(); loadStatus(); }
     else if (type === "message") sync();
-    else if (type === "position") setMode("queued", data);
+    else if (type === "position") desk.setMode("queued", data);
     else if (type === "mode") {
-      setMode(data.mode, data);
-      sync().then(() => { if (data.rating_requested) showRating(); });
-    } else if (type === "unauthorized") { stream = null; identityLost(); }
+      desk.setMode(data.mode, data);
+      sync().then(() => { if (data.rating_requested) desk.showRating(); });
+    } else if (type === "unauthorized") { stream = null; forgetIdentity(); }
   }
 
   // --- sending -----------------------------------------------------------------------------
   async function send(text) {
-    hideRating();  // the server asks once: any message answers or ends the question
-    pending.push(bubble("user", text, "msg--pending"));
-    const typing = bubble("bot", "正在输入…", "typing");
+    desk.hideRating();  // the server asks once: any message answers or ends the question
+    dropStale();
+    const sinceId = lastId;
+    let mine = pendingLine(text);
+    const typing = typingLine();
     sendButton.disabled = true;
+    sending += 1;
     try {
       let response = await post(text);
       if (response.status === 401 && identity.token) {
-        identityLost();  // then send it again as a new visitor
-        pending.push(bubble("user", text, "msg--pending"));
+        forgetIdentity();  // then send it again as a new visitor
+        mine = pendingLine(text);
+        view.append(typing, { follow: true, counts: false });
         response = await post(text);
       }
       const data = await response.json();
       if (!response.ok) throw new Error(data.error ? data.error.message : "发送失败");
       if (data.user_token) keepToken(data.user_token);
-      if (data.state.mode !== mode) setMode(data.state.mode);
-      if (data.state.mode === "queued") loadStatus();  // place and wait for the banner
+      mine.classList.remove("msg--pending");
+      typing.remove();
+      const placed = placeReplies(data.replies, sinceId);
+      const state = data.state || {};
+      const lapsed = placed.find((item) => item.classList.contains("msg--lapsed"));
+      if (lapsed && !state.active_flow) offerRebind(lapsed);  // else the answer already asks
+      if (state.mode && state.mode !== desk.mode()) desk.setMode(state.mode);
+      if (state.mode === "queued") loadStatus();  // place and wait for the banner
     } catch (error) {
-      const item = pending.pop();
-      if (item) item.remove();
-      bubble("bot", "消息未发送：" + error.message, "msg--error");
-      if (!input.value && text !== "取消") { input.value = text; countInput(); }  // to shorten and resend
+      takeUnconfirmed((e) => e.item === mine);
+      mine.remove();
+      const failed = botLine("bot", { type: "text", text: "消息未发送：" + error.message }, new Date());
+      failed.classList.add("msg--error");
+      view.append(failed, { follow: true });
+      if (!composer.value() && text !== "取消") composer.restore(text);  // to shorten and resend
     } finally {
       typing.remove();
       sendButton.disabled = false;
+      sending -= 1;
       await sync();
     }
+  }
+
+  function pendingLine(text) {
+    const item = userLine(text, new Date());
+    item.classList.add("msg--pending");
+    unconfirmed.push({ sender: "user", text: text, item: item });
+    return view.append(item, { follow: true });
   }
 
   function post(text) {
@@ -279,42 +317,54 @@
     return "m-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 8);
   }
 
-  // Characters as the server counts them (code points: an emoji is one).
-  function countInput() {
-    const used = Array.from(input.value.trim()).length;
-    counter.textContent = used + "/" + MAX_LENGTH + (used > MAX_LENGTH ? "（超出 " + (used - MAX_LENGTH) + " 字）" : "");
-    counter.classList.toggle("chat__counter--near", used >= NEAR_LIMIT && used <= MAX_LENGTH);
-    counter.classList.toggle("chat__counter--over", used > MAX_LENGTH);
-    input.classList.toggle("is-over", used > MAX_LENGTH);
+  // body: {feedback: key, helpful} (or {turn, helpful} for a `feedback` item).
+  async function postFeedback(body) {
+    const response = await fetch("/v1/chat/feedback", {
+      method: "POST",
+      headers: Object.assign({ "Content-Type": "application/json" }, authHeaders()),
+      body: JSON.stringify(Object.assign({ user_id: identity.userId }, body)),
+    });
+    return response.ok;
   }
 
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const text = input.value.trim();
-    if (!text) return;
-    input.value = "";
-    countInput();
-    send(text);
-  });
+  // --- 退出 ------------------------------------------------------------------------------------
+  function openLogout() { logoutSheet.hidden = false; $("logout-confirm").focus(); }
 
-  input.addEventListener("input", countInput);
-
-  input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      form.requestSubmit();
+  async function logout() {
+    logoutSheet.hidden = true;
+    if (identity.token) {
+      try {
+        await fetch("/v1/chat/logout", { method: "POST", headers: authHeaders() });
+      } catch (_) { /* offline: forgetting here still ends it on this device */ }
     }
+    forgetIdentity();
+    const notice = botLine("bot", { type: "text", text: "您已安全退出，本页的聊天记录已清除。如需办理账户业务，请重新验证身份。" }, new Date());
+    notice.classList.add("msg--notice");
+    view.append(notice, { follow: true });
+    welcome();
+  }
+
+  function welcome() {
+    view.append(botLine("bot", WELCOME, new Date()), { follow: true });
+  }
+
+  // --- composer ------------------------------------------------------------------------------
+  const composer = window.ChatComposer.attach({
+    form: $("composer"), input: $("input"), counter: $("counter"),
+    onSend: (text) => send(text),
   });
 
-  cancelWait.addEventListener("click", () => send("取消"));
+  logoutButton.addEventListener("click", openLogout);
+  $("logout-cancel").addEventListener("click", () => { logoutSheet.hidden = true; });
+  $("logout-confirm").addEventListener("click", logout);
+  logoutButton.hidden = !identity.token;
 
-  sync().then(() => {
-    if (lastId === 0) bubble("bot", "您好！我是示例银行智能客服，请问有什么可以帮您？");
-  });
+  sync().then(() => { if (lastId === 0) welcome(); });
   loadStatus();
   listen();
   setInterval(() => {
+    if (sending) return;  // the answer's own sync follows it
     if (!live || Date.now() - lastSync >= LIVE_POLL_MS) sync();
   }, POLL_MS);
-  input.focus();
+  composer.focus();
 })();
