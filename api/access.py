@@ -58,6 +58,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     # web customers (the first POST /v1/chat of an unseen user id claims it without a token)
     ("POST", "/v1/chat"): _CUSTOMER,
     ("GET", "/v1/chat/history"): _CUSTOMER,
+    ("POST", "/v1/chat/feedback"): _CUSTOMER,
     ("GET", "/v1/chat/status"): _CUSTOMER,
     ("GET", "/v1/chat/events"): _CUSTOMER,
     # other channels and links

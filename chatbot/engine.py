@@ -39,7 +39,7 @@ from chatbot.dialogue.state import DialogueState
 from chatbot.errors import Conflict, InvalidInput, Unauthorized
 from chatbot.handoff import intake
 from chatbot.handoff.events import Event, EventBus, LocalBus
-from chatbot.messages import CHANNELS, InboundMessage, Reply, ReplyItem, SessionState
+from chatbot.messages import CHANNELS, InboundMessage, Reply, ReplyItem, Rich, SessionState
 from chatbot.nlu.parser import Parser, ParseResult
 from chatbot.security.masking import mask_customer_text, mask_entities, mask_text, mask_value
 from chatbot.storage import conversations, turns
@@ -164,13 +164,14 @@ class Engine:
                 return None
         if result.handoff is not None:
             return None  # queueing is a write
-        replies = [mask_text(text) for text in result.replies]
+        replies = [_masked(reply) for reply in result.replies]
+        texts = [str(reply) for reply in replies]
         said = mask_customer_text(message.text, parse)
         reply_state = SessionState("bot", parse.intent.name, result.state.active_flow)
         answered = turns.AnsweredTurn(
-            conversation, message.channel, message.user_id, result.state.to_json(), said, replies,
-            self._turn_fields(message, said, parse, result, replies, reply_state))
-        return _Answered(answered, now, Reply(session.id, tuple(ReplyItem(t) for t in replies), reply_state))
+            conversation, message.channel, message.user_id, result.state.to_json(), said, texts,
+            self._turn_fields(message, said, parse, result, texts, reply_state))
+        return _Answered(answered, now, Reply(session.id, tuple(map(ReplyItem.of, replies)), reply_state))
 
     def _turn_under_lock(self, db, message: InboundMessage, parse: ParseResult, started: float,
                          claim_identity: bool) -> tuple[Reply, list[Event]]:
@@ -198,16 +199,17 @@ class Engine:
         if lapsed:
             result.replies = [BINDING_LAPSED, *result.replies]
             result.steps = [{"action": "binding_lapsed"}, *result.steps]
-        replies = [mask_text(text) for text in result.replies]
-        for text in replies:
+        replies = [_masked(reply) for reply in result.replies]
+        texts = [str(reply) for reply in replies]
+        for text in texts:
             conversations.add_message(db, session, "bot", text, now)
         session.customer_id = conversations.bound_customer_id(db, message.channel, message.user_id)
         session.last_active_at = now
         reply_state = SessionState(session.mode, parse.intent.name, result.state.active_flow)
-        db.add(TurnLog(**self._turn_fields(message, said.text, parse, result, replies, reply_state),
+        db.add(TurnLog(**self._turn_fields(message, said.text, parse, result, texts, reply_state),
                        session_id=session.id, latency_ms=_elapsed_ms(started), created_at=self.clock.now()))
         db.flush()
-        return Reply(session.id, tuple(ReplyItem(t) for t in replies), reply_state), events
+        return Reply(session.id, tuple(map(ReplyItem.of, replies)), reply_state), events
 
     def _route(self, db, session: ChatSession, said, parse: ParseResult, message: InboundMessage,
                now) -> tuple[PolicyResult, list[Event]]:
@@ -259,6 +261,13 @@ class Engine:
         state = SessionState(**turn.state)
         items = tuple(ReplyItem(text) for text in turn.replies)
         return Reply(turn.session_id, items, state, replayed=True)
+
+
+def _masked(reply: str) -> str:
+    """A reply as it may leave: its text masked, and a rich reply's drawing too."""
+    if isinstance(reply, Rich):
+        return Rich(mask_text(reply), reply.kind, **mask_value(reply.data))
+    return mask_text(reply)
 
 
 def _elapsed_ms(started: float) -> float:

@@ -19,13 +19,48 @@ class InboundMessage:
     address: str | None = None  # the client's network address, where the channel knows it
 
 
+class Rich(str):
+    """A reply's plain text that also says how a richer client draws it: buttons under it,
+    chips, a card, a table, a link (docs/rich_replies.md). It is a `str`, so every step that
+    builds, joins, masks or logs replies keeps working on the text, which is the whole reply
+    for plain channels; an operation that makes a new string (replace, join) drops the rest,
+    which then degrades to that plain text."""
+
+    kind: str
+    data: dict
+
+    def __new__(cls, text: str, kind: str, **data) -> "Rich":
+        made = super().__new__(cls, text)
+        made.kind, made.data = kind, data
+        return made
+
+    def __reduce__(self):  # copies and pickles keep the drawing
+        return (_rebuild_rich, (str(self), self.kind, self.data))
+
+
+def _rebuild_rich(text: str, kind: str, data: dict) -> Rich:
+    return Rich(text, kind, **data)
+
+
+def choice(label: str, send: str | None = None) -> dict:
+    """A button or chip: what it shows and what tapping it sends (as if typed)."""
+    return {"label": label, "send": send if send is not None else label}
+
+
 @dataclass(frozen=True)
 class ReplyItem:
     text: str
     type: str = "text"
+    data: dict = field(default_factory=dict)  # the fields of `type` (docs/rich_replies.md)
+
+    @classmethod
+    def of(cls, reply: str) -> "ReplyItem":
+        if isinstance(reply, Rich):
+            return cls(str(reply), reply.kind, dict(reply.data))
+        return cls(str(reply))
 
     def to_dict(self) -> dict:
-        return {"type": self.type, "text": self.text}
+        return {"type": self.type, "text": self.text, **self.data}
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,9 @@ next turn), or not found (said kindly, a person offered, the question and its to
 candidates kept in the turn log with outcome `faq_not_found` for analysts).
 A message the intent model could not place is offered to the desk too; there "not found"
 stays silent and the policy says it did not understand (it was maybe not a question).
+Entries that answer the same question for different products (信用卡 or 贷款 逾期记录) are
+resolved by the product named, the conversation's, or the customer's, else asked about in one
+question (`knowledge/faq/products.py`).
 
 The FAQ can change while the service runs (admin edits): `install` swaps in a new
 retriever atomically; readers always see a complete index. The index is built once per
@@ -20,7 +23,9 @@ import time
 from pathlib import Path
 
 from chatbot.memo import memoize_text
-from knowledge.faq.clarify import format_clarification, format_not_found, resolve_choice
+from knowledge.faq import products
+from knowledge.faq.clarify import (NEITHER_TEXT, format_clarification, format_not_found, resolve_choice,
+                                   says_neither)
 from knowledge.faq.index_store import (
     FaqSource,
     IndexStore,
@@ -155,22 +160,45 @@ class KnowledgeDesk:
             ctx.step("kg_answer", kind=graph_answer.kind, nodes=list(graph_answer.nodes))
             return None
         decision = self._decide(text, tokens)
-        if decision.kind == "answer":
+        chosen = [hit.entry for hit in (decision.hits[:1] if decision.kind == "answer" else decision.options)]
+        resolution = products.resolve(decision.kind, chosen, self._retriever.get, products.evidence_of(ctx, text))
+        if resolution is not None:
+            self._say_resolution(ctx, resolution, chosen)
+        elif decision.kind == "answer":
             self._say_entry(ctx, decision.entry, decision.hits[0].score)
         elif decision.kind == "clarify":
-            ctx.state.offered_faq = [hit.entry.id for hit in decision.options]
-            ctx.say(format_clarification(decision.options))
-            ctx.outcome = "faq_clarify"
-            ctx.step("faq_clarify", options=ctx.state.offered_faq)
+            self._clarify(ctx, [hit.entry for hit in decision.options])
         return decision
 
+    def _clarify(self, ctx, entries, text: str | None = None, **detail) -> None:
+        ctx.state.offered_faq = [entry.id for entry in entries]
+        ctx.say(text or format_clarification(entries))
+        ctx.outcome = "faq_clarify"
+        ctx.step("faq_clarify", options=ctx.state.offered_faq, **detail)
+
+    def _say_resolution(self, ctx, resolution: products.Resolution, chosen) -> None:
+        """Look-alikes told apart by product: the one left answered, or asked about."""
+        ids = [entry.id for entry in resolution.entries]
+        if resolution.kind == "answer":
+            ctx.step("faq_product", faq_id=ids[0], by=resolution.by, ranked=[entry.id for entry in chosen])
+            self._say_entry(ctx, resolution.entries[0], None)
+        elif resolution.kind == "ask":
+            self._clarify(ctx, resolution.entries, resolution.question(), by_product=True)
+        else:
+            self._clarify(ctx, resolution.entries, by=resolution.by)
+
     def answer_if_sure(self, ctx, threshold: float = SURE) -> bool:
-        """Answer from the FAQ only when one entry clearly matches; True when answered."""
+        """Answer from the FAQ only when one entry clearly matches; True when answered, or when
+        that entry's look-alikes for other products were asked about (outcome `faq_clarify`)."""
         text, tokens = ctx.parse.question
         hits = self._retriever.search(text, 1, tokens)
         if not hits or hits[0].score < threshold:
             return False
-        self._say_entry(ctx, hits[0].entry, hits[0].score)
+        resolution = products.resolve("answer", [hits[0].entry], self._retriever.get, products.evidence_of(ctx, text))
+        if resolution is not None:
+            self._say_resolution(ctx, resolution, [hits[0].entry])
+        else:
+            self._say_entry(ctx, hits[0].entry, hits[0].score)
         return True
 
     def resolve_offer(self, ctx) -> bool:
@@ -178,7 +206,12 @@ class KnowledgeDesk:
         offered, ctx.state.offered_faq = ctx.state.offered_faq, []
         if not offered:
             return False
-        entry = resolve_choice(ctx.parse.normalized, offered, self._retriever.entries)
+        entry = resolve_choice(ctx.parse.normalized, offered, self._retriever.entries, by_product=products.picked)
+        if entry is None and says_neither(ctx.parse.normalized):
+            ctx.say(NEITHER_TEXT)  # "都不是": what then? (anything else is a new message)
+            ctx.outcome = "answered"
+            ctx.step("faq_clarify_declined", options=offered)
+            return True
         if entry is None:
             return False
         self._say_entry(ctx, entry, None)
@@ -188,3 +221,5 @@ class KnowledgeDesk:
         ctx.say(entry.answer)
         ctx.outcome = "answered"
         ctx.step("faq_answer", faq_id=entry.id, score=score, **({"offers": entry.offers} if entry.offers else {}))
+        if product := products.entry_product(entry):
+            ctx.state.topic_product = product  # what the conversation is about now

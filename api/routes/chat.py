@@ -18,6 +18,7 @@ from api.deps import web_user_from_token
 from api.turn_threads import run_turn
 from chatbot.security import web_identity
 from chatbot.storage import conversations
+from chatbot.storage import feedback as answer_feedback
 
 router = APIRouter(prefix="/v1/chat", tags=["chat"])
 
@@ -33,9 +34,37 @@ class ChatRequest(BaseModel):
                                    description="客户端消息 ID；重复发送时返回首次的回答")
 
 
+class Choice(BaseModel):
+    label: str = Field(description="按钮或快捷回复上显示的文字")
+    send: str = Field(description="点击后作为客户消息发送的文字（与手动输入相同）")
+
+
+class LinkOut(BaseModel):
+    label: str
+    url: str
+
+
+class CardRow(BaseModel):
+    label: str
+    value: str
+
+
 class ReplyOut(BaseModel):
-    type: str
-    text: str
+    """One reply item (docs/rich_replies.md). `text` is always the whole reply as plain text;
+    the other fields, present only for their `type`, say how a richer client draws it."""
+
+    type: str = Field(description="text | buttons | quick_replies | link | card | table（未知类型按 text 显示）")
+    text: str = Field(description="完整的纯文本形式（终端、微信等不支持富消息的渠道直接使用）")
+    buttons: list[Choice] | None = Field(default=None, description="buttons / card：回复下方的按钮")
+    options: list[Choice] | None = Field(default=None, description="quick_replies：快捷回复")
+    caption: str | None = Field(default=None, description="link：链接上方的说明（不含地址）")
+    links: list[LinkOut] | None = Field(default=None, description="link：带文字的下载或文档链接")
+    title: str | None = Field(default=None, description="card / table：标题")
+    rows: list[CardRow] | list[list[str]] | None = Field(
+        default=None, description="card：[{label, value}]；table：每行的单元格")
+    columns: list[str] | None = Field(default=None, description="table：列名")
+    feedback: str | None = Field(default=None, description="知识问答的回答：评价“有帮助吗”时回传的标识")
+    related: list[Choice] | None = Field(default=None, description="知识问答的回答：相关问题")
 
 
 class StateOut(BaseModel):
@@ -78,6 +107,30 @@ async def chat(body: ChatRequest, request: Request, services: ServicesDep) -> di
     if claiming:
         answer["user_token"] = web_identity.issue(services.settings.secret_key, body.user_id)
     return answer
+
+
+class FeedbackRequest(BaseModel):
+    user_id: str = UserId
+    feedback: str = Field(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$",
+                          description="回答中 `feedback` 字段的标识")
+    helpful: bool = Field(description="true：有帮助（👍）；false：没帮助（👎）")
+
+
+class FeedbackResponse(BaseModel):
+    recorded: bool = True
+
+
+@router.post("/feedback", response_model=FeedbackResponse)
+async def feedback(body: FeedbackRequest, request: Request, services: ServicesDep) -> dict:
+    """A customer's 有帮助吗 👍 / 👎 on a knowledge answer (the token's user; a second tap replaces the first)."""
+    user_id = web_user_from_token(request, services, body.user_id)
+
+    def store() -> None:
+        with services.database.write() as db:
+            answer_feedback.record(db, "web", user_id, body.feedback, body.helpful, services.clock.now())
+
+    await run_in_threadpool(store)
+    return {"recorded": True}
 
 
 @router.get("/history", response_model=HistoryResponse)

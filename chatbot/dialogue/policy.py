@@ -24,11 +24,13 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from chatbot.clock import BANK_TZ
-from chatbot.dialogue import choices, corrections, fraud, offers, own_money, people, replies, steps
+from chatbot.dialogue import actions, choices, corrections, fraud, offers, own_money, people, replies, steps
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.flows import (bind, card_bill, loan_calculator, loan_status, news_latest, news_subscribe,
                                    transactions)
 from chatbot.dialogue.forms import FLOWS, get_flow
+from chatbot.dialogue.popular import PopularQuestions
+from knowledge.related import related_questions
 from chatbot.dialogue.stickers import is_sticker
 from chatbot.dialogue.turn import HandoffRequest, PolicyResult, TurnContext  # noqa: F401 (re-exported)
 from chatbot.nlu.parser import ParseResult
@@ -37,6 +39,7 @@ from chatbot.security.otp import OtpService
 from chatbot.security.rate_limit import LookOnlyLimiter, RateLimiter, SqlRateLimiter
 from chatbot.tools.sms import SandboxGateways, SmsGateways
 from chatbot.tools.sql_bank import SqlBank
+from knowledge.faq import products
 
 CONFIDENT = 0.5
 SWITCH_CONFIDENT = 0.6
@@ -92,6 +95,7 @@ class DialoguePolicy:
         self.limiter = limiter or SqlRateLimiter(secret_key)
         self.public_base_url = public_base_url.rstrip("/")
         self.knowledge = knowledge  # answers `faq` questions; None until the knowledge base loads
+        self.popular = PopularQuestions(self._faq_entries)  # the welcome chips' questions
 
     def respond(self, turn: TurnContext) -> PolicyResult:
         ctx = self._context(turn)
@@ -105,6 +109,9 @@ class DialoguePolicy:
             ctx.state.not_understood = 0
         self._drop_stale_request(ctx)
         self._brief_binding_question(ctx, asked)
+        products.note(ctx)  # what the conversation is about, for look-alike FAQ entries
+        actions.mark_answers(ctx, self._faq_answer, self._related)
+        actions.add_actions(ctx, self._faq_question, lambda: self.popular.questions(turn.db, turn.now))
         if mentions_password(turn.parse.text):
             ctx.replies.append(PASSWORD_REMINDER)
         return PolicyResult(ctx.replies, ctx.state, ctx.outcome, ctx.steps, ctx.handoff)
@@ -117,6 +124,23 @@ class DialoguePolicy:
             channel=turn.channel, user_id=turn.user_id, session_id=turn.session_id, secret_key=self.secret_key,
             limiter=LookOnlyLimiter(self.limiter) if turn.read_only else self.limiter, address=turn.address,
             graph=self._graph(), public_base_url=self.public_base_url)
+
+    def _faq_entries(self):
+        return self.knowledge.retriever.entries if self.knowledge is not None else ()
+
+    def _faq_entry(self, entry_id: str):
+        return next((entry for entry in self._faq_entries() if entry.id == entry_id), None)
+
+    def _faq_question(self, entry_id: str) -> str | None:
+        entry = self._faq_entry(entry_id)
+        return entry.question if entry is not None else None
+
+    def _faq_answer(self, entry_id: str) -> str | None:
+        entry = self._faq_entry(entry_id)
+        return entry.answer if entry is not None else None
+
+    def _related(self, entry_id: str) -> tuple[str, ...]:
+        return related_questions(self.knowledge.retriever, entry_id) if self.knowledge is not None else ()
 
     def _graph(self):
         """The product graph the knowledge desk loaded, if any (flows read rates and limits)."""
@@ -460,7 +484,8 @@ class DialoguePolicy:
             ctx.say(told)
             ctx.outcome = "answered"
             ctx.step("how_to_answer", flow=target)
-        self._offer_to_do(ctx, target)
+        if ctx.outcome != "faq_clarify":  # the FAQ asked which product first: one question at a time
+            self._offer_to_do(ctx, target)
         return True
 
     def _offer_business_answered(self, ctx: FlowContext) -> None:

@@ -31,6 +31,7 @@ class DialogueState:
     offered_faq: list = field(default_factory=list)  # FAQ ids offered in a clarification
     risk: list = field(default_factory=list)  # scam scripts seen in this conversation
     later: dict = field(default_factory=dict)  # a second request of one message, offered after the first
+    topic_product: str | None = None  # the product the conversation is last about (knowledge/faq/products.py)
 
     @classmethod
     def from_json(cls, data: dict | None) -> "DialogueState":

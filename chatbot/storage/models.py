@@ -230,6 +230,17 @@ class TurnLog(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
+class AnswerFeedback(Base):
+    """A customer's 有帮助吗 👍 / 👎 on a knowledge answer: one per answered turn, the last tap wins."""
+
+    __tablename__ = "answer_feedback"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    turn_id: Mapped[int] = mapped_column(ForeignKey("turn_log.id"), unique=True)
+    faq_id: Mapped[str] = mapped_column(String(64), index=True)
+    helpful: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class OneTimeCode(Base):
     """A step-up code; only its hash is stored."""
 

@@ -2,18 +2,23 @@
 
 A clarification lists the candidate questions with numbers; the customer answers with
 the number in any common form (``1``, ``2.``, ``②``, ``二``, ``第二个``, ``选3``,
-``最后一个``) or with words from the question they meant (``吞卡那个``).
+``最后一个``), with the product of the one they meant (``贷款``, for look-alikes that differ by
+product: ``knowledge/faq/products.py``) or with words from the question they meant
+(``吞卡那个``); ``都不是`` says none.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from knowledge.faq.retrieve import FaqHit
 from knowledge.faq.store import FaqEntry
 
 NOT_FOUND_TEXT = "抱歉，这个问题我暂时回答不了。您可以换个说法，或回复“人工”为您转接人工客服。"
+NEITHER_TEXT = "好的。请您具体说说想了解什么，我再帮您查；也可以回复“人工”转接人工客服。"
+# None of the options (as chatbot/dialogue/choices.py reads it for a choice between businesses).
+_NEITHER = re.compile(r"^(都不是|都不对|都不|不是|哪个都不是|两个都不是|都没有|其他|别的|不是这些|都不是的)$")
 _CHINESE_NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
                     "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _LAST = ("最后一个", "最后那个", "最后一条", "最后一项")
@@ -43,11 +48,13 @@ def format_not_found() -> str:
 
 
 def resolve_choice(reply_text: str, offered_ids: Sequence[str],
-                   entries: Mapping[str, FaqEntry] | Iterable[FaqEntry]) -> FaqEntry | None:
+                   entries: Mapping[str, FaqEntry] | Iterable[FaqEntry],
+                   by_product: Callable[[str, Sequence[FaqEntry]], FaqEntry | None] | None = None) -> FaqEntry | None:
     """The offered entry the reply picks, or None when it picks none (or is ambiguous).
 
     ``offered_ids`` are the entry ids in the order they were numbered; ``entries`` maps
     ids to entries (a mapping, or any iterable of entries such as ``retriever.entries``).
+    ``by_product`` reads a reply naming the product of one (``products.picked``), after a number.
     """
     by_id = entries if isinstance(entries, Mapping) else {e.id: e for e in entries}
     offered = [by_id[i] for i in offered_ids if i in by_id]
@@ -57,7 +64,12 @@ def resolve_choice(reply_text: str, offered_ids: Sequence[str],
     number = choice_number(text, len(offered))
     if number is not None:
         return offered[number - 1] if 1 <= number <= len(offered) else None
-    return _choice_by_words(text, offered)
+    return (by_product and by_product(text, offered)) or _choice_by_words(text, offered)
+
+
+def says_neither(reply_text: str) -> bool:
+    """"都不是", "两个都不是": none of the options."""
+    return bool(_NEITHER.match(_clean(reply_text)))
 
 
 def _clean(text: str) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from chatbot.messages import Rich
 from chatbot.nlu.normalize import Normalizer, default_normalizer
 from knowledge.kg import compose
 from knowledge.kg.cues import PLACEHOLDERS, aspects_asked, asks_comparison, asks_list, is_vetoed
@@ -42,6 +43,15 @@ class KgAnswer:
     text: str
     kind: AnswerKind
     nodes: tuple[str, ...]      # the graph nodes the reply states or is about
+    table: tuple[list[str], list[list[str]]] | None = None  # a comparison's columns and rows
+
+    @property
+    def reply(self) -> str:
+        """What the bot says: a comparison is also a table for the pages that draw one."""
+        if self.table is None:
+            return self.text
+        columns, rows = self.table
+        return Rich(self.text, "table", title=self.text.splitlines()[0].rstrip("：:"), columns=columns, rows=rows)
 
 
 class KgAnswerer:
@@ -107,7 +117,8 @@ class KgAnswerer:
         if not aspects:
             return None
         text = compose.comparison_text(self.graph, products, aspects)
-        return KgAnswer(text, "comparison", tuple(products))
+        table = compose.comparison_table(self.graph, products, aspects)
+        return KgAnswer(text, "comparison", tuple(products), table)
 
     def _list(self, mentions: Sequence[Mention]) -> KgAnswer | None:
         by_type = {m.type: m.node for m in reversed(mentions)}  # first mention of each type wins

@@ -121,6 +121,15 @@ def comparison_text(graph: KnowledgeGraph, products: Sequence[str], aspects: Seq
     return "\n".join(lines)
 
 
+def comparison_table(graph: KnowledgeGraph, products: Sequence[str],
+                     aspects: Sequence[str]) -> tuple[list[str], list[list[str]]]:
+    """The same comparison as columns (项目, then each product) and one row per aspect."""
+    columns = ["项目", *(graph.name(p) for p in products)]
+    rows = [[ASPECT_LABELS[aspect], *("、".join(aspect_values(graph, p, aspect)) or "—" for p in products)]
+            for aspect in aspects]
+    return columns, rows
+
+
 def list_text(heading: str, items: Sequence[str]) -> str:
     """``R2（中低风险）理财产品有：A（2.40%–3.20%）、B……``."""
     if not items:

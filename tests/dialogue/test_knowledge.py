@@ -42,9 +42,9 @@ def test_a_stolen_wallet_with_the_card_is_offered_a_loss_report(chat):
 
 def test_clarification_answered_by_number(chat):
     c = chat()
-    reply = c.say("年费")  # a topic, not a question: credit or debit card, how much or how to waive?
-    assert reply.startswith("您是想问：") and "信用卡年费是多少？" in reply
-    number = re.search(r"(\d)\. 借记卡有年费吗？", reply).group(1)
+    reply = c.say("年费")  # a topic, not a question: the credit or the debit card's (knowledge/faq/products.py)?
+    assert reply.startswith("您是想问借记卡还是信用卡的年费？")
+    number = re.search(r"(\d)\. 借记卡\n", reply).group(1)
     reply = c.say(number)
     assert "借记卡" in reply and not reply.startswith("您是想问")
 

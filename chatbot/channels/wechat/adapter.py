@@ -138,7 +138,7 @@ class WeChatChannel:
     def _produce(self, inbound: Inbound) -> str:
         if inbound.kind == "chat":
             try:
-                return self.engine.handle(CHANNEL, inbound.openid, inbound.text, inbound.message_id).text
+                return replies.render(self.engine.handle(CHANNEL, inbound.openid, inbound.text, inbound.message_id))
             except InvalidInput as exc:  # empty or over-long text: tell the customer why
                 return exc.message
         if inbound.kind in ("subscribe", "unsubscribe"):

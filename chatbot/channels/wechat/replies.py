@@ -5,9 +5,12 @@ show" and stops its retries. Text goes into CDATA, so a `]]>` inside it is split
 """
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 from wechatpy.replies import TextReply
+
+from chatbot.messages import Reply
 
 SUCCESS = "success"
 # WeChat truncates longer passive replies; longer answers go out as customer-service messages.
@@ -32,6 +35,21 @@ UNSUPPORTED = {
 UNSUPPORTED_DEFAULT = "抱歉，我暂时只能处理文字和语音消息，请用文字告诉我您要办理的业务。"
 UNKNOWN_MENU_KEY = "这个菜单已更新，请重新打开菜单或直接告诉我您要办理的业务。"
 SORRY = "抱歉，系统繁忙，请稍后再试。"
+
+
+def render(reply: Reply) -> str:
+    """An engine reply as WeChat text (docs/rich_replies.md): links as `<a href>`, which
+    WeChat's text messages open in place; other items as their plain text, which already
+    says what to answer (WeChat text has no buttons)."""
+    parts = []
+    for item in reply.replies:
+        if item.type == "link" and item.data.get("links"):
+            anchors = (f'<a href="{html.escape(link["url"])}">{html.escape(link["label"])}</a>'
+                       for link in item.data["links"])
+            parts.append("\n".join([item.data.get("caption", ""), *anchors]).strip())
+        else:
+            parts.append(item.text)
+    return "\n".join(parts)
 
 
 @dataclass(frozen=True)

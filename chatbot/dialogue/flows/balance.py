@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from chatbot.dialogue import rich
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.flows.cards import card_label
 from chatbot.dialogue.flows.loan_status import next_due
@@ -19,6 +20,17 @@ def describe(account: AccountInfo) -> str:
         return (f"{card_label(account)}{status}：可用额度 {format_amount(account.available)}，"
                 f"已用 {used}（总额度 {format_amount(account.credit_limit)}）")
     return f"{card_label(account)}{status}：可用余额 {format_amount(account.available)}"
+
+
+def balance_card(lines: list[str], accounts: list[AccountInfo], loans: int):
+    """The balances as a card: one row per account (and a row saying how many loans follow in
+    the text when there are loans; their lines are long, so they stay plain)."""
+    if loans:
+        return "\n".join(lines)  # rows would not say the loans' next payments
+    rows = [(card_label(a), (f"可用额度 {format_amount(a.available)}" if a.kind == "credit"
+                             else format_amount(a.available))
+             + ("（已冻结）" if a.status == "frozen" or a.card_status == "lost" else "")) for a in accounts]
+    return rich.card("\n".join(lines), "账户余额", rows)
 
 
 def loan_lines(ctx: FlowContext) -> list[str]:
@@ -48,7 +60,7 @@ class BalanceFlow(Flow):
             ctx.say(f"您名下没有{wanted}。您的账户有：" + "、".join(card_label(a) for a in accounts) + "。")
             ctx.outcome = "answered"
         else:
-            ctx.say("\n".join([describe(a) for a in chosen] + loans))
+            ctx.say(balance_card([describe(a) for a in chosen] + loans, chosen, len(loans)))
             ctx.outcome = "completed"
         ctx.step("balance", accounts=[a.card_tail for a in chosen])
         ctx.state.slots = {"card_tail": tail, "account_type": kind}

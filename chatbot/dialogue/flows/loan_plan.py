@@ -14,6 +14,7 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 
+from chatbot.dialogue import rich
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.flows.lending_common import NUMBER
 from chatbot.dialogue.flows.loan_calculator import PREPAY
@@ -39,8 +40,8 @@ def schedule_links(ctx: FlowContext, loan: LoanInfo) -> str:
                   f"{ScheduleRequest(ctx.customer_id, loan.reference, fmt).to_token(ctx.secret_key, expires)}"
              for fmt in ("xlsx", "csv")}
     ctx.step("export_links", loan=loan.reference, expires_at=expires.isoformat())
-    return (f"完整还款计划下载（{LINK_MINUTES} 分钟内有效，每个链接可下载一次，请勿转发他人）：\n"
-            f"Excel：{links['xlsx']}\nCSV：{links['csv']}")
+    return rich.links(f"完整还款计划下载（{LINK_MINUTES} 分钟内有效，每个链接可下载一次，请勿转发他人）：",
+                      [("Excel", links["xlsx"]), ("CSV", links["csv"])])
 
 
 def describe(ctx: FlowContext, loan: LoanInfo) -> str:
@@ -77,7 +78,8 @@ class MyLoanPlanFlow(Flow):
             ctx.say("您名下暂无还款中的贷款。如需试算月供，可以告诉我金额和期限，如“借10万分36期每月还多少”。")
             ctx.outcome = "answered"
         else:
-            ctx.say("\n\n".join([describe(ctx, loan) for loan in loans] + [schedule_links(ctx, loans[0])]))
+            ctx.say("\n\n".join(describe(ctx, loan) for loan in loans))
+            ctx.say(schedule_links(ctx, loans[0]))
             ctx.outcome = "completed"
         ctx.step("loan_plan", loans=[loan.reference for loan in loans])
         ctx.state.end_flow(keep_context=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from chatbot.dialogue import rich
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.forms import Flow, flow
 from chatbot.money import format_amount
@@ -103,8 +104,8 @@ def export_links(ctx: FlowContext, query: dict, base_url: str) -> None:
     links = {fmt: f"{base_url}/v1/exports/"
                   f"{ExportRequest.from_payload({**payload, 'format': fmt}).to_token(ctx.secret_key, expires)}"
              for fmt in ("xlsx", "csv")}
-    ctx.say(f"明细下载链接（{EXPORT_MINUTES} 分钟内有效，每个链接可下载一次，请勿转发他人）：\n"
-            f"Excel：{links['xlsx']}\nCSV：{links['csv']}")
+    ctx.say(rich.links(f"明细下载链接（{EXPORT_MINUTES} 分钟内有效，每个链接可下载一次，请勿转发他人）：",
+                       [("Excel", links["xlsx"]), ("CSV", links["csv"])]))
     ctx.step("export_links", expires_at=expires.isoformat())
 
 

@@ -1,0 +1,40 @@
+"""Customers' 有帮助吗 👍 / 👎 on knowledge answers (docs/rich_replies.md).
+
+The key a customer sends back was written into the answered turn's steps
+(`feedback_offered`, chatbot/dialogue/actions.py), so only that conversation's own turns
+are searched: a key from another user's answer is simply not found.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chatbot.errors import NotFound
+from chatbot.storage.models import AnswerFeedback, TurnLog
+
+LOOK_BACK = 200  # the user's latest turns searched for the key
+
+
+def record(db: Session, channel: str, user_id: str, key: str, helpful: bool, now: datetime) -> AnswerFeedback:
+    """Store (or change) the feedback on the answer `key` names; NotFound when this user
+    was never given that key."""
+    turns = db.execute(select(TurnLog.id, TurnLog.steps)
+                       .where(TurnLog.channel == channel, TurnLog.user_id == user_id)
+                       .order_by(TurnLog.id.desc()).limit(LOOK_BACK))
+    for turn_id, steps in turns:
+        offered = next((step for step in steps or () if isinstance(step, dict)
+                        and step.get("action") == "feedback_offered" and step.get("key") == key), None)
+        if offered is not None:
+            break
+    else:
+        raise NotFound("找不到这条回答，无法评价", "feedback_answer_not_found")
+    row = db.scalars(select(AnswerFeedback).where(AnswerFeedback.turn_id == turn_id)).one_or_none()
+    if row is None:
+        row = AnswerFeedback(turn_id=turn_id, faq_id=offered["faq_id"], helpful=helpful, created_at=now)
+        db.add(row)
+    else:
+        row.helpful, row.created_at = helpful, now
+    db.flush()
+    return row
