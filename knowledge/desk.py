@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from chatbot.memo import memoize_text
+from chatbot.messages import Rich, choice
 from knowledge.faq import products
 from knowledge.faq.clarify import (NEITHER_TEXT, format_clarification, format_not_found, resolve_choice,
                                    says_neither)
@@ -155,7 +156,7 @@ class KnowledgeDesk:
         text, tokens = ctx.parse.question  # the first request of a message that held two
         graph_answer = self.graph.answer(text, normalized=True) if self.graph else None
         if graph_answer is not None:
-            ctx.say(graph_answer.text)
+            ctx.say(graph_answer.reply)  # a comparison is a table too
             ctx.outcome = "answered"
             ctx.step("kg_answer", kind=graph_answer.kind, nodes=list(graph_answer.nodes))
             return None
@@ -182,8 +183,9 @@ class KnowledgeDesk:
         if resolution.kind == "answer":
             ctx.step("faq_product", faq_id=ids[0], by=resolution.by, ranked=[entry.id for entry in chosen])
             self._say_entry(ctx, resolution.entries[0], None)
-        elif resolution.kind == "ask":
-            self._clarify(ctx, resolution.entries, resolution.question(), by_product=True)
+        elif resolution.kind == "ask":  # the buttons say the products; a tap sends the word
+            question = Rich(resolution.question(), "buttons", buttons=[choice(name) for name in resolution.names])
+            self._clarify(ctx, resolution.entries, question, by_product=True)
         else:
             self._clarify(ctx, resolution.entries, by=resolution.by)
 

@@ -139,3 +139,9 @@ def test_wechat_draws_links_as_anchors_and_everything_else_as_its_text():
     assert text.splitlines() == ["请核对转账信息……确认转账请回复“确认”。", "明细下载链接：",
                                  '<a href="https://bank.example/x?a=1&amp;b=2">Excel</a>',
                                  '<a href="https://bank.example/y">CSV</a>', "好的"]
+
+
+def test_a_product_comparison_is_a_table(say):
+    [compared] = say("rich-table", "金卡和白金卡有什么区别")
+    assert compared["type"] == "table" and compared["columns"] == ["项目", "金卡", "白金卡"]
+    assert all(len(row) == 3 for row in compared["rows"]) and "年费" in compared["text"]
