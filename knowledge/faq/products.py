@@ -19,9 +19,9 @@ in order (``narrow``):
    holding a product says nothing (applying for one, a forgotten password).
 
 One member left is answered; two or more are asked about in one short question naming the
-difference ("您是想问信用卡还是贷款的逾期记录？"), numbered as the page turns into buttons and
-answered by tapping, a number or a word (:func:`picked`). A wrong answer is worse than one
-question.
+difference ("您是想问信用卡还是贷款的逾期记录？"), with a button per product (numbered too, for
+plain channels) and answered by tapping, a number or a word (:func:`picked`). A wrong answer is
+worse than one question.
 """
 from __future__ import annotations
 
@@ -205,9 +205,14 @@ class Resolution:
     by: By | None = None
     group: LookAlikes | None = None     # what "ask" asks between
 
+    @property
+    def names(self) -> list[str]:
+        """What the question calls the options ("信用卡", "贷款"): its buttons' words."""
+        return [self.group.member(e.id).name for e in self.entries]
+
     def question(self) -> str:
-        """"您是想问信用卡还是贷款的逾期记录？" with the options numbered (the page's buttons)."""
-        names = [self.group.member(e.id).name for e in self.entries]
+        """"您是想问信用卡还是贷款的逾期记录？" with the options numbered, for channels without buttons."""
+        names = self.names
         both = "还是".join(names) if len(names) == 2 else "、".join(names[:-1]) + "还是" + names[-1]
         lines = [f"您是想问{both}{self.group.topic}？"]
         lines += [f"{number}. {name}" for number, name in enumerate(names, start=1)]
