@@ -203,7 +203,7 @@ def _customer_sees(client, user) -> str:
     return str(history) + str(status)
 
 
-def test_private_notes_reach_agents_and_never_the_customer(client, services):
+def test_private_notes_reach_agents_and_never_the_customer(backend, client, services):
     from chatbot.handoff.events import agent_key, customer_key
 
     wang, li = bearer(client, "agent1"), bearer(client, "agent2")
@@ -267,7 +267,7 @@ def test_notes_refuse_strangers_and_bad_input(client):
 
 # --- presence ---------------------------------------------------------------------------------------
 
-def test_only_agents_online_count_in_the_wait_estimate(client, services):
+def test_only_agents_online_count_in_the_wait_estimate(backend, client, services):
     from chatbot.handoff.events import customer_key
 
     wang = bearer(client, "agent1")
