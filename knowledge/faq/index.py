@@ -307,6 +307,10 @@ class FaqIndex:
         """The slice of :attr:`phrasings` that belongs to entry ``position``."""
         return int(self._starts[position]), int(self._stops[position])
 
+    def phrasing_ranges(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Starts and stops of the :attr:`phrasings` of the entries at ``positions``."""
+        return self._starts[positions], self._stops[positions]
+
     def _argmax_per_entry(self, values: np.ndarray) -> np.ndarray:
         best = np.maximum.reduceat(values, self._starts)
         hits = np.flatnonzero(values == best[self.owner])
