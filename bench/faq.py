@@ -5,6 +5,7 @@
     .venv/bin/python bench/faq.py --faq bench/data/second_faq.yaml   # another domain's FAQ (see below)
     .venv/bin/python bench/faq.py --all      # the three above, then one summary table
     .venv/bin/python bench/faq.py --fit      # refit ranking weights, calibration, thresholds
+    .venv/bin/python bench/faq.py --thresholds   # thresholds only, for the current weights
     .venv/bin/python bench/faq.py --overlaps # look-alike entry pairs for editors to merge or tell apart
 
 Protocol (see knowledge/faq/calibrate.py): every entry with >= 4 ``similar`` phrasings
@@ -52,7 +53,8 @@ import yaml
 from knowledge.faq import calibrate
 from knowledge.faq.analyze import TextAnalyzer
 from knowledge.faq.overlaps import find_overlaps
-from knowledge.faq.retrieve import ANSWER_THRESHOLD, FaqRetriever
+from knowledge.faq.ranking import RankingModel
+from knowledge.faq.retrieve import FaqRetriever
 from knowledge.faq.store import FaqEntry, load_faq
 from knowledge.faq.training import NO_TRAINING, TrainingPhrasings, load_training_for
 
@@ -307,6 +309,11 @@ def fit(faq_path: Path) -> None:
     print(f"BIAS = {model.bias:.3f}")
     print(f"CAL_Z, CAL_MARGIN, CAL_COVERAGE, CAL_BIAS = {model.cal_z:.3f}, {model.cal_margin:.3f}, "
           f"{model.cal_coverage:.3f}, {model.cal_bias:.3f}")
+    thresholds(entries, training, model, analyzer)
+
+
+def dev_top_scores(entries, training, model: RankingModel, analyzer: TextAnalyzer) -> tuple[np.ndarray, ...]:
+    """Each development question's top score and whether it was right, and DEV_OOD's top scores."""
     tops, right, ood_tops = [], [], []
     for position in calibrate.DEV_POSITIONS:
         indexed, queries = calibrate.holdout_split(entries, position)
@@ -317,18 +324,29 @@ def fit(faq_path: Path) -> None:
             tops.append(hit.score)
             right.append(hit.entry.id == query.expected)
         ood_tops.extend(retriever.search(text, top_k=1)[0].score for text in DEV_OOD)
-    tops, right, ood_tops = np.array(tops), np.array(right), np.array(ood_tops)
+    return np.array(tops), np.array(right), np.array(ood_tops)
+
+
+def thresholds(entries, training, model: RankingModel, analyzer: TextAnalyzer) -> None:
+    """Print the answer and clarify thresholds the development splits give for ``model``."""
+    tops, right, ood_tops = dev_top_scores(entries, training, model, analyzer)
+    bare_tops, bare_right, _ = dev_top_scores(entries, NO_TRAINING, model, analyzer)
+    answer = max(calibrate.answer_threshold(tops, right), calibrate.answer_threshold(bare_tops, bare_right))
     all_tops = np.concatenate([tops, ood_tops])
     all_right = np.concatenate([right, np.zeros(len(ood_tops), dtype=bool)])
-    answer = ANSWER_THRESHOLD
     clarify = calibrate.clarify_threshold(ood_tops)
-    print(f"ANSWER_THRESHOLD = {answer:.2f}  (policy; dev precision there "
+    print(f"ANSWER_THRESHOLD = {answer:.2f}  (dev wrong answers there: {np.mean((tops >= answer) & ~right):.3f} "
+          f"with training, {np.mean((bare_tops >= answer) & ~bare_right):.3f} without; answered "
+          f"{np.mean(tops >= answer):.2f} / {np.mean(bare_tops >= answer):.2f}; precision "
           f"{calibrate.precision_at(answer, all_tops, all_right):.2f})")
     print(f"CLARIFY_THRESHOLD = {clarify:.2f}  (dev OOD above: {np.mean(ood_tops >= clarify):.2f}; "
           f"dev questions above: {np.mean(tops >= clarify):.2f})")
-    for threshold in (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
-        print(f"  t={threshold:.2f}: in-domain above {np.mean(tops >= threshold):.2f}, "
+    for threshold in (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95):
+        print(f"  t={threshold:.2f}: in-domain above {np.mean(tops >= threshold):.2f} "
+              f"({np.mean(bare_tops >= threshold):.2f} without training), "
               f"precision {calibrate.precision_at(threshold, all_tops, all_right):.2f}, "
+              f"wrong answers {np.mean((tops >= threshold) & ~right):.3f} "
+              f"({np.mean((bare_tops >= threshold) & ~bare_right):.3f}), "
               f"dev OOD above {np.mean(ood_tops >= threshold):.2f}")
 
 
@@ -362,6 +380,8 @@ def main() -> None:
     parser.add_argument("--merges", type=Path, default=None,
                         help=f"old_id: surviving_id file (default: {MERGES_NAME} beside --faq)")
     parser.add_argument("--fit", action="store_true", help="refit weights and thresholds (dev splits)")
+    parser.add_argument("--thresholds", action="store_true",
+                        help="the thresholds the dev splits give for the current weights")
     parser.add_argument("--misses", action="store_true", help="list held-out queries ranked wrong")
     parser.add_argument("--overlaps", action="store_true", help="list look-alike entry pairs")
     args = parser.parse_args()
@@ -370,6 +390,9 @@ def main() -> None:
         return
     if args.overlaps:
         overlaps(args.faq)
+        return
+    if args.thresholds:
+        thresholds(load_faq(args.faq), load_training_for(args.faq), RankingModel(), TextAnalyzer())
         return
     analyzer = TextAnalyzer()
     merges = load_merges(args.merges or args.faq.with_name(MERGES_NAME))

@@ -35,6 +35,10 @@ TEST_POSITION = -1
 # messages elsewhere before the FAQ is asked, and a needless clarification costs a customer
 # one glance where a wrong "not found" costs them the answer.
 OOD_ABOVE_CLARIFY = 0.2
+# Wrong answers allowed (answered outright with another entry), as a share of all development
+# questions (issue 21: a wrong answer is worse than one question). The answer threshold is the
+# lowest score that keeps under it both with and without training phrasings.
+MAX_WRONG_ANSWERS = 0.01
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,23 @@ def precision_at(threshold: float, top_scores: np.ndarray, correct: np.ndarray) 
     """Share of questions answered at ``threshold`` whose top hit was right (0 when none is)."""
     answered = top_scores >= threshold
     return float(correct[answered].mean()) if answered.any() else 0.0
+
+
+def answer_threshold(top_scores: np.ndarray, correct: np.ndarray, max_wrong: float = MAX_WRONG_ANSWERS,
+                     step: float = 0.01) -> float:
+    """The lowest threshold (a multiple of ``step``) at which answering every question whose top
+    score reaches it answers at most ``max_wrong`` of all questions wrongly.
+
+    ``top_scores``: each development question's top calibrated score; ``correct``: whether that
+    top hit was the right entry. Raising the threshold only ever removes answers, so the share
+    of wrong ones never grows with it.
+    """
+    wrong_scores = np.sort(top_scores[~correct])[::-1]
+    allowed = int(np.floor(max_wrong * len(top_scores) + 1e-9))
+    if len(wrong_scores) <= allowed:
+        return 0.0
+    # Strictly above the (allowed + 1)-th highest wrong score: then at most `allowed` stay answered.
+    return round(float(np.floor(wrong_scores[allowed] / step) + 1) * step, 6)
 
 
 def clarify_threshold(ood_top: np.ndarray, share: float = OOD_ABOVE_CLARIFY) -> float:
