@@ -126,6 +126,14 @@ def chromium():
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def _close_pages(chromium):
+    """Each test's pages (contexts: their own local storage) close after it."""
+    yield
+    for context in chromium.contexts:
+        context.close()
+
+
 def open_page(chromium, bank: FakeBank, viewport=PHONE, identity: dict | None = None):
     """A fresh context (its own local storage) on the fake bank, Beijing's 10:00 on 24 Nov."""
     context = chromium.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")

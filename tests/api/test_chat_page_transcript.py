@@ -11,8 +11,8 @@ from datetime import timedelta
 from playwright.sync_api import expect
 
 from chatbot.engine import BINDING_LAPSED
-from tests.api.test_chat_page_rich import (DESK, NOW, PHONE, TOKEN, URL, WAIT_MS, FakeBank, chromium,  # noqa: F401
-                                           no_overflow, open_page, say, text, visible_text)
+from tests.api.test_chat_page_rich import (DESK, NOW, PHONE, TOKEN, URL, WAIT_MS, FakeBank, _close_pages,  # noqa: F401
+                                           chromium, no_overflow, open_page, say, text, visible_text)
 
 ME = {"userId": "web-fake", "token": TOKEN}
 
