@@ -105,7 +105,7 @@
     name.value = (stalled.missing[0] || stalled.editable[0]).name;
     const value = el("input");
     value.id = "slot-value";
-    value.placeholder = "按客户原话填写，如 2000";
+    value.placeholder = "新的值，如 2000";
     const button = el("button", "", "修改");
     button.type = "submit";
     form.append(name, value, button);

@@ -1,16 +1,34 @@
 """The agent console's API beyond the basic handoff (issue 22): Chinese labels for every code,
 slot values in words, how each recent business ended, and the attacker's inputs."""
 import re
+from datetime import timedelta
 
 import pytest
 
 from chatbot.handoff import labels
 from chatbot.handoff.console import masked_name
 from chatbot.settings import DATA_DIR
-from tests.api.test_agent_api import _bind_zhang, bearer, say
+from tests.api.test_agent_api import _bind_zhang, say
 from tests.api.test_hardening import HUGE, NUL, SURROGATE, _raw_json
 
 CODE = re.compile(r"^[a-z_]+(\.[a-z_]+)*$")
+
+
+@pytest.fixture
+def staff(services):
+    """Bearer headers for a staff member, signed like a login's (logging in hashes the password
+    with argon2, half a second a call on a busy machine; tests/api/test_auth.py covers it)."""
+    from chatbot.security import tokens
+    from chatbot.storage import staff as staff_store
+
+    def headers(username: str) -> dict:
+        with services.database.read() as db:
+            row = staff_store.by_username(db, username)
+        token, _ = tokens.issue(services.settings.secret_key, row.id, row.role, services.clock.now(),
+                                timedelta(hours=1))
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
 
 
 def _sandbox_code(client, phone="13800138000") -> str:
@@ -26,8 +44,8 @@ def _queued_and_accepted(client, user, agent) -> int:
 
 # --- labels ----------------------------------------------------------------------------------
 
-def test_every_code_the_console_shows_has_a_chinese_label(client):
-    agent = bearer(client, "agent1")
+def test_every_code_the_console_shows_has_a_chinese_label(client, staff):
+    agent = staff("agent1")
     body = client.get("/v1/agent/labels", headers=agent).json()
     table, fallback = body["labels"], body["fallback"]
     intents = re.findall(r"^([a-z_.]+):", (DATA_DIR / "intents.yaml").read_text(encoding="utf-8"), re.M)
@@ -44,11 +62,26 @@ def test_every_code_the_console_shows_has_a_chinese_label(client):
     assert table["slot"]["payee"] == "收款人" and table["intent"]["transfer.create"] == "转账"
 
 
-def test_labels_need_a_staff_token_of_the_console(client):
-    assert client.get("/v1/agent/labels").status_code == 401
-    customer = say(client, "lab-1", "你好")["user_token"]
-    assert client.get("/v1/agent/labels", headers={"Authorization": f"Bearer {customer}"}).status_code == 401
-    assert client.get("/v1/agent/labels", headers=bearer(client, "analyst")).status_code == 403
+NEW_ROUTES = [
+    ("GET", "/v1/agent/labels", None),
+    ("GET", "/v1/agent/canned-replies", None),
+    ("POST", "/v1/agent/canned-replies", {"title": "t", "text": "x"}),
+    ("PUT", "/v1/agent/canned-replies/1", {"title": "t", "text": "x"}),
+    ("DELETE", "/v1/agent/canned-replies/1", None),
+    ("POST", "/v1/agent/sessions/{session}/notes", {"text": "x"}),
+    ("PUT", "/v1/agent/presence", {"status": "busy"}),
+]
+
+
+def test_the_new_routes_refuse_strangers(client, staff):
+    """No token, a customer's token, an analyst's: refused before anything is read or kept."""
+    said = say(client, "stranger-1", "转人工")
+    customer, analyst = {"Authorization": f"Bearer {said['user_token']}"}, staff("analyst")
+    for method, path, body in NEW_ROUTES:
+        path = path.format(session=said["session_id"])
+        for headers, status in (({}, 401), (customer, 401), (analyst, 403)):
+            response = client.request(method, path, json=body, headers=headers)
+            assert response.status_code == status and set(response.json()) == {"error"}, (method, path, headers)
 
 
 def test_values_and_steps_read_as_words():
@@ -65,8 +98,8 @@ def test_values_and_steps_read_as_words():
 
 # --- the session view --------------------------------------------------------------------------
 
-def test_recent_business_says_how_each_ended_and_slots_read_as_words(client, database):
-    agent = bearer(client, "agent1")
+def test_recent_business_says_how_each_ended_and_slots_read_as_words(client, database, staff):
+    agent = staff("agent1")
     _bind_zhang(database, "rf")
     say(client, "rf", "查余额")
     say(client, "rf", "给李娜转100")
@@ -89,8 +122,8 @@ def test_recent_business_says_how_each_ended_and_slots_read_as_words(client, dat
     assert ("收款人", "李娜") in entities and ("金额", "200.00 元") in entities
 
 
-def test_a_transferred_session_is_the_new_agents(client):
-    first, second = bearer(client, "agent1"), bearer(client, "agent2")
+def test_a_transferred_session_is_the_new_agents(client, staff):
+    first, second = staff("agent1"), staff("agent2")
     session_id = _queued_and_accepted(client, "tr-1", first)
     moved = client.post(f"/v1/agent/sessions/{session_id}/transfer", headers=first, json={"to": "agent2"})
     assert moved.status_code == 200
@@ -107,8 +140,8 @@ def _events(services, keys=("agents",)) -> list:
     return heard
 
 
-def test_quick_replies_are_seeded_and_any_agent_keeps_them_for_everyone(client, services):
-    wang, li = bearer(client, "agent1"), bearer(client, "agent2")
+def test_quick_replies_are_seeded_and_any_agent_keeps_them_for_everyone(client, services, staff):
+    wang, li = staff("agent1"), staff("agent2")
     seeded = client.get("/v1/agent/canned-replies", headers=wang).json()["replies"]
     assert {"问候", "核实身份", "防诈提醒", "结束语"} <= {r["title"] for r in seeded}
     heard = _events(services)
@@ -123,7 +156,7 @@ def test_quick_replies_are_seeded_and_any_agent_keeps_them_for_everyone(client, 
     assert client.delete(f"/v1/agent/canned-replies/{reply_id}", headers=li).status_code == 204
     assert client.delete(f"/v1/agent/canned-replies/{reply_id}", headers=li).status_code == 404
     assert [e.type for e in heard] == ["canned", "canned", "canned"]  # every open console reloads
-    actions = [(e["actor"], e["action"]) for e in client.get("/v1/admin/audit", headers=bearer(client, "admin"))
+    actions = [(e["actor"], e["action"]) for e in client.get("/v1/admin/audit", headers=staff("admin"))
                .json()["entries"] if e["action"].startswith("canned.")]
     assert actions == [("agent2", "canned.delete"), ("agent2", "canned.update"), ("agent1", "canned.create")]
 
@@ -139,22 +172,8 @@ def test_seeding_again_brings_no_deleted_quick_reply_back(database, clock):
         assert db.query(CannedReply).filter(CannedReply.title == "结束语").count() == 0
 
 
-@pytest.mark.parametrize("method,path,body", [
-    ("GET", "/v1/agent/canned-replies", None),
-    ("POST", "/v1/agent/canned-replies", {"title": "t", "text": "x"}),
-    ("PUT", "/v1/agent/canned-replies/1", {"title": "t", "text": "x"}),
-    ("DELETE", "/v1/agent/canned-replies/1", None),
-])
-def test_quick_replies_refuse_strangers(client, method, path, body):
-    assert client.request(method, path, json=body).status_code == 401
-    customer = say(client, "qr-x", "你好")["user_token"]
-    response = client.request(method, path, json=body, headers={"Authorization": f"Bearer {customer}"})
-    assert response.status_code == 401 and set(response.json()) == {"error"}
-    assert client.request(method, path, json=body, headers=bearer(client, "analyst")).status_code == 403
-
-
-def test_quick_replies_refuse_bad_input(client):
-    agent = bearer(client, "agent1")
+def test_quick_replies_refuse_bad_input(client, staff):
+    agent = staff("agent1")
     for bad in ({"title": "", "text": "x"}, {"title": "t", "text": ""}, {"title": "t" * 65, "text": "x"},
                 {"title": "t", "text": "x" * 1001}, {"title": "t"}, {"title": "   ", "text": "x"}, ["t", "x"]):
         response = client.post("/v1/agent/canned-replies", headers=agent, json=bad)
@@ -174,8 +193,8 @@ def test_quick_replies_refuse_bad_input(client):
 
 # --- queue cards -------------------------------------------------------------------------------------
 
-def test_queue_cards_name_the_customer_masked_and_count_their_lines(client, database):
-    agent = bearer(client, "agent1")
+def test_queue_cards_name_the_customer_masked_and_count_their_lines(client, database, staff):
+    agent = staff("agent1")
     _bind_zhang(database, "qc-1")
     say(client, "qc-1", "转人工")
     say(client, "qc-1", "我的卡被吞了")
@@ -203,10 +222,10 @@ def _customer_sees(client, user) -> str:
     return str(history) + str(status)
 
 
-def test_private_notes_reach_agents_and_never_the_customer(backend, client, services):
+def test_private_notes_reach_agents_and_never_the_customer(backend, client, services, staff):
     from chatbot.handoff.events import agent_key, customer_key
 
-    wang, li = bearer(client, "agent1"), bearer(client, "agent2")
+    wang, li = staff("agent1"), staff("agent2")
     session_id = _queued_and_accepted(client, "pn-1", wang)
     wang_id, li_id = _staff_id(services, "agent1"), _staff_id(services, "agent2")
     to_customer = _events(services, [customer_key("web", "pn-1")])
@@ -231,20 +250,16 @@ def test_private_notes_reach_agents_and_never_the_customer(backend, client, serv
     assert "情绪激动" not in heard and "TRANSFER-NOTE" not in heard and "note" not in {e.type for e in to_customer}
     seen = _customer_sees(client, "pn-1")
     assert "情绪激动" not in seen and "TRANSFER-NOTE" not in seen and "您好，请讲" in seen
-    admin = bearer(client, "admin")
+    admin = staff("admin")
     assert len(client.get(f"/v1/agent/sessions/{session_id}", headers=admin).json()["notes"]) == 2
     actions = [e["action"] for e in client.get("/v1/admin/audit", headers=admin).json()["entries"]]
     assert "handoff.note" in actions
 
 
-def test_notes_refuse_strangers_and_bad_input(client):
-    wang, li = bearer(client, "agent1"), bearer(client, "agent2")
+def test_notes_refuse_other_agents_and_bad_input(client, staff):
+    wang, li = staff("agent1"), staff("agent2")
     session_id = _queued_and_accepted(client, "pn-2", wang)
     url = f"/v1/agent/sessions/{session_id}/notes"
-    assert client.post(url, json={"text": "x"}).status_code == 401
-    customer = say(client, "pn-3", "你好")["user_token"]
-    assert client.post(url, json={"text": "x"}, headers={"Authorization": f"Bearer {customer}"}).status_code == 401
-    assert client.post(url, json={"text": "x"}, headers=bearer(client, "analyst")).status_code == 403
     other = client.post(url, json={"text": "我也来写"}, headers=li)
     assert other.status_code == 403 and other.json()["error"]["code"] == "not_owner"
     for bad in ({"text": ""}, {"text": "   "}, {"text": "x" * 1001}, {}, {"text": 5}):
@@ -267,10 +282,10 @@ def test_notes_refuse_strangers_and_bad_input(client):
 
 # --- presence ---------------------------------------------------------------------------------------
 
-def test_only_agents_online_count_in_the_wait_estimate(backend, client, services):
+def test_only_agents_online_count_in_the_wait_estimate(backend, client, services, staff):
     from chatbot.handoff.events import customer_key
 
-    wang = bearer(client, "agent1")
+    wang = staff("agent1")
     client.get("/v1/agent/queue", headers=wang)  # the console is open: agent1 is there
     assert client.put("/v1/agent/presence", headers=wang, json={"status": "busy"}).json() == {"status": "busy"}
     queued = say(client, "pr-1", "转人工")
@@ -290,8 +305,8 @@ def test_only_agents_online_count_in_the_wait_estimate(backend, client, services
     assert [(e.type, e.data["estimated_wait_minutes"]) for e in heard] == [("position", 1)]  # told at once
 
 
-def test_nobody_is_transferred_to_an_agent_who_is_away(client):
-    wang, li = bearer(client, "agent1"), bearer(client, "agent2")
+def test_nobody_is_transferred_to_an_agent_who_is_away(client, staff):
+    wang, li = staff("agent1"), staff("agent2")
     session_id = _queued_and_accepted(client, "pr-2", wang)
     client.put("/v1/agent/presence", headers=li, json={"status": "away"})
     refused = client.post(f"/v1/agent/sessions/{session_id}/transfer", headers=wang, json={"to": "agent2"})
@@ -301,13 +316,8 @@ def test_nobody_is_transferred_to_an_agent_who_is_away(client):
     assert client.post(f"/v1/agent/sessions/{session_id}/transfer", headers=wang, json={"to": "agent2"}).status_code == 200
 
 
-def test_presence_refuses_strangers_and_bad_input(client):
-    assert client.put("/v1/agent/presence", json={"status": "busy"}).status_code == 401
-    customer = say(client, "pr-3", "你好")["user_token"]
-    assert client.put("/v1/agent/presence", json={"status": "busy"},
-                      headers={"Authorization": f"Bearer {customer}"}).status_code == 401
-    assert client.put("/v1/agent/presence", json={"status": "busy"}, headers=bearer(client, "analyst")).status_code == 403
-    agent = bearer(client, "agent1")
+def test_presence_refuses_bad_input(client, staff):
+    agent = staff("agent1")
     for bad in ({"status": "offline"}, {"status": ""}, {"status": "BUSY"}, {}, {"status": 1}, {"status": "x" * 10000}):
         response = client.put("/v1/agent/presence", headers=agent, json=bad)
         assert response.status_code == 422 and set(response.json()["error"]) == {"code", "message"}, bad

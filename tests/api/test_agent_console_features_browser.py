@@ -67,14 +67,21 @@ def _earlier_session(database, user_id: str, at: str) -> None:
                            created_at=when, last_active_at=when))
 
 
-def test_what_agents_saw_is_fixed(live_server, browser, database, artifacts):
+def test_the_console_at_a_desk(live_server, browser, database, artifacts):
+    """One server, two agents' consoles (小王 and 小李), for everything: starting a browser and
+    logging in cost seconds each, and the suite's budget is tight."""
+    wang, li = console(browser, live_server, "agent1"), console(browser, live_server, "agent2")
+    what_agents_saw_is_fixed(live_server, database, artifacts, wang, li)
+    what_chatwoot_users_expect(live_server, database, artifacts, wang, li)
+
+
+def what_agents_saw_is_fixed(live_server, database, artifacts, wang, li):
     _bind_zhang(database, "fix-1")
     _earlier_session(database, "fix-1", "2026-11-23T17:30:00+00:00")  # 01:30 on the 24th in Beijing
     customer = Customer(live_server, "fix-1")
     customer.says("你好")
     customer.says("给李娜转100")
     customer.says("转人工")
-    wang, li = console(browser, live_server, "agent1"), console(browser, live_server, "agent2")
 
     open_card(wang, "queue-list", "转人工")
     wang.click("#accept")
@@ -127,8 +134,7 @@ def test_what_agents_saw_is_fixed(live_server, browser, database, artifacts):
     no_raw_codes(li)
 
 
-def test_what_chatwoot_users_expect(live_server, browser, database, artifacts):
-    wang, li = console(browser, live_server, "agent1"), console(browser, live_server, "agent2")
+def what_chatwoot_users_expect(live_server, database, artifacts, wang, li):
     _bind_zhang(database, "cw-2")
     customer, zhang = Customer(live_server, "cw-1"), Customer(live_server, "cw-2")
     customer.says("转人工")
