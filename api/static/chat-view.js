@@ -131,15 +131,27 @@
       return before !== undefined && before !== item.dataset.day;
     }
 
-    // A date line before the first message of each day. Redrawn whole after a change: a line
-    // drawn with the device's time may move to another day when the server's time confirms it.
+    // A date line right before the first message of each day. Checked whole after a change
+    // (a line drawn with the device's time may move to another day when the server's time
+    // confirms it), touching only the lines that are wrong: the log is a live region.
     function days() {
       let previous = null;
-      for (const line of log.querySelectorAll(":scope > .day")) line.remove();
       for (const item of log.querySelectorAll(":scope > li[data-day]")) {
         const key = item.dataset.day;
-        if (key !== previous) item.before(separator(key));
+        const before = item.previousElementSibling;
+        const line = before && before.classList.contains("day") ? before : null;
+        if (key === previous) {
+          if (line) line.remove();
+        } else if (!line) {
+          item.before(separator(key));
+        } else if (line.dataset.dayLine !== key) {
+          line.replaceWith(separator(key));
+        }
         previous = key;
+      }
+      for (const line of log.querySelectorAll(":scope > .day")) {  // left without its message
+        const next = line.nextElementSibling;
+        if (!next || next.dataset.day !== line.dataset.dayLine) line.remove();
       }
     }
 

@@ -58,6 +58,19 @@ def test_history_shows_days_times_and_who_wrote_each_line(chromium, artifacts):
 
 
 
+def test_a_line_the_server_dates_otherwise_moves_under_its_day(chromium):
+    """Drawn with the device's time, confirmed with the server's: the date lines follow."""
+    bank = FakeBank()
+    bank.add("bot", "昨天的消息", NOW - timedelta(days=1))
+    page = open_page(chromium, bank, identity=ME)
+    expect(page.locator(".day")).to_have_text(["昨天"], timeout=WAIT_MS)
+    bank.now = NOW - timedelta(hours=11)  # the server's clock says it is still yesterday
+    say(page, "你好")
+    expect(page.locator(".msg--user[data-id]")).to_have_count(1, timeout=WAIT_MS)
+    expect(page.locator(".day")).to_have_text(["昨天"])
+    assert page.locator(".msg--user").get_attribute("data-time") == "23:00"
+
+
 def test_queue_state_is_visible_and_can_be_left(chromium, artifacts):
     bank = FakeBank()
     bank.add("user", "转人工")
