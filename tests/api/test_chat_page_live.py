@@ -45,8 +45,11 @@ def served(services, chromium):
 
 
 def open_page(chromium, base: str):
+    """A phone page under the server's real Content-Security-Policy; `page.errors`: its uncaught errors."""
     context = chromium.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai")
     page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
     page.clock.install(time=FIXED_NOW)
     page.goto(base + "/")
     page.locator(".msg--bot").first.wait_for(timeout=WAIT_MS)
@@ -95,6 +98,7 @@ def test_logout_unbinds_on_the_server_and_leaves_nothing_on_the_page(chromium, s
     page.reload()
     page.locator(".msg--bot").first.wait_for(timeout=WAIT_MS)
     assert "52,380.50" not in page.locator("#log").inner_text()
+    assert page.errors == []
 
 
 def test_a_binding_that_lapsed_is_said_on_the_page(chromium, served, database, services, artifacts):
@@ -110,6 +114,7 @@ def test_a_binding_that_lapsed_is_said_on_the_page(chromium, served, database, s
     expect(lapsed).to_have_count(1, timeout=WAIT_MS)
     expect(lapsed.locator(".lapsed__title")).to_have_text("身份验证已过期")
     expect(page.locator(".msg--bot .msg__bubble").last).to_contain_text("姓名")  # binding again, asked at once
+    assert page.errors == []
     page.screenshot(path=str(artifacts / "chat_page_live_lapsed.png"))
 
 
@@ -157,4 +162,5 @@ def test_the_engines_rich_replies_are_drawn_and_work(chromium, live_server, data
     page.reload()
     expect(page.locator(".msg--bot")).to_have_count(bot_lines - 1, timeout=WAIT_MS)  # no welcome line
     assert not URL.search(page.locator("#log").inner_text())  # links in plain text: labelled buttons
+    assert page.errors == []
     page.context.close()  # its event stream, before conftest's live_server stops
