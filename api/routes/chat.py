@@ -111,7 +111,7 @@ async def chat(body: ChatRequest, request: Request, services: ServicesDep) -> di
 
 class FeedbackRequest(BaseModel):
     user_id: str = UserId
-    feedback: str = Field(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$",
+    feedback: str = Field(min_length=1, max_length=64, pattern=r"^[a-z]+$",
                           description="回答中 `feedback` 字段的标识")
     helpful: bool = Field(description="true：有帮助（👍）；false：没帮助（👎）")
 

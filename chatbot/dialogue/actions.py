@@ -9,6 +9,7 @@ clarification. A greeting gets the welcome chips.
 from __future__ import annotations
 
 import secrets
+import string
 from collections.abc import Callable, Sequence
 
 from chatbot.dialogue import replies
@@ -63,7 +64,8 @@ def mark_answers(ctx: FlowContext, faq_answer: Callable[[str], str | None],
         where = next((n for n, text in enumerate(ctx.replies) if text == answer and not isinstance(text, Rich)), None)
         if where is None:
             continue
-        key = secrets.token_hex(8)
+        # Letters only: a key of digits could read as a card number to the masking it passes.
+        key = "".join(secrets.choice(string.ascii_lowercase) for _ in range(16))
         ctx.step("feedback_offered", faq_id=step["faq_id"], key=key)
         neighbours = [choice(question) for question in related(step["faq_id"])]
         ctx.replies[where] = Rich(answer, "text", feedback=key, **({"related": neighbours} if neighbours else {}))

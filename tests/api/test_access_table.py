@@ -43,7 +43,7 @@ QUERIES = {"/v1/sandbox/sms": {"phone": "13800138000"}, "/v1/chat/history": {"us
 FAQ_FIELDS = {"question": "访问表测试问题", "answer": "访问表测试答案", "category": "测试"}
 BODIES = {
     ("POST", "/v1/chat"): {"user_id": OWNER, "text": "你好"},
-    ("POST", "/v1/chat/feedback"): {"user_id": OWNER, "feedback": "0123abcd", "helpful": True},
+    ("POST", "/v1/chat/feedback"): {"user_id": OWNER, "feedback": "abcdefgh", "helpful": True},
     ("POST", "/v1/nlu/parse"): {"text": "查一下余额"},
     ("POST", "/v1/faq/search"): {"text": "信用卡怎么还款"},
     ("POST", "/v1/auth/login"): {"username": "analyst", "password": "analyst-sandbox"},
