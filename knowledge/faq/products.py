@@ -240,14 +240,15 @@ def resolve(kind: str, chosen: Sequence[FaqEntry], get: Callable[[str], FaqEntry
         result = [i for i in result if not group.member(i)]
         result[at:at] = [m.entry_id for m in left]
     entries = tuple(e for e in map(get, dict.fromkeys(result)) if e is not None)  # None: edited away meanwhile
-    if not entries or [e.id for e in entries] == ids and (kind == "answer" or len(entries) == 1):
+    unchanged = [e.id for e in entries] == ids
+    if not entries or (unchanged and (kind == "answer" or len(entries) == 1)):
         return None
     if len(entries) == 1:
         return Resolution("answer", entries, by)
     group = group_of(entries[0].id)
     if group is not None and all(group.member(e.id) for e in entries):
         return Resolution("ask", entries, by, group)
-    return None if [e.id for e in entries] == ids else Resolution("clarify", entries, by)
+    return None if unchanged else Resolution("clarify", entries, by)
 
 
 # --- what the conversation and the customer say ----------------------------------------------------
