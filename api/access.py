@@ -59,6 +59,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/chat"): _CUSTOMER,
     ("GET", "/v1/chat/history"): _CUSTOMER,
     ("POST", "/v1/chat/feedback"): _CUSTOMER,
+    ("POST", "/v1/chat/logout"): _CUSTOMER,
     ("GET", "/v1/chat/status"): _CUSTOMER,
     ("GET", "/v1/chat/events"): _CUSTOMER,
     # other channels and links

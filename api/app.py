@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
 from api.limits import BodyLimit, SecurityHeaders
-from api.routes import chat, exports, faq, health, nlu, sandbox, unanswered
+from api.routes import chat, chat_session, exports, faq, health, nlu, sandbox, unanswered
 from api.routes import admin, agent, annotations, applications, auth, events, loan_schedule, metrics
 from api.routes import news, wealth, wechat
 from api.routes import models, reload
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(SecurityHeaders)  # outermost of ours: refusals get the headers too
     app.include_router(health.router)
     app.include_router(chat.router)
+    app.include_router(chat_session.router)
     app.include_router(nlu.router)
     app.include_router(exports.router)
     app.include_router(faq.router)
