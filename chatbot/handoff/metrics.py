@@ -7,6 +7,7 @@
     resolution         closed tickets whose customer did not ask for a person again within
                        a day; tickets closed less than a day ago are still "pending"
     ratings per agent  count, average and the 1–5 distribution
+    wechat_outbox      WeChat messages waiting for a retry (and the oldest one's age), given up
 
 Computed from the database on each call, so every worker reports the same numbers. The
 window is "tickets created in the last N hours"; Prometheus gets gauges, not counters.
@@ -18,7 +19,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from chatbot.clock import Clock
-from chatbot.storage import handoffs
+from chatbot.storage import handoffs, wechat_outbox
 from chatbot.storage.db import Database
 from chatbot.storage.models import Handoff
 
@@ -79,6 +80,7 @@ class HandoffMetrics:
             waiting = list(handoffs.queued(db))
             tickets = list(handoffs.tickets_between(db, start, now + timedelta(seconds=1)))
             staff = handoffs.staff_by_id(db, {t.agent_id for t in tickets if t.agent_id})
+            outbox = wechat_outbox.counts(db, now)
         names = {i: (s.username, s.display_name) for i, s in staff.items()}
         return {
             "window_hours": hours, "generated_at": now.isoformat(),
@@ -93,4 +95,6 @@ class HandoffMetrics:
                                       and (s := _seconds(t.accepted_at, t.ended_at)) is not None]),
             "resolution": resolution(tickets, now),
             "ratings": ratings(tickets, names),
+            # WeChat deliveries waiting for a retry and given up (chatbot/channels/wechat/outbox.py)
+            "wechat_outbox": outbox,
         }

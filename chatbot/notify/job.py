@@ -10,8 +10,8 @@ Running it again, or on several workers at once, tells nothing twice (docs/notif
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -36,6 +36,7 @@ class RunReport:
     pushed: int = 0  # WeChat pushes completed
     push_failed: int = 0
     errors: int = 0  # events that could not be recorded (logged; tried again next run)
+    upkeep: list[str] = field(default_factory=list)  # lines of the jobs run alongside (WeChat outbox)
 
     def line(self) -> str:
         parts = [f"已发送通知 {self.sent} 条"]
@@ -45,7 +46,7 @@ class RunReport:
             parts.append(f"微信推送成功 {self.pushed} 条、失败 {self.push_failed} 条")
         if self.errors:
             parts.append(f"未能记录 {self.errors} 条（见日志，下次运行重试）")
-        return "，".join(parts)
+        return "，".join(parts + self.upkeep)
 
 
 def product_names(graph: KnowledgeGraph) -> dict[str, str]:
@@ -56,8 +57,12 @@ def product_names(graph: KnowledgeGraph) -> dict[str, str]:
 class NotifyJob:
     def __init__(self, database: Database, clock: Clock, *, pusher: WeChatPusher | None = None,
                  bus: EventBus | None = None, lookback: timedelta = events.LOOKBACK,
-                 push_lease: timedelta = deliver.PUSH_LEASE, names: Mapping[str, str] | None = None) -> None:
+                 push_lease: timedelta = deliver.PUSH_LEASE, names: Mapping[str, str] | None = None,
+                 upkeep: Sequence[Callable[[], str | None]] = ()) -> None:
         self.database = database
+        # Work that rides on this job's schedule (serve's scheduler, `chatbot notify run`): the
+        # WeChat outbox's retries, expiring handoff tickets. Each returns its report line or None.
+        self.upkeep = list(upkeep)
         self.names = dict(names or {})  # product names by code, for maturity reminders
         self._cycles_closed_on = None  # the bank day this job last closed card cycles
         self.clock = clock
@@ -74,9 +79,20 @@ class NotifyJob:
         for event in found:
             self._tell(event, report)
         self._push_all(report)
+        self._upkeep(report)
         if found or report.pushed or report.push_failed:
             log.info("notify: %s", report.line())
         return report
+
+    def _upkeep(self, report: RunReport) -> None:
+        for job in self.upkeep:
+            try:
+                line = job()
+            except Exception:  # one job's trouble must not stop the others; tried again next run
+                log.exception("notify: %s failed", getattr(job, "__name__", job))
+                continue
+            if line:
+                report.upkeep.append(line)
 
     def _close_card_cycles(self) -> None:
         """Statements close when a card is read; a customer who never chats still gets the due
@@ -161,12 +177,14 @@ def job_for_cli(settings, database: Database, clock: Clock):
     """The job as `chatbot notify run` builds it: its own WeChat client (sharing the workers'
     access token through Redis when configured) and event bus. Returns (job, close)."""
     from chatbot.channels.wechat.outbound import WeChatOutbound
-    from chatbot.channels.wechat.setup import build_api, database_recorder, failure_recorder, redis_client
+    from chatbot.channels.wechat.setup import (build_api, build_outbox, database_recorder, failure_recorder,
+                                               redis_client)
     from chatbot.channels.wechat.templates import TemplateNotifier
     from chatbot.handoff.wiring import make_bus
 
     closers = []
     pusher = None
+    upkeep = []
     if settings.wechat_appid and settings.wechat_secret:
         client = redis_client(settings.redis_url)
         api = build_api(settings, client)
@@ -174,8 +192,10 @@ def job_for_cli(settings, database: Database, clock: Clock):
         if client is not None:
             closers.append(client.close)
         on_failure = failure_recorder(database_recorder(database, clock))
-        pusher = WeChatPusher(WeChatOutbound(api, on_failure=on_failure),
-                              TemplateNotifier.from_settings(api, settings, on_failure=on_failure))
+        outbox = build_outbox(settings, database, clock, on_failure)
+        pusher = WeChatPusher(WeChatOutbound(api, on_failure=on_failure, outbox=outbox),
+                              TemplateNotifier.from_settings(api, settings, on_failure=on_failure, outbox=outbox))
+        upkeep.append(lambda: outbox.run(api).line())
     bus = make_bus(settings.redis_url) if settings.redis_url else None
     if bus is not None:
         closers.append(bus.close)
@@ -188,4 +208,4 @@ def job_for_cli(settings, database: Database, clock: Clock):
                 log.exception("notify: closing failed")
 
     names = product_names(KnowledgeGraph.load(settings.data_dir / "kg.yaml"))
-    return NotifyJob(database, clock, pusher=pusher, bus=bus, names=names), close
+    return NotifyJob(database, clock, pusher=pusher, bus=bus, names=names, upkeep=upkeep), close

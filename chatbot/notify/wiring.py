@@ -6,6 +6,14 @@ from chatbot.notify.job import NotifyJob, product_names
 from chatbot.notify.scheduler import NotifyScheduler
 
 
+def upkeep(services, wechat) -> list:
+    """What runs on the notification job's schedule besides it: the WeChat outbox's retries."""
+    jobs = []
+    if wechat is not None and getattr(wechat, "outbox", None) is not None:
+        jobs.append(wechat.retry_outbox)
+    return jobs
+
+
 def start_notifications(services, wechat) -> NotifyScheduler | None:
     """Start the job's thread unless CHATBOT_NOTIFY_INTERVAL_SECONDS is 0; `stop()` it at shutdown."""
     interval = services.settings.notify_interval_seconds
@@ -13,7 +21,7 @@ def start_notifications(services, wechat) -> NotifyScheduler | None:
         return None
     graph = getattr(services.knowledge.graph, "graph", None)  # the knowledge desk's product graph
     job = NotifyJob(services.database, services.clock, pusher=WeChatPusher.of(wechat), bus=services.handoff.events,
-                    names=product_names(graph) if graph is not None else None)
+                    names=product_names(graph) if graph is not None else None, upkeep=upkeep(services, wechat))
     scheduler = NotifyScheduler(job, interval)
     scheduler.start()
     return scheduler

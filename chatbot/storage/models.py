@@ -408,6 +408,27 @@ class SmsOutbox(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
+class WeChatOutbox(Base):
+    """A WeChat message whose delivery failed for a passing reason (no answer, 5xx, busy),
+    retried with backoff (chatbot/channels/wechat/outbox.py): `kind` `text` (payload
+    {"text"}, masked) or `template` (payload: the API body). Deleted once delivered; `failed`
+    rows (given up) stay for operators."""
+
+    __tablename__ = "wechat_outbox"
+    __table_args__ = (Index("ix_wechat_outbox_status_next", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    openid: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When it may next be tried; claiming a row moves it ahead (a lease, one sender at a time).
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
 class AgentPresence(Base):
     """When an agent was last seen: their console's event stream (refreshed while it is open)
     and their last action. Kept in the database so every worker counts the same agents online

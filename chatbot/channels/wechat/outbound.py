@@ -1,9 +1,11 @@
 """Customer-service messages: how agent replies and late answers reach a WeChat user.
 
 Registered as the `wechat` sender of the outbound registry. WeChat accepts them within
-48 hours of the user's last interaction and answers 45015 outside it; every failure (after
-the API client's retries) is logged and recorded through `on_failure` (the audit log, see
-setup.py), then raised to the caller: nothing is dropped silently.
+48 hours of the user's last interaction and answers 45015 outside it. A failure that may pass
+(no answer, 5xx, 系统繁忙; outbox.py) goes into the outbox when there is one and is sent again
+later: `deliver` returns `"queued"`. Every other failure (after the API client's retries) is
+logged and recorded through `on_failure` (the audit log, see setup.py), then raised to the
+caller: nothing is dropped silently.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from collections.abc import Callable
 
 from chatbot.channels.wechat.api_client import WeChatApi
 from chatbot.channels.wechat.errors import WeChatApiError
+from chatbot.channels.wechat.outbox import WeChatOutbox, queueable
 from chatbot.security.masking import mask_text
 
 log = logging.getLogger(__name__)
@@ -25,21 +28,29 @@ FailureHook = Callable[[str, str, str], None]  # (openid, text not delivered, re
 class WeChatOutbound:
     """`OutboundChannel` for WeChat users (user_id = openid)."""
 
-    def __init__(self, api: WeChatApi, *, on_failure: FailureHook | None = None) -> None:
+    def __init__(self, api: WeChatApi, *, on_failure: FailureHook | None = None,
+                 outbox: WeChatOutbox | None = None) -> None:
         self.api = api
         self.on_failure = on_failure
+        self.outbox = outbox
 
-    def deliver(self, user_id: str, text: str) -> None:
-        """Send `text` as one or more customer-service messages; raise WeChatApiError on failure."""
+    def deliver(self, user_id: str, text: str) -> str | None:
+        """Send `text` as one or more customer-service messages; `"queued"` when a passing failure
+        left (the rest of) it in the outbox; raise WeChatApiError on any other failure."""
         if not text.strip():
-            return
+            return None
         parts = split_text(mask_text(text))
         for index, part in enumerate(parts):
             try:
                 self.api.send_text(user_id, part)
             except WeChatApiError as exc:
-                self._failed(user_id, "\n".join(parts[index:]), exc)
+                undelivered = "\n".join(parts[index:])
+                if self.outbox is not None and queueable(exc):
+                    self.outbox.queue(user_id, "text", {"text": undelivered}, exc.message)
+                    return "queued"
+                self._failed(user_id, undelivered, exc)
                 raise
+        return None
 
     def _failed(self, openid: str, undelivered: str, exc: WeChatApiError) -> None:
         reason = "超出 48 小时客服消息窗口" if exc.errcode == OUTSIDE_WINDOW else exc.message

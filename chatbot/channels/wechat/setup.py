@@ -18,6 +18,7 @@ from chatbot.channels.wechat.api_client import WeChatApi
 from chatbot.channels.wechat.dedupe import Dedupe, MemoryDedupe, RedisDedupe
 from chatbot.channels.wechat.menu import EMPTY_MENU, load_menu
 from chatbot.channels.wechat.outbound import FailureHook, WeChatOutbound
+from chatbot.channels.wechat.outbox import OutboxPolicy, WeChatOutbox
 from chatbot.channels.wechat.templates import TemplateNotifier
 from chatbot.channels.wechat.token_store import MemoryTokenStore, RedisTokenStore, TokenStore
 from chatbot.clock import Clock
@@ -34,6 +35,13 @@ class WeChatWiring:
     outbound: WeChatOutbound | None = None
     notifier: TemplateNotifier | None = None
     redis: redis.Redis | None = None
+    outbox: WeChatOutbox | None = None      # failed deliveries, sent again by the notification job
+
+    def retry_outbox(self) -> str | None:
+        """Send the outbox's due messages once; the report line (None when nothing happened)."""
+        if self.outbox is None or self.api is None:
+            return None
+        return self.outbox.run(self.api).line()
 
     def close(self) -> None:
         self.channel.close()
@@ -50,16 +58,22 @@ def build_wechat(services) -> WeChatWiring:
     dedupe: Dedupe = RedisDedupe(client) if client is not None else MemoryDedupe()
     record = database_recorder(services.database, services.clock)
     api = build_api(settings, client) if settings.wechat_appid and settings.wechat_secret else None
-    outbound = notifier = None
+    outbound = notifier = outbox = None
     if api is not None:
         on_failure = failure_recorder(record)
-        outbound = WeChatOutbound(api, on_failure=on_failure)
-        notifier = TemplateNotifier.from_settings(api, settings, on_failure=on_failure)
+        outbox = build_outbox(settings, services.database, services.clock, on_failure)
+        outbound = WeChatOutbound(api, on_failure=on_failure, outbox=outbox)
+        notifier = TemplateNotifier.from_settings(api, settings, on_failure=on_failure, outbox=outbox)
         services.outbound.register("wechat", outbound)
     menu = load_menu(settings.wechat_menu_path) if settings.wechat_token else EMPTY_MENU
     channel = WeChatChannel(WeChatConfig.from_settings(settings), services.engine, dedupe, menu=menu,
                             outbound=outbound, record_event=record, clock=services.clock)
-    return WeChatWiring(channel, api, outbound, notifier, client)
+    return WeChatWiring(channel, api, outbound, notifier, client, outbox)
+
+
+def build_outbox(settings, database: Database, clock: Clock, on_give_up: FailureHook | None) -> WeChatOutbox:
+    """The outbox with the settings' backoff; a given-up message is recorded like a failure."""
+    return WeChatOutbox(database, clock, OutboxPolicy.from_settings(settings), on_give_up=on_give_up)
 
 
 def redis_client(url: str | None) -> redis.Redis | None:

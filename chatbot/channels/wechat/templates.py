@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from chatbot.channels.wechat.api_client import WeChatApi
 from chatbot.channels.wechat.errors import WeChatApiError, WeChatNotConfigured
 from chatbot.channels.wechat.outbound import FailureHook
+from chatbot.channels.wechat.outbox import WeChatOutbox, queueable
 from chatbot.clock import BANK_TZ
 from chatbot.security.masking import mask_text
 
@@ -69,17 +70,19 @@ class TemplateNotifier:
     """Sends the bank's notifications to bound WeChat users."""
 
     def __init__(self, api: WeChatApi, template_ids: dict[str, str | None], *,
-                 on_failure: FailureHook | None = None) -> None:
+                 on_failure: FailureHook | None = None, outbox: WeChatOutbox | None = None) -> None:
         self.api = api
         self.template_ids = template_ids
         self.on_failure = on_failure
+        self.outbox = outbox  # passing failures are queued there and sent again later
 
     @classmethod
     def from_settings(cls, api: WeChatApi, settings, **kwargs) -> "TemplateNotifier":
         return cls(api, {kind: getattr(settings, name) for kind, name in SETTINGS.items()}, **kwargs)
 
     def send(self, openid: str, kind: str, values: tuple, url: str | None = None) -> int | None:
-        """Fill the layout of `kind` with `values` in order and send it; returns WeChat's msgid."""
+        """Fill the layout of `kind` with `values` in order and send it; returns WeChat's msgid
+        (None when a passing failure left it in the outbox)."""
         template_id = self.template_ids.get(kind)
         if not template_id:
             raise WeChatNotConfigured(f"未配置模板消息 CHATBOT_{SETTINGS.get(kind, kind).upper()}")
@@ -87,6 +90,9 @@ class TemplateNotifier:
         try:
             return self.api.send_template(payload)
         except WeChatApiError as exc:
+            if self.outbox is not None and queueable(exc):
+                self.outbox.queue(openid, "template", {"body": payload}, exc.message)
+                return None
             summary = " / ".join(v["value"] for v in payload["data"].values())
             log.error("WeChat template message %s to %s not delivered (%s): %s", kind, openid, exc.message, summary)
             if self.on_failure is not None:
