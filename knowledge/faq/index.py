@@ -53,6 +53,7 @@ from knowledge.faq.vectors import (
     count_matrix,
     csr_arrays,
     csr_from_arrays,
+    weighted_row_sum,
 )
 
 # The answer is a paragraph, not a question: it teaches the classifier vocabulary
@@ -276,7 +277,8 @@ class FaqIndex:
         total = float(idf[known].sum()) + missing * unseen
         if not known or total <= 0:
             return np.zeros(len(self.entries))
-        return (self._word_incidence[known].T @ idf[known]) / total
+        known = np.asarray(known)
+        return weighted_row_sum(self._word_incidence, known, idf[known]) / total
 
     def _category_gap(self, columns: np.ndarray, tf: np.ndarray) -> np.ndarray:
         """Per entry: how far its category's decision value is below the best category's (0 = best)."""

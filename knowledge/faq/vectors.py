@@ -92,6 +92,16 @@ def csr_from_arrays(arrays: dict[str, np.ndarray], name: str) -> sp.csr_matrix:
     return matrix
 
 
+def weighted_row_sum(matrix: sp.csr_matrix, rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``weights @ matrix[rows]`` as one dense row, gathered from the CSR arrays: slicing a
+    scipy matrix per query costs more than the arithmetic (its index checks and copies)."""
+    starts = matrix.indptr[rows]
+    lengths = matrix.indptr[rows + 1] - starts
+    positions = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    values = matrix.data[positions] * np.repeat(weights, lengths)
+    return np.bincount(matrix.indices[positions], values, minlength=matrix.shape[1])
+
+
 def inverse_document_frequency(counts: sp.csr_matrix) -> np.ndarray:
     """Smoothed IDF per column (``log((1+n)/(1+df)) + 1``), 0 for columns no document has."""
     df = np.bincount(counts.indices, minlength=counts.shape[1])
@@ -136,13 +146,7 @@ class StackedSpaces:
 
     def scores(self, columns: np.ndarray, tf: np.ndarray) -> dict[str, np.ndarray]:
         """Cosine of the encoded query with every document of every space."""
-        postings = self._postings
-        starts = postings.indptr[columns]
-        lengths = postings.indptr[columns + 1] - starts
-        shift = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-        positions = shift + np.arange(lengths.sum())
-        values = postings.data[positions] * np.repeat(tf, lengths)
-        raw = np.bincount(postings.indices[positions], values, minlength=self._bounds[-1])
+        raw = weighted_row_sum(self._postings, columns, tf)
         norms = np.linalg.norm(self.idf[:, columns] * tf, axis=1)
         return {name: raw[self._bounds[i]:self._bounds[i + 1]] / (norms[i] or 1.0)
                 for i, name in enumerate(self.names)}

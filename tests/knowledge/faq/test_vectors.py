@@ -4,7 +4,7 @@ import pytest
 from sklearn.svm import LinearSVC
 
 from knowledge.faq.vectors import (LatentSpace, count_matrix, fit_one_vs_rest, inverse_document_frequency,
-                                   tfidf_matrix)
+                                   tfidf_matrix, weighted_row_sum)
 
 DOCUMENTS = [[0, 1, 1, 2], [2, 3], [], [0, 4, 4, 4], [1, 3, 5]]
 SIZE = 7  # column 6 occurs in no document
@@ -68,3 +68,13 @@ def test_one_class_has_nothing_to_learn():
     coef, bias = fit_one_vs_rest(tfidf_matrix(counts, inverse_document_frequency(counts)),
                                  np.array([0, 0]), np.ones(2), 1, 1.0)
     assert not coef.any() and not bias.any()
+
+
+def test_weighted_row_sum_is_the_sparse_product():
+    rng = np.random.default_rng(1)
+    matrix = count_matrix([list(rng.integers(0, 9, size=rng.integers(0, 6))) for _ in range(12)], 9)
+    for rows in ([0], [3, 1, 7], [2, 2], list(range(12)), []):
+        rows = np.asarray(rows, dtype=np.int64)
+        weights = rng.random(len(rows))
+        expected = weights @ matrix[rows].toarray() if len(rows) else np.zeros(9)
+        assert np.allclose(weighted_row_sum(matrix, rows, weights), expected)
