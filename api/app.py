@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from api import request_log
 from api.errors import install_error_handlers
 from api.limits import BodyLimit, SecurityHeaders
 from api.routes import chat, chat_session, exports, faq, health, nlu, sandbox, unanswered
@@ -61,6 +62,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_error_handlers(app)
     app.add_middleware(BodyLimit)  # 413 / 422 before a body is parsed (api/limits.py)
     app.add_middleware(SecurityHeaders)  # outermost of ours: refusals get the headers too
+    # Around everything, Starlette's error middleware included: request id, proxy headers of
+    # CHATBOT_TRUSTED_PROXIES, the access line (api/request_log.py).
+    request_log.install(app, services.settings.trusted_proxies)
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(chat_session.router)

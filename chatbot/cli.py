@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -72,9 +73,11 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="工作进程数")] = 1,
 ) -> None:
     """启动 HTTP 服务（网页聊天、API、文档 /docs）。"""
+    import logging
+
     import uvicorn
 
-    from chatbot import spread_workers
+    from chatbot import logs, spread_workers
     from chatbot.schema import ensure_schema_current
     from chatbot.storage.db import Database
 
@@ -84,6 +87,14 @@ def serve(
         reachable = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         os.environ["CHATBOT_PUBLIC_BASE_URL"] = f"http://{reachable}:{port}"
     settings = _settings()
+    # Every line of this process and its workers in CHATBOT_LOG_FORMAT (chatbot/logs.py;
+    # uvicorn applies it). With JSON logs the start-up notes below are log lines too, not
+    # console text, so this process is configured before them.
+    log_config = logs.logging_config(settings.log_format, settings.log_level)
+    say = None
+    if settings.log_format == "json":
+        logs.configure(settings.log_format, settings.log_level)
+        say = logging.getLogger("chatbot.serve").info
     database = Database(settings.database_url)
     ensure_schema_current(database)  # fail here with one line, not inside every worker
     database.dispose()
@@ -92,28 +103,22 @@ def serve(
     # This process only checks that it is saved: with one worker it is also the worker, and
     # with several it never answers (docs/knowledge_index.md, "Cold start").
     if _ensure_faq_index(settings).built:
-        err_console.print("FAQ 索引已构建并保存", highlight=False)
-    _ensure_model(settings)
-    console.print(f"示例银行智能客服：http://{host}:{port}/  （接口文档 /docs，环境 {settings.env}）")
+        (say or partial(err_console.print, highlight=False))("FAQ 索引已构建并保存")
+    _ensure_model(settings, say=say)
+    (say or console.print)(f"示例银行智能客服：http://{host}:{port}/  （接口文档 /docs，环境 {settings.env}）")
     # Open event streams (agent consoles, chat pages) never finish on their own: give them
     # a few seconds on shutdown instead of waiting for every browser to go away.
     # api.worker:create_app is api.app:create_app built with the garbage collector paused.
+    # uvicorn does not read proxy headers itself: the app does, after taking the request id
+    # the proxy sent (api/request_log.py); the app also writes the access line.
     options = dict(loop="uvloop", http="httptools", log_level=settings.log_level.lower(),
-                   timeout_graceful_shutdown=5, **proxy_options(settings.trusted_proxies))
+                   log_config=log_config, access_log=False, proxy_headers=False, forwarded_allow_ips="",
+                   timeout_graceful_shutdown=5)
     if workers > 1 and spread_workers.available():
         # One listening socket per worker, so connections spread evenly (chatbot/spread_workers.py).
         spread_workers.run("api.worker:create_app", host=host, port=port, workers=workers, **options)
     else:
         uvicorn.run("api.worker:create_app", factory=True, host=host, port=port, workers=workers, **options)
-
-
-def proxy_options(trusted_proxies: str) -> dict:
-    """uvicorn's proxy settings: X-Forwarded-* only from `CHATBOT_TRUSTED_PROXIES` (uvicorn by
-    default believes them from loopback, so anything on the host could pick its address)."""
-    proxies = [p.strip() for p in (trusted_proxies or "").split(",") if p.strip()]
-    if not proxies:
-        return {"proxy_headers": False, "forwarded_allow_ips": ""}
-    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(proxies)}
 
 
 @app.command()
@@ -244,32 +249,33 @@ def _ensure_faq_index(settings: Settings):
         return ensure_saved(settings.faq_path, directory)
 
 
-def _ensure_model(settings: Settings) -> None:
+def _ensure_model(settings: Settings, say=None) -> None:
     """Train and promote a first intent model when none is promoted yet; make sure the
-    promoted one's compiled arrays are saved (the workers load them, not the pipeline)."""
+    promoted one's compiled arrays are saved (the workers load them, not the pipeline).
+    `say`: where the notes go instead of the console (JSON logs of `serve`)."""
     from chatbot.nlu.model_store import ensure_compiled, promoted_version
 
     version = promoted_version(settings.model_dir)
     if version is None:
-        err_console.print("尚无已发布的意图模型，先训练一个……")
-        _train(settings)
+        (say or err_console.print)("尚无已发布的意图模型，先训练一个……")
+        _train(settings, say=say)
     else:
         ensure_compiled(settings.model_dir, version)
 
 
-def _train(settings: Settings):
+def _train(settings: Settings, say=None):
     from training.train import train as run_training
 
-    overlay = _training_overlay(settings)
+    overlay = _training_overlay(settings, say=say)
     with console.status("训练中…") as status:
         result = run_training(settings.data_dir / "intents.yaml", settings.model_dir,
                               settings.data_dir / "intents_test.tsv",
-                              progress=lambda step: (status.update(step), console.print(f"· {step}")),
+                              progress=lambda step: (status.update(step), (say or console.print)(f"· {step}")),
                               overlay=overlay)
     return result
 
 
-def _training_overlay(settings: Settings) -> list:
+def _training_overlay(settings: Settings, say=None) -> list:
     """The analysts' labels to train on (the train part of the overlay); none, and said so,
     when the database has no annotations table yet (a SQLite file that is not there is not
     created). An unreachable database is an error: a model silently trained without the
@@ -284,11 +290,11 @@ def _training_overlay(settings: Settings) -> list:
     try:
         if database.is_sqlite and database.url.database not in (None, "", ":memory:") \
                 and not Path(database.url.database).exists():
-            console.print(without, highlight=False)
+            (say or partial(console.print, highlight=False))(without)
             return []
         with database.read() as db:
             if not has_annotations(db):
-                console.print(without, highlight=False)
+                (say or partial(console.print, highlight=False))(without)
                 return []
             return overlay_split(db)[0]
     finally:

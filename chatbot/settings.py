@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     # needs a fresh SMS code (docs/security.md).
     web_binding_idle_minutes: int = Field(default=15, ge=1, le=24 * 60)
     log_level: str = "INFO"
+    # `text` (readable lines) or `json` (one object per line with the request id, for a log
+    # collector); chatbot/logs.py.
+    log_format: Literal["text", "json"] = "text"
     # Threads per worker process that run chat turns (api/turn_threads.py): a turn is mostly
     # Python under the GIL, so a few threads answer more than many; more help when the
     # database is far away (PostgreSQL on another host).
