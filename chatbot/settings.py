@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     wechat_outbox_backoff_seconds: float = Field(default=30.0, gt=0, le=24 * 3600)
     wechat_outbox_max_backoff_seconds: float = Field(default=3600.0, gt=0, le=7 * 24 * 3600)
     wechat_outbox_max_attempts: int = Field(default=8, ge=1, le=100)
+    # The WeChat outbox (chatbot/channels/wechat/outbox.py): a delivery that failed for a
+    # passing reason is tried again after this long, twice as long after each failure (at most
+    # the cap), and given up after this many attempts in all.
+    wechat_outbox_backoff_seconds: float = Field(default=30.0, gt=0, le=24 * 3600)
+    wechat_outbox_max_backoff_seconds: float = Field(default=3600.0, gt=0, le=7 * 24 * 3600)
+    wechat_outbox_max_attempts: int = Field(default=8, ge=1, le=100)
     # Where customers reach this service (used in links the bot sends, e.g. exports).
     public_base_url: str = "http://127.0.0.1:8000"
     # Limits of the chat surface; not part of the public contract but tunable.
@@ -122,6 +128,9 @@ class Settings(BaseSettings):
     # after their last console action (wait estimates, docs/handoff.md).
     agent_presence_minutes: int = Field(default=5, ge=1, le=120)
     staff_token_minutes: int = Field(default=480, ge=5, le=7 * 24 * 60)
+    # A customer waiting live for a person longer than this is told no agent was free (with
+    # the hotline) and goes back to the bot (chatbot/handoff/expiry.py); 0: they wait on.
+    handoff_queue_minutes: int = Field(default=30, ge=0, le=24 * 60)
     # Notifications (docs/notifications.md): how often the job inside `chatbot serve` runs
     # (each worker process runs it; 0 turns it off, e.g. when cron runs `chatbot notify run`).
     notify_interval_seconds: float = Field(default=60, ge=0, le=24 * 3600)

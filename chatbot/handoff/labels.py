@@ -47,7 +47,7 @@ REASONS = {
     "flow_failed": "业务办理失败", "fraud_risk": "风险核实",
 }
 TICKET_STATUS = {"queued": "排队中", "active": "服务中", "released": "已转回机器人", "closed": "已结束",
-                 "cancelled": "已取消排队"}
+                 "cancelled": "已取消排队", "expired": "排队超时"}
 SENDERS = {"user": "客户", "bot": "机器人", "agent": "客服"}
 CHANNELS = {"web": "网页", "wechat": "微信", "terminal": "终端"}
 STEPS = {"collect": "收集信息", "confirm": "等待客户确认", "otp": "等待短信验证码", "cooling_off": "冷静期",

@@ -87,7 +87,7 @@ class HandoffMetrics:
             "queue_length": len(waiting),
             "oldest_wait_seconds": max((int((now - t.created_at).total_seconds()) for t in waiting), default=0),
             "tickets": {s: sum(t.status == s for t in tickets)
-                        for s in ("queued", "active", "released", "closed", "cancelled")},
+                        for s in ("queued", "active", "released", "closed", "cancelled", "expired")},
             "wait_seconds": _stats([s for t in tickets if (s := _seconds(t.created_at, t.accepted_at)) is not None]),
             "first_response_seconds": _stats([s for t in tickets
                                               if (s := _seconds(t.accepted_at, t.first_response_at)) is not None]),

@@ -86,6 +86,13 @@ def cancelled() -> str:
     return "好的，已为您取消排队。还有什么可以帮您？"
 
 
+def expired(minutes: int) -> str:
+    """A live wait closed after CHATBOT_HANDOFF_QUEUE_MINUTES without a free agent."""
+    return (f"抱歉，您已等候 {minutes} 分钟，目前仍没有空闲的人工客服，本次排队已结束。"
+            "急事请拨打 24 小时客服热线 955888；您也可以直接把问题写下来发给我，我先为您解答，"
+            "或稍后发送“转人工”重新排队。")
+
+
 def accepted(agent_name: str, message: bool = False) -> str:
     if message:
         return f"客服{agent_name}已接入，正在查看您的留言。"

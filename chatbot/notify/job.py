@@ -180,11 +180,14 @@ def job_for_cli(settings, database: Database, clock: Clock):
     from chatbot.channels.wechat.setup import (build_api, build_outbox, database_recorder, failure_recorder,
                                                redis_client)
     from chatbot.channels.wechat.templates import TemplateNotifier
+    from chatbot.channels.outbound import OutboundRegistry
+    from chatbot.handoff.expiry import QueueExpiry
     from chatbot.handoff.wiring import make_bus
 
     closers = []
     pusher = None
     upkeep = []
+    outbound = OutboundRegistry()  # handoff expiry notices to WeChat followers
     if settings.wechat_appid and settings.wechat_secret:
         client = redis_client(settings.redis_url)
         api = build_api(settings, client)
@@ -195,10 +198,13 @@ def job_for_cli(settings, database: Database, clock: Clock):
         outbox = build_outbox(settings, database, clock, on_failure)
         pusher = WeChatPusher(WeChatOutbound(api, on_failure=on_failure, outbox=outbox),
                               TemplateNotifier.from_settings(api, settings, on_failure=on_failure, outbox=outbox))
+        outbound.register("wechat", pusher.outbound)
         upkeep.append(lambda: outbox.run(api).line())
     bus = make_bus(settings.redis_url) if settings.redis_url else None
     if bus is not None:
         closers.append(bus.close)
+    if settings.handoff_queue_minutes > 0:
+        upkeep.append(QueueExpiry(database, clock, settings.handoff_queue_minutes, bus=bus, outbound=outbound).run)
 
     def close() -> None:
         for closer in closers:
