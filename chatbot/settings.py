@@ -81,12 +81,6 @@ class Settings(BaseSettings):
     wechat_outbox_backoff_seconds: float = Field(default=30.0, gt=0, le=24 * 3600)
     wechat_outbox_max_backoff_seconds: float = Field(default=3600.0, gt=0, le=7 * 24 * 3600)
     wechat_outbox_max_attempts: int = Field(default=8, ge=1, le=100)
-    # The WeChat outbox (chatbot/channels/wechat/outbox.py): a delivery that failed for a
-    # passing reason is tried again after this long, twice as long after each failure (at most
-    # the cap), and given up after this many attempts in all.
-    wechat_outbox_backoff_seconds: float = Field(default=30.0, gt=0, le=24 * 3600)
-    wechat_outbox_max_backoff_seconds: float = Field(default=3600.0, gt=0, le=7 * 24 * 3600)
-    wechat_outbox_max_attempts: int = Field(default=8, ge=1, le=100)
     # Where customers reach this service (used in links the bot sends, e.g. exports).
     public_base_url: str = "http://127.0.0.1:8000"
     # Limits of the chat surface; not part of the public contract but tunable.
