@@ -170,7 +170,7 @@ class Engine:
         reply_state = SessionState("bot", parse.intent.name, result.state.active_flow)
         answered = turns.AnsweredTurn(
             conversation, message.channel, message.user_id, result.state.to_json(), said, texts,
-            self._turn_fields(message, said, parse, result, texts, reply_state))
+            self._turn_fields(message, said, parse, result, list(map(_logged, replies)), reply_state))
         return _Answered(answered, now, Reply(session.id, tuple(map(ReplyItem.of, replies)), reply_state))
 
     def _turn_under_lock(self, db, message: InboundMessage, parse: ParseResult, started: float,
@@ -206,7 +206,7 @@ class Engine:
         session.customer_id = conversations.bound_customer_id(db, message.channel, message.user_id)
         session.last_active_at = now
         reply_state = SessionState(session.mode, parse.intent.name, result.state.active_flow)
-        db.add(TurnLog(**self._turn_fields(message, said.text, parse, result, texts, reply_state),
+        db.add(TurnLog(**self._turn_fields(message, said.text, parse, result, list(map(_logged, replies)), reply_state),
                        session_id=session.id, latency_ms=_elapsed_ms(started), created_at=self.clock.now()))
         db.flush()
         return Reply(session.id, tuple(map(ReplyItem.of, replies)), reply_state), events
@@ -259,7 +259,7 @@ class Engine:
         if turn.text_digest is not None and not hmac.compare_digest(turn.text_digest, self._digest(message)):
             raise Conflict("message_id 已用于另一条消息，请为新消息生成新的 message_id", "message_id_reused")
         state = SessionState(**turn.state)
-        items = tuple(ReplyItem(text) for text in turn.replies)
+        items = tuple(map(ReplyItem.stored, turn.replies))
         return Reply(turn.session_id, items, state, replayed=True)
 
 
@@ -268,6 +268,11 @@ def _masked(reply: str) -> str:
     if isinstance(reply, Rich):
         return Rich(mask_text(reply), reply.kind, **mask_value(reply.data))
     return mask_text(reply)
+
+
+def _logged(reply: str) -> str | dict:
+    """A reply as the turn log keeps it for a replay: its text, or a rich reply's whole item."""
+    return ReplyItem.of(reply).to_dict() if isinstance(reply, Rich) else str(reply)
 
 
 def _elapsed_ms(started: float) -> float:

@@ -59,6 +59,14 @@ class ReplyItem:
             return cls(str(reply), reply.kind, dict(reply.data))
         return cls(str(reply))
 
+    @classmethod
+    def stored(cls, logged: str | dict) -> "ReplyItem":
+        """From the turn log's `replies` (a text, or a rich item's dict)."""
+        if isinstance(logged, dict):
+            data = {k: v for k, v in logged.items() if k not in ("type", "text")}
+            return cls(logged["text"], logged.get("type", "text"), data)
+        return cls(logged)
+
     def to_dict(self) -> dict:
         return {"type": self.type, "text": self.text, **self.data}
 
@@ -82,10 +90,11 @@ class Reply:
     state: SessionState = field(default_factory=SessionState)
     replayed: bool = False  # True when a repeated message_id was answered from the log
 
-    def to_dict(self) -> dict:
+    def to_dict(self, rich: bool = True) -> dict:
+        """`rich=False`: every item as the chat contract's plain `{"type": "text", "text"}`."""
         return {
             "session_id": self.session_id,
-            "replies": [r.to_dict() for r in self.replies],
+            "replies": [r.to_dict() if rich else {"type": "text", "text": r.text} for r in self.replies],
             "state": self.state.to_dict(),
         }
 

@@ -32,6 +32,9 @@ class ChatRequest(BaseModel):
     channel: Channel = "web"
     message_id: str | None = Field(default=None, min_length=1, max_length=128,
                                    description="客户端消息 ID；重复发送时返回首次的回答")
+    rich: bool = Field(default=False, description=(
+        "true：回复可含按钮、快捷回复、卡片、链接、表格等富消息（docs/rich_replies.md），每项仍带完整的 text；"
+        "false（默认）：每项都是纯文本 {\"type\": \"text\", \"text\"}"))
 
 
 class Choice(BaseModel):
@@ -103,7 +106,7 @@ async def chat(body: ChatRequest, request: Request, services: ServicesDep) -> di
                                        client_address(request), claim_identity=claiming),
         services.settings.turn_threads, conversation=body.user_id,
     )
-    answer = reply.to_dict()
+    answer = reply.to_dict(rich=body.rich)
     if claiming:
         answer["user_token"] = web_identity.issue(services.settings.secret_key, body.user_id)
     return answer

@@ -309,7 +309,7 @@
     return fetch("/v1/chat", {
       method: "POST",
       headers: Object.assign({ "Content-Type": "application/json" }, authHeaders()),
-      body: JSON.stringify({ user_id: identity.userId, text: text, channel: "web", message_id: newMessageId() }),
+      body: JSON.stringify({ user_id: identity.userId, text: text, channel: "web", message_id: newMessageId(), rich: true }),
     });
   }
 

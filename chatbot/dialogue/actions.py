@@ -26,33 +26,39 @@ WELCOMED = frozenset({replies.SMALL_TALK["greet"], replies.SMALL_TALK["out_of_sc
 
 def add_actions(ctx: FlowContext, faq_question: Callable[[str], str | None],
                 popular: Callable[[], Sequence[str]]) -> None:
-    """Make the last reply a `buttons` or `quick_replies` reply when it asks for one of a few
-    answers. `faq_question(id)` is an FAQ entry's question; `popular()` the most asked ones."""
-    if not ctx.replies or isinstance(ctx.replies[-1], Rich):
+    """Make the bot's question of this turn a `buttons` reply, or a greeting a `quick_replies`
+    one. `faq_question(id)` is an FAQ entry's question; `popular()` the most asked ones."""
+    if not ctx.replies:
+        return
+    where, buttons = _question_asked(ctx, faq_question)
+    if buttons:
+        if not isinstance(ctx.replies[where], Rich):
+            ctx.replies[where] = Rich(ctx.replies[where], "buttons", buttons=list(buttons))
         return
     last = ctx.replies[-1]
-    buttons = _buttons(ctx, faq_question)
-    if buttons:
-        ctx.replies[-1] = Rich(last, "buttons", buttons=list(buttons))
-    elif last in WELCOMED and not ctx.state.active_flow:
+    if not isinstance(last, Rich) and last in WELCOMED and not ctx.state.active_flow:
         options = [choice(question) for question in popular()][:3] + list(BUSINESSES)
         ctx.replies[-1] = Rich(last, "quick_replies", options=options)
 
 
-def _buttons(ctx: FlowContext, faq_question: Callable[[str], str | None]) -> Sequence[dict]:
-    state, said = ctx.state, {step["action"] for step in ctx.steps}
+def _question_asked(ctx: FlowContext, faq_question: Callable[[str], str | None]) -> tuple[int, Sequence[dict]]:
+    """Which reply asks for one of a few answers, and the buttons that give them."""
+    state, said, last = ctx.state, {step["action"] for step in ctx.steps}, len(ctx.replies) - 1
     offer = state.offer
     if offer and "offer" in said:
         if offer.get("kind") == "choose":
-            return [choice(replies.intent_title(name)) for name in offer.get("options") or ()]
+            return last, [choice(replies.intent_title(name)) for name in offer.get("options") or ()]
         if offer.get("kind") in ("flow", "switch"):
-            return YES_NO
+            return last, YES_NO
     if state.active_flow and state.step == "confirm" and "确认" in ctx.replies[-1]:
-        return CONFIRM  # the read-back, or the question that asks for 确认 again
+        return last, CONFIRM  # the read-back, or the question that asks for 确认 again
     if state.offered_faq and "faq_clarify" in said:
-        questions = [faq_question(entry_id) for entry_id in state.offered_faq]
-        return [choice(q) for q in questions if q]
-    return ()
+        questions = [q for q in map(faq_question, state.offered_faq) if q]
+        # The clarification, not a flow's question said after it (a question in the middle of a flow).
+        where = next((n for n, text in enumerate(ctx.replies) if questions and questions[0] in text), None)
+        if where is not None:
+            return where, [choice(q) for q in questions]
+    return last, ()
 
 
 def mark_answers(ctx: FlowContext, faq_answer: Callable[[str], str | None],

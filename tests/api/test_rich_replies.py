@@ -1,6 +1,8 @@
 """Rich replies through `POST /v1/chat` (docs/rich_replies.md): what a customer can tap, the
 cards and links, 有帮助吗 on knowledge answers; every item keeps its whole plain text, and
 a tap sends words the bot understands exactly as typed."""
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -18,7 +20,7 @@ def _bind(database, user_id, name="张伟"):
 @pytest.fixture
 def say(client):
     def send(user_id, text):
-        response = client.post("/v1/chat", json={"user_id": user_id, "text": text})
+        response = client.post("/v1/chat", json={"user_id": user_id, "text": text, "rich": True})
         assert response.status_code == 200, response.text
         return response.json()["replies"]
     return send
@@ -31,6 +33,23 @@ def _sends(item, field="buttons"):
 def test_every_item_has_its_plain_text(say):
     for item in say("rich-plain", "你好") + say("rich-plain", "挂失要收费吗"):
         assert item["type"] and item["text"].strip()
+
+
+def test_a_client_that_does_not_ask_for_rich_replies_gets_the_plain_contract(client, say, database):
+    """DESIGN.md's chat contract, unchanged for plain-text clients: {"type": "text", "text"} only."""
+    _bind(database, "rich-contract")
+    rich = say("rich-contract", "给李娜转500")
+    say("rich-contract", "取消")
+    plain = client.post("/v1/chat", json={"user_id": "rich-contract", "text": "给李娜转500"}).json()["replies"]
+    assert all(item == {"type": "text", "text": item["text"]} for item in plain)
+    assert [item["text"] for item in plain] == [item["text"] for item in rich]
+    say("rich-contract", "取消")
+    # A retried message id answers as the first time did, rich or plain as asked.
+    body = {"user_id": "rich-contract", "text": "你好", "message_id": "rich-retry-1", "rich": True}
+    first = client.post("/v1/chat", json=body).json()
+    assert first == client.post("/v1/chat", json=body).json() and first["replies"][0]["type"] == "quick_replies"
+    again_plain = client.post("/v1/chat", json={**body, "rich": False}).json()
+    assert again_plain["replies"] == [{"type": "text", "text": first["replies"][0]["text"]}]
 
 
 def test_a_greeting_offers_the_main_businesses_and_asked_questions_as_chips(say):
@@ -145,3 +164,16 @@ def test_a_product_comparison_is_a_table(say):
     [compared] = say("rich-table", "金卡和白金卡有什么区别")
     assert compared["type"] == "table" and compared["columns"] == ["项目", "金卡", "白金卡"]
     assert all(len(row) == 3 for row in compared["rows"]) and "年费" in compared["text"]
+
+
+def test_a_card_bill_and_a_transfer_receipt_are_cards(client, say, database):
+    _bind(database, "rich-cards")
+    [bill] = say("rich-cards", "信用卡账单")
+    assert bill["type"] == "card" and bill["title"].endswith("本期账单")
+    assert [row["label"] for row in bill["rows"]][:1] == ["本期应还"] and _sends(bill)[-1] == "导出"
+    say("rich-cards", "给李娜转100")
+    say("rich-cards", "确认")
+    sms = client.get("/v1/sandbox/sms", params={"phone": "13800138000"}).json()["messages"][0]["text"]
+    receipt = say("rich-cards", re.search(r"\d{6}", sms).group(0))[-1]
+    assert receipt["type"] == "card" and receipt["title"] == "转账成功"
+    assert {"收款人", "金额", "流水号"} <= {row["label"] for row in receipt["rows"]}

@@ -15,11 +15,13 @@ import re
 import uuid
 from datetime import MAXYEAR, MINYEAR, date
 
+from chatbot.dialogue import rich
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.flows.credit_common import card_name, card_slot, chosen_tail, day, has_card
 from chatbot.dialogue.flows import transactions
 from chatbot.dialogue.flows.transactions import EXPORT, MORE, TransactionsFlow
 from chatbot.dialogue.forms import FLOWS, Flow, flow
+from chatbot.messages import choice
 from chatbot.money import format_amount
 from chatbot.nlu.entities.numbers import parse_number
 from chatbot.tools.credit import StatementInfo
@@ -135,7 +137,15 @@ def _current(ctx: FlowContext, tail: str) -> str:
     hints = ["“还款”还信用卡"] if s.remaining else []
     hints += ["“分期”办理分期", "“导出”下载明细"]
     lines.append("可回复" + "、".join(hints) + "。")
-    return "\n".join(lines)
+    rows = [("本期应还", format_amount(s.remaining))]
+    if s.remaining:
+        rows += [("最低还款", format_amount(s.minimum_remaining)), ("到期还款日", day(s.due_date))]
+    if card.unbilled:
+        rows.append(("未出账消费", format_amount(card.unbilled)))
+    rows.append(("可用额度", format_amount(card.available)))
+    buttons = [choice("还款")] if s.remaining else []
+    buttons += [choice("分期"), choice("导出")]
+    return rich.card("\n".join(lines), f"{card_name(tail)} 本期账单", rows, buttons)
 
 
 def _settled(card, s: StatementInfo) -> str:

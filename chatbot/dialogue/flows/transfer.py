@@ -10,7 +10,7 @@ import json
 import re
 from decimal import Decimal, InvalidOperation
 
-from chatbot.dialogue import corrections, fraud
+from chatbot.dialogue import corrections, fraud, rich
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.flows.cards import pick_card
 from chatbot.dialogue.forms import Flow, Slot, flow, get_flow, opened, sealed_value
@@ -365,8 +365,11 @@ class TransferFlow(Flow):
             ctx.outcome = "refused"
             ctx.step("refused", code=refusal.code)
         else:
-            ctx.say(f"转账成功：已向{name}（账号 {mask_card(account)}）转出 {format_amount(amount)}。\n"
-                    f"流水号 {receipt.reference}，付款卡当前余额 {format_amount(receipt.balance_after)}。")
+            ctx.say(rich.card(f"转账成功：已向{name}（账号 {mask_card(account)}）转出 {format_amount(amount)}。\n"
+                              f"流水号 {receipt.reference}，付款卡当前余额 {format_amount(receipt.balance_after)}。",
+                              "转账成功", [("收款人", f"{name}（{mask_card(account)}）"),
+                                           ("金额", format_amount(amount)), ("流水号", receipt.reference),
+                                           ("付款卡余额", format_amount(receipt.balance_after))]))
             ctx.outcome = "completed"
             ctx.step("executed", flow=self.name, reference=receipt.reference, replayed=receipt.replayed)
         ctx.state.end_flow()
