@@ -25,3 +25,15 @@ def wait_healthy(base: str, process: subprocess.Popen, log: Path, timeout: float
             pass
         time.sleep(0.2)
     pytest.fail(f"server on {base} did not start: {log.read_text(errors='replace')[-2000:]}")
+
+
+def stop_process(process: subprocess.Popen, grace: float = 15) -> None:
+    """SIGTERM (a server's graceful stop), then SIGKILL if it is still there after `grace` s."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.servers import wait_healthy
+from tests.servers import stop_process, wait_healthy
 from tests.unknown_phrasings import data_dir_without
 from training.annotations.keys import text_key
 from training.annotations.store import is_held_out
@@ -85,12 +85,7 @@ def two_workers(analyst_env, free_port, tmp_path):
         wait_healthy(base, process, log)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def _intent(base: str, text: str) -> str:

@@ -23,7 +23,7 @@ import yaml
 from chatbot.settings import DATA_DIR
 from tests.training.model_pairs import train_pair
 from training import registry
-from tests.servers import wait_healthy
+from tests.servers import stop_process, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = ["我的余额是多少", "你好", "信用卡账单", "谢谢", "怎么挂失银行卡"]
@@ -72,12 +72,7 @@ def server(request, versions, small_faq, tmp_path, free_port):
         wait_healthy(base, process, log)
         yield request.param, base, env, old, new
     finally:
-        process.terminate()  # only the process this fixture started (uvicorn stops its workers)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)  # only the process this fixture started (uvicorn stops its workers)
 
 
 class Talkers:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from chatbot import spread_workers
-from tests.servers import wait_healthy
+from tests.servers import stop_process, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 CONNECTIONS = 32
@@ -39,13 +39,7 @@ def two_workers(database_url, model_dir, faq_index_dir, tmp_path, free_port):
         wait_healthy(base, process, log)
         yield process, base, port
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process)
 
 
 def _workers_of(parent: int) -> set[int]:
