@@ -17,7 +17,8 @@ from api.deps import Channel, ServicesDep, WebUserDep, bearer_token, client_addr
 from api.deps import web_user_from_token
 from api.turn_threads import run_turn
 from chatbot.security import web_identity
-from chatbot.storage import conversations
+from chatbot.handoff.notices import message_data
+from chatbot.storage import conversations, handoffs
 from chatbot.storage import feedback as answer_feedback
 
 router = APIRouter(prefix="/v1/chat", tags=["chat"])
@@ -88,6 +89,7 @@ class HistoryMessage(BaseModel):
     sender: Literal["user", "bot", "agent"]
     text: str
     at: str
+    agent: str | None = Field(default=None, description="客服的称呼（仅人工客服的消息，如“小王”）")
 
 
 class HistoryResponse(BaseModel):
@@ -136,7 +138,7 @@ async def feedback(body: FeedbackRequest, request: Request, services: ServicesDe
     return {"recorded": True}
 
 
-@router.get("/history", response_model=HistoryResponse)
+@router.get("/history", response_model=HistoryResponse, response_model_exclude_none=True)
 async def history(user_id: WebUserDep, services: ServicesDep,
                   after: int = Query(default=0, ge=0, le=MAX_ID)) -> dict:
     """Transcript messages with id greater than `after`, oldest first (the token's user)."""
@@ -144,6 +146,8 @@ async def history(user_id: WebUserDep, services: ServicesDep,
     def load() -> list[dict]:
         with services.database.read() as db:
             rows = conversations.history(db, "web", user_id, after)
-            return [{"id": m.id, "sender": m.sender, "text": m.text, "at": m.created_at.isoformat()} for m in rows]
+            writers = handoffs.staff_by_id(db, {m.agent_id for m in rows if m.agent_id is not None})
+            return [message_data(m, writers[m.agent_id].display_name if m.agent_id in writers else None)
+                    for m in rows]
 
     return {"messages": await run_in_threadpool(load)}

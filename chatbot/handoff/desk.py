@@ -214,7 +214,8 @@ class HandoffDesk:
         author = agent_id if sender == "agent" else None
         message = conversations.add_message(db, session, sender, text, now, agent_id=author)
         db.flush()
-        change.events.append(message_event(session, message, agent_id))
+        writer = staff_store.by_id(db, author).display_name if author is not None else None
+        change.events.append(message_event(session, message, agent_id, writer))
         change.pushes.append((session.channel, session.user_id, text))
         return message
 

@@ -5,17 +5,22 @@ from chatbot.handoff.events import AGENTS, Event, agent_key, customer_key
 from chatbot.storage.models import AgentNote, ChatMessage, ChatSession
 
 
-def message_data(message: ChatMessage) -> dict:
-    """A transcript line as the history endpoint shows it (text is stored masked)."""
-    return {"id": message.id, "sender": message.sender, "text": message.text, "at": message.created_at.isoformat()}
+def message_data(message: ChatMessage, writer: str | None = None) -> dict:
+    """A transcript line as the history endpoint shows it (text is stored masked); an agent's
+    line names its writer (`agent`: 小王) when known."""
+    data = {"id": message.id, "sender": message.sender, "text": message.text, "at": message.created_at.isoformat()}
+    if message.sender == "agent" and writer:
+        data["agent"] = writer
+    return data
 
 
-def message_event(session: ChatSession, message: ChatMessage, agent_id: int | None) -> Event:
+def message_event(session: ChatSession, message: ChatMessage, agent_id: int | None,
+                  writer: str | None = None) -> Event:
     """A new transcript line: to the customer's page and to the owning agent's console."""
     audience = [customer_key(session.channel, session.user_id)]
     if agent_id is not None:
         audience.append(agent_key(agent_id))
-    return Event("message", tuple(audience), session.id, message_data(message))
+    return Event("message", tuple(audience), session.id, message_data(message, writer))
 
 
 def mode_event(session: ChatSession, agent_name: str | None = None, **extra) -> Event:

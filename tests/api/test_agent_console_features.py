@@ -326,3 +326,19 @@ def test_presence_refuses_bad_input(client, staff):
                               headers={**agent, "Content-Type": "application/json"})
         assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_characters"
     assert client.get("/v1/agent/queue", headers=agent).json()["me"]["status"] == "online"
+
+
+def test_the_customer_sees_which_agent_wrote(client, staff, services):
+    """The page names the writer of each agent line (客服小王), in the history and the live event."""
+    from chatbot.handoff.events import customer_key
+
+    agent = staff("agent1")
+    session_id = _queued_and_accepted(client, "named", agent)
+    heard = []
+    services.handoff.events.subscribe({customer_key("web", "named")}, heard.append)
+    assert client.post(f"/v1/agent/sessions/{session_id}/messages", json={"text": "您好，我是客服"},
+                       headers=agent).status_code == 200
+    lines = client.get("/v1/chat/history", params={"user_id": "named"}).json()["messages"]
+    assert lines[-1]["sender"] == "agent" and lines[-1]["agent"] == "小王"
+    assert all("agent" not in line for line in lines if line["sender"] != "agent")
+    assert any(e.type == "message" and e.data.get("agent") == "小王" for e in heard)
