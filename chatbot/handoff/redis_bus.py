@@ -5,7 +5,7 @@ it; the listener hands each event to the process's own subscribers (`LocalBus.di
 A process therefore also receives its own events back through Redis, which keeps the
 order of events the same in every worker.
 
-If Redis cannot be reached, `publish` delivers locally and logs the failure (the
+If Redis cannot be reached, `publish` delivers locally and logs a warning once per outage (the
 process's own consoles stay live; the database still holds everything, and other workers'
 clients catch up when they reload), and the listener reconnects with a back-off.
 """
@@ -43,6 +43,7 @@ class RedisBus(LocalBus):
         self._client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
         self._stop = threading.Event()
         self.subscribed = threading.Event()  # set while the listener is subscribed
+        self.degraded = False  # the last publish failed: events stay in this worker
         self._thread = threading.Thread(target=self._listen_forever, name="redis-events", daemon=True)
         self._thread.start()
 
@@ -50,8 +51,14 @@ class RedisBus(LocalBus):
         try:
             self._client.publish(self.channel, event.to_json())
         except redis.RedisError as exc:
-            log.error("Redis publish failed (%s); delivering to this worker only", exc)
+            if not self.degraded:  # once per outage, not once per event
+                log.warning("Redis publish failed (%s); delivering to this worker only until it is back", exc)
+            self.degraded = True
             self.dispatch(event)
+            return
+        if self.degraded:
+            self.degraded = False
+            log.warning("Redis reachable again: events reach every worker")
 
     def close(self) -> None:
         self._stop.set()

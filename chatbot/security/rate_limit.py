@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import math
 import uuid
 from abc import ABC, abstractmethod
@@ -27,6 +28,8 @@ from chatbot.storage.db import NeedsWriteTransaction
 from chatbot.storage.models import RateEvent
 
 _KEY_LABEL = b"chatbot.rate-limit.v1"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -108,15 +111,42 @@ class SqlRateLimiter(RateLimiter):
 
 
 class RedisRateLimiter(RateLimiter):
-    """A sorted set of event times per key; keys expire with their window."""
+    """A sorted set of event times per key; keys expire with their window.
+
+    While Redis cannot be reached the limits are counted in the database instead (the
+    `SqlRateLimiter` every deployment without Redis uses, shared by all workers): a code is
+    never sent uncounted, and customers can still bind and confirm. Events counted in Redis
+    before the outage are not seen by the database count (and the other way round once Redis
+    is back), so around a switch a subject may get up to twice its limit, never more. The
+    switch is logged once each way.
+    """
 
     def __init__(self, secret_key: str, url: str) -> None:
         super().__init__(secret_key)
         import redis
 
         self.redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._errors = redis.RedisError
+        self.fallback = SqlRateLimiter(secret_key)
+        self.degraded = False
 
     def retry_after(self, db, limit: Limit, subject: str, now: datetime) -> int | None:
+        try:
+            wait = self._redis_retry_after(limit, subject, now)
+        except self._errors as exc:
+            return self._fall_back(exc).retry_after(db, limit, subject, now)
+        self._recovered()
+        return wait
+
+    def record(self, db, limit: Limit, subject: str, now: datetime) -> None:
+        try:
+            self._redis_record(limit, subject, now)
+        except self._errors as exc:
+            self._fall_back(exc).record(db, limit, subject, now)
+            return
+        self._recovered()
+
+    def _redis_retry_after(self, limit: Limit, subject: str, now: datetime) -> int | None:
         key, stamp = "chatbot:rl:" + self.key(limit, subject), now.timestamp()
         pipe = self.redis.pipeline()
         pipe.zremrangebyscore(key, 0, stamp - limit.window.total_seconds())
@@ -127,12 +157,23 @@ class RedisRateLimiter(RateLimiter):
             return None
         return _seconds(timedelta(seconds=oldest[0][1] + limit.window.total_seconds() - stamp))
 
-    def record(self, db, limit: Limit, subject: str, now: datetime) -> None:
+    def _redis_record(self, limit: Limit, subject: str, now: datetime) -> None:
         key = "chatbot:rl:" + self.key(limit, subject)
         pipe = self.redis.pipeline()
         pipe.zadd(key, {uuid.uuid4().hex: now.timestamp()})
         pipe.expire(key, _seconds(limit.window) + 1)
         pipe.execute()
+
+    def _fall_back(self, exc: Exception) -> SqlRateLimiter:
+        if not self.degraded:
+            self.degraded = True
+            log.warning("Redis unavailable for rate limits (%s); counting them in the database until it is back", exc)
+        return self.fallback
+
+    def _recovered(self) -> None:
+        if self.degraded:
+            self.degraded = False
+            log.warning("Redis reachable again: rate limits are counted in Redis")
 
 
 def make_rate_limiter(secret_key: str, redis_url: str | None) -> RateLimiter:
