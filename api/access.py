@@ -85,6 +85,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/agent/sessions/{session_id}/release"): _AGENTS,
     ("POST", "/v1/agent/sessions/{session_id}/close"): _AGENTS,
     ("POST", "/v1/agent/sessions/{session_id}/notes"): _AGENTS,  # private notes: the owner's (403 others)
+    ("POST", "/v1/agent/sessions/{session_id}/typing"): _AGENTS,  # the owner only (403 others)
     ("PUT", "/v1/agent/presence"): _AGENTS,  # one's own status: online / busy / away
     ("GET", "/v1/admin/metrics"): _READERS,
     ("GET", "/v1/admin/metrics/understanding"): _READERS,

@@ -4,6 +4,7 @@
                                any agent keeps them for everyone; open consoles reload on a change
     private notes (内部备注)   POST /sessions/{id}/notes: the owner's note for agents only; the
                                customer's history, status and event stream never carry one
+    typing                     POST /sessions/{id}/typing: the customer's page shows 客服…正在输入
     presence                   PUT /presence {"status": online | busy | away}: only agents online
                                take new customers and count in the customers' wait estimates
 
@@ -46,6 +47,14 @@ class NoteIn(BaseModel):
 async def add_note(session_id: IdPath, body: NoteIn, agent: AgentDep, services: ServicesDep) -> dict:
     """A private note on a session you serve (403 otherwise); shown to agents only."""
     return await run_in_threadpool(services.handoff.desk.note, agent, session_id, body.text)
+
+
+@router.post("/sessions/{session_id}/typing", status_code=204)
+async def typing(session_id: IdPath, agent: AgentDep, services: ServicesDep) -> Response:
+    """You are writing to this customer (at most every few seconds while typing): their page
+    shows 客服…正在输入. Sessions you serve only (403 otherwise); nothing is stored."""
+    await run_in_threadpool(services.handoff.desk.typing, agent, session_id)
+    return Response(status_code=204)
 
 
 @router.get("/canned-replies")

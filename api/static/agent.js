@@ -306,6 +306,15 @@
     } catch (error) { handle(error); }
   });
 
+  // While the agent writes to the customer, their page shows 客服…正在输入 (one sign every 3 s at most).
+  let typingSignAt = 0;
+  $("reply").addEventListener("input", () => {
+    if ($("composer").dataset.mode === "note" || !state.current || !$("reply").value.trim()) return;
+    if (Date.now() - typingSignAt < 3000) return;
+    typingSignAt = Date.now();
+    api("/v1/agent/sessions/" + state.current + "/typing", { method: "POST" }).catch(() => {});
+  });
+
   $("reply").addEventListener("keydown", (event) => {
     if (window.DeskCanned.handleKey(event)) return;  // the quick-reply list is open and took the key
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {

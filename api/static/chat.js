@@ -135,12 +135,27 @@
     item.querySelector(".msg__bubble").appendChild(row);
   }
 
-  function typingLine() {
-    const item = view.message({ sender: "bot", time: false, className: "typing" });
+  function typingLine(agent) {
+    const item = view.message({ sender: agent ? "agent" : "bot", agent: agent, time: false, className: "typing" });
     const bubble = main(item).appendChild(document.createElement("div"));
     bubble.className = "msg__bubble";
     bubble.textContent = "正在输入…";
     return view.append(item, { follow: true, counts: false });
+  }
+
+  // The serving agent is writing: "正在输入…" under their name until their line arrives, or for
+  // a few seconds after the last sign (the console sends one every few seconds while typing).
+  let agentTyping = null;
+  let agentTypingTimer = 0;
+  function showAgentTyping(agent) {
+    if (!agentTyping) agentTyping = typingLine(agent);
+    clearTimeout(agentTypingTimer);
+    agentTypingTimer = setTimeout(hideAgentTyping, 6000);
+  }
+  function hideAgentTyping() {
+    clearTimeout(agentTypingTimer);
+    if (agentTyping) agentTyping.remove();
+    agentTyping = null;
   }
 
   // The reply items of one answer. A transcript line a poll already drew (the answer came
@@ -247,7 +262,8 @@
 
   function onEvent(type, data) {
     if (type === "ready") { sync(); loadStatus(); }
-    else if (type === "message") sync();
+    else if (type === "message") { hideAgentTyping(); sync(); }
+    else if (type === "typing") showAgentTyping(data.agent);
     else if (type === "position") desk.setMode("queued", data);
     else if (type === "mode") {
       desk.setMode(data.mode, data);

@@ -22,7 +22,7 @@ from chatbot.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceU
 from chatbot.handoff import queue, texts
 from chatbot.handoff.context import shown_slots
 from chatbot.handoff.events import Event, EventBus
-from chatbot.handoff.notices import message_data, message_event, mode_event, note_data, note_event
+from chatbot.handoff.notices import message_data, message_event, mode_event, note_data, note_event, typing_event
 from chatbot.security.masking import mask_text, mask_value
 from chatbot.security.staff_auth import Staff
 from chatbot.storage import conversations, handoffs, notes
@@ -111,6 +111,16 @@ class HandoffDesk:
             change.audit["chars"] = len(text)
 
         return self._run(agent, session_id, "handoff.note", op)
+
+    def typing(self, agent: Staff, session_id: int) -> None:
+        """Tell the customer the agent is writing (the page shows 客服小王正在输入…). Owner only;
+        nothing is stored: an event that is missed costs nothing."""
+        with self.db.read() as db:
+            session = db.get(ChatSession, session_id)
+            if session is None:
+                raise NotFound("会话不存在", "unknown_session")
+            _require_owner(handoffs.open_ticket(db, session.id), agent)
+        self.bus.publish(typing_event(session, agent.display_name))
 
     def transfer(self, agent: Staff, session_id: int, to_username: str, note: str | None = None) -> dict:
         """Hand the session to another agent with free capacity; they own it at once. A note

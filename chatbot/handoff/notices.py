@@ -41,3 +41,8 @@ def note_data(note: AgentNote, writer: str | None, to: str | None = None) -> dic
 def note_event(session: ChatSession, data: dict, agent_ids: list[int]) -> Event:
     """A new note: to the named agents' consoles only. Never a customer's audience."""
     return Event("note", tuple(agent_key(i) for i in agent_ids), session.id, data)
+
+
+def typing_event(session: ChatSession, writer: str) -> Event:
+    """The serving agent is writing a reply: to the customer's page only (shown for a few seconds)."""
+    return Event("typing", (customer_key(session.channel, session.user_id),), session.id, {"agent": writer})

@@ -342,3 +342,19 @@ def test_the_customer_sees_which_agent_wrote(client, staff, services):
     assert lines[-1]["sender"] == "agent" and lines[-1]["agent"] == "小王"
     assert all("agent" not in line for line in lines if line["sender"] != "agent")
     assert any(e.type == "message" and e.data.get("agent") == "小王" for e in heard)
+
+
+def test_the_serving_agent_typing_shows_on_the_customers_page_only(client, staff, services):
+    from chatbot.handoff.events import customer_key
+
+    agent, other = staff("agent1"), staff("agent2")
+    session_id = _queued_and_accepted(client, "typed-to", agent)
+    heard = []
+    services.handoff.events.subscribe({customer_key("web", "typed-to")}, heard.append)
+    assert client.post(f"/v1/agent/sessions/{session_id}/typing", headers=agent).status_code == 204
+    assert [(e.type, e.data) for e in heard] == [("typing", {"agent": "小王"})]
+    assert client.post(f"/v1/agent/sessions/{session_id}/typing", headers=other).status_code == 403
+    assert client.post(f"/v1/agent/sessions/{session_id}/typing").status_code == 401
+    assert client.post("/v1/agent/sessions/999999/typing", headers=agent).status_code == 404
+    assert client.post(f"/v1/agent/sessions/{HUGE}/typing", headers=agent).status_code == 422
+    assert len(heard) == 1  # refusals announce nothing
