@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run a command with throwaway PostgreSQL 15 and Redis servers on free loopback ports.
 #
-# Installs Debian's redis-server, chromium and a CJK font when missing (needs root and the
+# Installs Debian's redis-server, chromium, nginx and a CJK font when missing (needs root and the
 # package mirror), exports CHATBOT_TEST_POSTGRES_URL / CHATBOT_TEST_REDIS_URL for the tests,
 # and stops both servers on exit, also when the command fails. A server that cannot start
 # leaves its variable unset; the tests that need it then skip and say why.
@@ -27,6 +27,7 @@ install_packages() {
   local missing=()
   command -v redis-server >/dev/null || missing+=(redis-server)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -x /usr/sbin/nginx ] || missing+=(nginx)  # tests/test_deploy_topology.py runs its own, on free ports
   compgen -G '/usr/share/fonts/opentype/noto/NotoSansCJK*' >/dev/null \
     || compgen -G '/usr/share/fonts/truetype/wqy/*' >/dev/null || missing+=(fonts-noto-cjk)
   [ ${#missing[@]} -eq 0 ] && return 0
