@@ -330,7 +330,7 @@ def dev_top_scores(entries, training, model: RankingModel, analyzer: TextAnalyze
 def thresholds(entries, training, model: RankingModel, analyzer: TextAnalyzer) -> None:
     """Print the answer and clarify thresholds the development splits give for ``model``."""
     tops, right, ood_tops = dev_top_scores(entries, training, model, analyzer)
-    bare_tops, bare_right, _ = dev_top_scores(entries, NO_TRAINING, model, analyzer)
+    bare_tops, bare_right, bare_ood_tops = dev_top_scores(entries, NO_TRAINING, model, analyzer)
     answer = max(calibrate.answer_threshold(tops, right), calibrate.answer_threshold(bare_tops, bare_right))
     all_tops = np.concatenate([tops, ood_tops])
     all_right = np.concatenate([right, np.zeros(len(ood_tops), dtype=bool)])
@@ -341,6 +341,10 @@ def thresholds(entries, training, model: RankingModel, analyzer: TextAnalyzer) -
           f"{calibrate.precision_at(answer, all_tops, all_right):.2f})")
     print(f"CLARIFY_THRESHOLD = {clarify:.2f}  (dev OOD above: {np.mean(ood_tops >= clarify):.2f}; "
           f"dev questions above: {np.mean(tops >= clarify):.2f})")
+    bare_clarify = calibrate.clarify_threshold(bare_ood_tops)
+    print(f"CLARIFY_THRESHOLD_WITHOUT_TRAINING = {bare_clarify:.2f}  (dev OOD above: "
+          f"{np.mean(bare_ood_tops >= bare_clarify):.2f}; dev questions above: {np.mean(bare_tops >= bare_clarify):.2f}, "
+          f"{np.mean(bare_tops >= clarify):.2f} above CLARIFY_THRESHOLD)")
     for threshold in (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95):
         print(f"  t={threshold:.2f}: in-domain above {np.mean(tops >= threshold):.2f} "
               f"({np.mean(bare_tops >= threshold):.2f} without training), "

@@ -69,3 +69,28 @@ def test_an_entry_without_similar_phrasings_is_ranked():
     entries[2] = dataclasses.replace(entries[2], similar=())
     retriever = FaqRetriever(entries)
     assert retriever.search("房贷利率是多少", top_k=1)[0].entry.id == "rate"
+
+
+def test_an_faq_without_training_phrasings_asks_from_a_lower_score():
+    from knowledge.faq.retrieve import CLARIFY_THRESHOLD, CLARIFY_THRESHOLD_WITHOUT_TRAINING
+
+    entries = [validate_entry(raw) for raw in yaml.safe_load(SMALL_FAQ)]
+    assert CLARIFY_THRESHOLD_WITHOUT_TRAINING < CLARIFY_THRESHOLD
+    assert FaqRetriever(entries).clarify_threshold == CLARIFY_THRESHOLD_WITHOUT_TRAINING
+    # Training phrasings of other entries (a retriever's, kept across an edit) index nothing here.
+    assert FaqRetriever(entries, training={"card-001": ("卡没了咋整",)}).clarify_threshold \
+        == CLARIFY_THRESHOLD_WITHOUT_TRAINING
+    trained = FaqRetriever(entries, training={"lost": ("卡没了咋整",)})
+    assert trained.clarify_threshold == CLARIFY_THRESHOLD
+    assert trained.with_entries(entries).clarify_threshold == CLARIFY_THRESHOLD
+
+
+def test_decide_asks_from_the_retrievers_own_clarify_threshold(monkeypatch):
+    from knowledge.faq import retrieve
+
+    retriever = _small_retriever()
+    top = retriever.decide("信用卡逾期怎么办").hits[0].score
+    monkeypatch.setattr(retriever, "clarify_threshold", top - 0.01)
+    assert retriever.decide("信用卡逾期怎么办").kind == "clarify"
+    monkeypatch.setattr(retriever, "clarify_threshold", min(top + 0.01, retrieve.ANSWER_THRESHOLD))
+    assert retriever.decide("信用卡逾期怎么办").kind == "not_found"
