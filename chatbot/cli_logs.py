@@ -22,7 +22,7 @@ PROGRESS_FROM = 500  # rows: a shorter export is done before a bar would mean an
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-KIND_HELP = ("只导出这些类型（可重复）：not_understood, clarify, faq_not_found, handoff, low_rating, "
+KIND_HELP = ("只导出这些类型（可重复）：not_understood, clarify, faq_not_found, handoff, low_rating, unhelpful, "
              "uncertain；默认除 uncertain 外全部")
 
 

@@ -177,3 +177,16 @@ def test_a_card_bill_and_a_transfer_receipt_are_cards(client, say, database):
     receipt = say("rich-cards", re.search(r"\d{6}", sms).group(0))[-1]
     assert receipt["type"] == "card" and receipt["title"] == "转账成功"
     assert {"收款人", "金额", "流水号"} <= {row["label"] for row in receipt["rows"]}
+
+
+def test_answers_marked_unhelpful_are_exported_for_analysts(client, say, database):
+    from training.logs.select import select_turns
+
+    [liked] = say("rich-analyst", "挂失要收费吗")
+    [disliked] = say("rich-analyst", "转账限额多少")
+    for answer, helpful in ((liked, True), (disliked, False)):
+        body = {"user_id": "rich-analyst", "feedback": answer["feedback"], "helpful": helpful}
+        assert client.post("/v1/chat/feedback", json=body).status_code == 200
+    with database.read() as db:
+        turns = select_turns(db, kinds=["unhelpful"])
+    assert [(t.text, t.kind) for t in turns] == [("转账限额多少", "unhelpful")]

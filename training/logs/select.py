@@ -24,12 +24,12 @@ from sqlalchemy import Text, cast, false, or_, select
 from sqlalchemy.orm import Session
 
 from chatbot.errors import InvalidInput
-from chatbot.storage.models import Annotation, Handoff, TurnLog
+from chatbot.storage.models import Annotation, AnswerFeedback, Handoff, TurnLog
 from training.annotations.keys import text_key
 
 # The order is the precedence: a turn shows as the first kind that applies (a low-rated handoff
 # is "low_rating", the more telling of the two).
-KINDS = ("not_understood", "clarify", "faq_not_found", "low_rating", "handoff", "uncertain")
+KINDS = ("not_understood", "clarify", "faq_not_found", "low_rating", "unhelpful", "handoff", "uncertain")
 # The outcomes of the handoff desk (chatbot/handoff/intake.py): the bot stayed out of these.
 DESK_OUTCOMES = ("queued", "forwarded_to_agent", "message_left", "message_kept", "handoff_cancelled", "rated")
 # The step actions that make each kind (the policy's and the knowledge desk's step names).
@@ -92,10 +92,11 @@ def select_turns(db: Session, *, since: datetime | None = None, until: datetime 
     """
     wanted = wanted_kinds(kinds, uncertain_below)
     low_rated = _low_rated_turns(db, since, until) if "low_rating" in wanted else set()
-    query = _candidates(wanted, uncertain_below, low_rated, since, until, intent)
+    unhelpful = _unhelpful_turns(db, since, until) if "unhelpful" in wanted else set()
+    query = _candidates(wanted, uncertain_below, low_rated | unhelpful, since, until, intent)
     chosen: list[LoggedTurn] = []
     for rows in _batches(db, query):
-        turns = [t for t in (_logged(row, wanted, uncertain_below, low_rated) for row in rows) if t]
+        turns = [t for t in (_logged(row, wanted, uncertain_below, low_rated, unhelpful) for row in rows) if t]
         if not include_labelled:
             turns = _unlabelled(db, turns)
         chosen += turns[:limit - len(chosen)]
@@ -104,14 +105,14 @@ def select_turns(db: Session, *, since: datetime | None = None, until: datetime 
     return chosen
 
 
-def _candidates(wanted, uncertain_below, low_rated: set[int], since, until, intent):
+def _candidates(wanted, uncertain_below, rated: set[int], since, until, intent):
     """Rows that may be of a wanted kind (a superset: the steps are read exactly in Python)."""
     steps_text = cast(TurnLog.steps, Text)
     markers = [steps_text.like(f'%"{action}"%') for kind in wanted for action in STEP_ACTIONS.get(kind, ())]
     if "uncertain" in wanted:
         markers.append(TurnLog.confidence < uncertain_below)
-    if low_rated:
-        markers.append(TurnLog.id.in_(sorted(low_rated)))
+    if rated:  # turns a customer rated low or found unhelpful
+        markers.append(TurnLog.id.in_(sorted(rated)))
     query = (select(TurnLog.id, TurnLog.created_at, TurnLog.channel, TurnLog.text, TurnLog.intent,
                     TurnLog.confidence, TurnLog.steps, TurnLog.ranking)
              .where(TurnLog.outcome.not_in(DESK_OUTCOMES), or_(false(), *markers))
@@ -134,21 +135,25 @@ def _batches(db: Session, query) -> Iterator[list]:
         result.close()
 
 
-def _logged(row, wanted: tuple[str, ...], uncertain_below: float | None, low_rated: set[int]) -> LoggedTurn | None:
+def _logged(row, wanted: tuple[str, ...], uncertain_below: float | None, low_rated: set[int],
+            unhelpful: set[int] = frozenset()) -> LoggedTurn | None:
     steps = row.steps if isinstance(row.steps, list) else []
     actions = {step.get("action") for step in steps if isinstance(step, dict)}
-    kind = next((k for k in wanted if _applies(k, row, actions, uncertain_below, low_rated)), None)
+    kind = next((k for k in wanted if _applies(k, row, actions, uncertain_below, low_rated, unhelpful)), None)
     if kind is None:
         return None
     return LoggedTurn(row.id, row.created_at, row.channel, row.text, row.intent, row.confidence,
                       _top3(row.ranking, row.intent, row.confidence), faq_candidates(steps), kind)
 
 
-def _applies(kind: str, row, actions: set, uncertain_below: float | None, low_rated: set[int]) -> bool:
+def _applies(kind: str, row, actions: set, uncertain_below: float | None, low_rated: set[int],
+             unhelpful: set[int]) -> bool:
     if kind == "uncertain":
         return row.confidence is not None and row.confidence < uncertain_below
     if kind == "low_rating":
         return row.id in low_rated
+    if kind == "unhelpful":
+        return row.id in unhelpful
     return not actions.isdisjoint(STEP_ACTIONS[kind])
 
 
@@ -183,6 +188,16 @@ def faq_candidates(steps: list) -> tuple[tuple[str, str, float], ...]:
 
 def _score(value) -> float:
     return float(value) if isinstance(value, (int, float)) else UNSCORED
+
+
+def _unhelpful_turns(db: Session, since: datetime | None, until: datetime | None) -> set[int]:
+    """Ids of the knowledge answers a customer marked 👎 (POST /v1/chat/feedback)."""
+    query = select(AnswerFeedback.turn_id).where(AnswerFeedback.helpful.is_(False))
+    if since is not None:
+        query = query.where(AnswerFeedback.created_at >= since)
+    if until is not None:
+        query = query.where(AnswerFeedback.created_at < until)
+    return set(db.scalars(query))
 
 
 def _low_rated_turns(db: Session, since: datetime | None, until: datetime | None) -> set[int]:
