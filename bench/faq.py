@@ -173,7 +173,7 @@ def outcomes(retriever: FaqRetriever, queries) -> list[Outcome]:
 
 
 FIGURES = {"n": "n", "top-1": "top-1", "top-3": "top-3", "wrong answers": "wrong ans",
-           "answered": "answered", "clarified": "clarified", "not found": "not found",
+           "answered": "answered", "clarified": "clarified", "one option": "1 option", "not found": "not found",
            "answer precision": "ans. prec.", "clarify contains right": "clar. right"}
 
 
@@ -186,6 +186,8 @@ def figures(found: list[Outcome]) -> dict[str, float]:
             "top-3": sum(o.top3 for o in found) / count,
             "wrong answers": sum(o.wrong_answer for o in found) / count,
             "answered": len(answered) / count, "clarified": len(clarified) / count,
+            # a clarification offering one question: in effect "did you mean ...?"
+            "one option": sum(len(o.offered) == 1 for o in clarified) / count,
             "not found": sum(o.kind == "not_found" for o in found) / count,
             "answer precision": sum(o.top1 for o in answered) / max(len(answered), 1),
             "clarify contains right": sum(o.query.expected in o.offered for o in clarified)
