@@ -345,8 +345,8 @@ def thresholds(entries, training, model: RankingModel, analyzer: TextAnalyzer) -
           f"dev questions above: {np.mean(tops >= clarify):.2f})")
     bare_clarify = calibrate.clarify_threshold(bare_ood_tops)
     print(f"CLARIFY_THRESHOLD_WITHOUT_TRAINING = {bare_clarify:.2f}  (dev OOD above: "
-          f"{np.mean(bare_ood_tops >= bare_clarify):.2f}; dev questions above: {np.mean(bare_tops >= bare_clarify):.2f}, "
-          f"{np.mean(bare_tops >= clarify):.2f} above CLARIFY_THRESHOLD)")
+          f"{np.mean(bare_ood_tops >= bare_clarify):.2f}; dev questions above: "
+          f"{np.mean(bare_tops >= bare_clarify):.2f}, {np.mean(bare_tops >= clarify):.2f} above CLARIFY_THRESHOLD)")
     for threshold in (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95):
         print(f"  t={threshold:.2f}: in-domain above {np.mean(tops >= threshold):.2f} "
               f"({np.mean(bare_tops >= threshold):.2f} without training), "
