@@ -69,6 +69,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/exports/loan-schedule/{token}"): frozenset({LINK}),
     # staff
     ("GET", "/v1/auth/me"): _STAFF,
+    ("POST", "/v1/auth/logout"): _STAFF,  # ends the caller's own token
     ("GET", "/v1/agent/queue"): _AGENTS,
     ("GET", "/v1/agent/agents"): _AGENTS,
     ("GET", "/v1/agent/labels"): _AGENTS,
@@ -107,6 +108,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("PUT", "/v1/admin/canned-replies/{reply_id}"): _ADMIN,
     ("DELETE", "/v1/admin/canned-replies/{reply_id}"): _ADMIN,
     ("PUT", "/v1/admin/agents/{username}/capacity"): _ADMIN,
+    ("POST", "/v1/admin/staff/{username}/revoke-tokens"): _ADMIN,  # ends every token of that user
     ("GET", "/v1/admin/applications"): _ADMIN,
     ("POST", "/v1/admin/applications/{application_id}/stage"): _ADMIN,
     ("POST", "/v1/admin/news"): _ADMIN,

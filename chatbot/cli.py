@@ -35,10 +35,13 @@ console = Console()
 err_console = Console(stderr=True)
 # The analysts' commands live in their own modules; they import this one's helpers lazily.
 from chatbot.cli_annotate import annotate_app  # noqa: E402
+from chatbot.cli_keys import audit_app, keys_app  # noqa: E402
 from chatbot.cli_logs import logs_app  # noqa: E402
 
 app.add_typer(logs_app, name="logs")
 app.add_typer(annotate_app, name="annotate")
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
 
 
 def _settings() -> Settings:
@@ -95,7 +98,7 @@ def serve(
     if settings.log_format == "json":
         logs.configure(settings.log_format, settings.log_level)
         say = logging.getLogger("chatbot.serve").info
-    database = Database(settings.database_url)
+    database = Database.for_settings(settings)
     ensure_schema_current(database)  # fail here with one line, not inside every worker
     database.dispose()
     # A malformed FAQ file fails here, naming entry and field (its training file: id and line);
@@ -170,7 +173,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="目标版本")] = "
     from chatbot.storage import migrate
     from chatbot.storage.db import Database
 
-    database = Database(_settings().database_url)
+    database = Database.for_settings(_settings())
     database.check()
     migrate.upgrade(database, revision)
     console.print(f"数据库已迁移到 {migrate.current_revision(database)}（{database.backend}）")
@@ -218,7 +221,7 @@ def seed() -> None:
     settings = _settings()
     if not settings.is_sandbox:
         raise InvalidInput("演示数据只能在 CHATBOT_ENV=sandbox 时创建", "not_sandbox")
-    database = Database(settings.database_url)
+    database = Database.for_settings(settings)
     ensure_schema_current(database)
     report = seed_demo_bank(database, settings.data_dir, SystemClock().now())
     if report.changed:
@@ -286,7 +289,7 @@ def _training_overlay(settings: Settings, say=None) -> list:
     from training.annotations.store import has_annotations, overlay_split
 
     without = "· 数据库尚无标注表（未运行 chatbot db upgrade）：只用训练文件训练"
-    database = Database(settings.database_url)
+    database = Database.for_settings(settings)
     try:
         if database.is_sqlite and database.url.database not in (None, "", ":memory:") \
                 and not Path(database.url.database).exists():
@@ -379,7 +382,7 @@ def _database_if_reachable(settings: Settings):
     from chatbot.storage.db import Database
 
     try:
-        database = Database(settings.database_url)
+        database = Database.for_settings(settings)
     except ChatbotError:
         return None
     if database.is_sqlite and database.url.database not in (None, "", ":memory:") \
@@ -498,7 +501,7 @@ def models_promote(
 
     settings = _settings()
     version_dir(settings.model_dir, version)  # an unknown version: one line, before any work
-    database = Database(settings.database_url)
+    database = Database.for_settings(settings)
     try:
         ensure_schema_current(database)  # every promotion is audited
         with console.status("回归门禁：在留出数据上对比已发布版本…"):
@@ -558,7 +561,7 @@ def _run_job(job_for_cli):
     from chatbot.storage.db import Database
 
     settings = _settings()
-    database = Database(settings.database_url)
+    database = Database.for_settings(settings)
     try:
         ensure_schema_current(database)
         job, close = job_for_cli(settings, database, SystemClock())
@@ -599,7 +602,7 @@ def evidence_verify() -> None:
     from chatbot.storage.db import Database
     from chatbot.wealth.evidence import verify
 
-    database = Database(_settings().database_url)
+    database = Database.for_settings(_settings())
     try:
         ensure_schema_current(database)
         with database.read() as db:

@@ -22,7 +22,7 @@ def import_file(
     from training.annotations.importer import import_labels
 
     settings = _settings()
-    database = Database(settings.database_url)
+    database = Database.for_settings(settings)
     try:
         summary = import_labels(file, database, intents_path=settings.data_dir / "intents.yaml",
                                 faq_path=settings.faq_path, make_editor=lambda: _faq_editor(settings),

@@ -86,7 +86,7 @@ def _export(settings, path: Path, first: date, last: date, kinds, uncertain):
     from training.logs.export import export_turns
 
     training = load_intents(settings.data_dir / "intents.yaml")
-    database = Database(settings.database_url)
+    database = Database.for_settings(settings)
     try:
         ensure_schema_current(database)
         with database.read() as db, _progress_bar() as progress:

@@ -52,7 +52,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
     The intent classifier is the promoted model of `settings.model_dir` unless one is given.
     """
     clock = clock or SystemClock()
-    database = Database(settings.database_url)
+    database = Database.for_settings(settings)
     ensure_schema_current(database)
     parser = Parser(classifier or PromotedModel(settings.model_dir), memo_size=settings.understanding_memo)
     events = make_bus(settings.redis_url)

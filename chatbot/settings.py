@@ -5,6 +5,8 @@ where the process starts and hand the object to whatever needs it.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -13,12 +15,16 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chatbot import paths
+from chatbot.security.data_keys import DataKey, DataKeys
 
 # The default data directory: the checkout's data/, or the copy shipped in the package
 # (chatbot/paths.py). A path only; CHATBOT_DATA_DIR is read by Settings.
 DATA_DIR = paths.default_data_dir()
 # Clearly marked sandbox default: refused outside the sandbox (see `_refuse_sandbox_parts`).
 SANDBOX_SECRET_KEY = "sandbox-only-secret-key-change-me"
+# The sandbox's data key (personal data at rest), derived from its public secret so `make run`
+# needs no setup; as public as that secret, and refused outside the sandbox.
+SANDBOX_DATA_KEY = hmac.new(SANDBOX_SECRET_KEY.encode(), b"sandbox-data-key", hashlib.sha256).hexdigest()
 # Outside the sandbox the secret signs staff tokens and seals personal data: at least this
 # long, with some variety (e.g. `python -c "import secrets; print(secrets.token_urlsafe(32))"`).
 MIN_SECRET_LENGTH = 32
@@ -56,6 +62,12 @@ class Settings(BaseSettings):
     # serve` (which passes it to its workers), `chat` and `faq search|build-index`.
     faq_index_dir: Path | None = None
     secret_key: str = SANDBOX_SECRET_KEY
+    # Encrypts customers' ID numbers and phones at rest and keys the hash they are found by
+    # (chatbot/security/data_keys.py); required outside the sandbox, where unset means a key
+    # derived from the public sandbox secret. During a rotation the previous key is
+    # `data_key_old` (docs/security.md, "Personal data at rest").
+    data_key: str | None = Field(default=None, repr=False)
+    data_key_old: str | None = Field(default=None, repr=False)
     wechat_token: str | None = None
     wechat_aes_key: str | None = None
     wechat_appid: str | None = None
@@ -146,6 +158,12 @@ class Settings(BaseSettings):
     def is_sandbox(self) -> bool:
         return self.env == "sandbox"
 
+    def data_keys(self) -> DataKeys:
+        """The keys of personal data at rest: CHATBOT_DATA_KEY (in the sandbox, when unset, the
+        sandbox's own) and, during a rotation, CHATBOT_DATA_KEY_OLD."""
+        current = DataKey.from_secret(self.data_key or SANDBOX_DATA_KEY)
+        return DataKeys(current, DataKey.from_secret(self.data_key_old) if self.data_key_old else None)
+
     @model_validator(mode="before")
     @classmethod
     def _defaults_in_home(cls, data):
@@ -179,7 +197,8 @@ class Settings(BaseSettings):
         """Outside the sandbox: a strong secret and a real SMS gateway (one-line errors)."""
         if self.sms_gateway is None and self.is_sandbox:
             self.sms_gateway = "sandbox"
-        problems = [] if self.is_sandbox else [p for p in (secret_problem(self.secret_key),) if p]
+        problems = [] if self.is_sandbox else [p for p in (secret_problem(self.secret_key),
+                                                            self._data_key_problem()) if p]
         if self.sms_gateway is None:
             problems.append("CHATBOT_SMS_GATEWAY must be `webhook` outside the sandbox")
         elif self.sms_gateway == "sandbox" and not self.is_sandbox:
@@ -189,6 +208,15 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _data_key_problem(self) -> str | None:
+        if not self.data_key:
+            return ("CHATBOT_DATA_KEY must be set outside the sandbox: it encrypts customers' ID numbers "
+                    "and phones (e.g. python -c \"import secrets; print(secrets.token_urlsafe(32))\"; keep "
+                    "it out of the repository and apart from CHATBOT_SECRET_KEY)")
+        if self.data_key == self.secret_key:
+            return "CHATBOT_DATA_KEY must differ from CHATBOT_SECRET_KEY"
+        return key_problem("CHATBOT_DATA_KEY", self.data_key, public=SANDBOX_DATA_KEY)
 
     def _webhook_problems(self) -> list[str]:
         url = urlsplit(self.sms_webhook_url or "")
@@ -204,12 +232,17 @@ class Settings(BaseSettings):
 
 def secret_problem(secret: str) -> str | None:
     """Why `secret` is not good enough outside the sandbox, or None."""
-    if secret == SANDBOX_SECRET_KEY:
-        return "CHATBOT_SECRET_KEY must be set to a real secret outside the sandbox (the sandbox default is public)"
+    return key_problem("CHATBOT_SECRET_KEY", secret, public=SANDBOX_SECRET_KEY)
+
+
+def key_problem(name: str, secret: str, *, public: str) -> str | None:
+    """Why the secret setting `name` is not good enough outside the sandbox, or None."""
+    if secret == public:
+        return f"{name} must be set to a real secret outside the sandbox (the sandbox default is public)"
     if len(secret) < MIN_SECRET_LENGTH:
-        return f"CHATBOT_SECRET_KEY is too short: at least {MIN_SECRET_LENGTH} characters outside the sandbox"
+        return f"{name} is too short: at least {MIN_SECRET_LENGTH} characters outside the sandbox"
     if len(set(secret)) < MIN_SECRET_DISTINCT or secret in (secret + secret)[1:-1]:
-        return "CHATBOT_SECRET_KEY has too little variety (repeated characters or a repeated pattern)"
+        return f"{name} has too little variety (repeated characters or a repeated pattern)"
     return None
 
 

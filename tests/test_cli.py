@@ -45,6 +45,7 @@ def test_unmigrated_database_refuses_to_seed(cli_env):
 
 def test_seed_outside_sandbox_is_refused(cli_env):
     result = run(["seed"], {**cli_env, "CHATBOT_ENV": "production", "CHATBOT_SECRET_KEY": "q7Vd-2mXo9LpZt4rWc8yNb1KfHs6JgEa",
+                            "CHATBOT_DATA_KEY": "Zr4-kPq8sLw2Nx6Vb0Tc9Hy3Fm5Dj7Ga",
                             "CHATBOT_SMS_GATEWAY": "webhook", "CHATBOT_SMS_WEBHOOK_URL": "https://sms.bank.example/send",
                             "CHATBOT_SMS_WEBHOOK_TOKEN": "t"})
     assert result.returncode == 1 and "sandbox" in result.stderr

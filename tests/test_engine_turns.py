@@ -19,6 +19,7 @@ import chatbot.dialogue.flows  # noqa: F401 (registers the flows)
 from chatbot.dialogue.policy import DialoguePolicy
 from chatbot.dialogue.turn import PolicyResult
 from chatbot.engine import Engine
+from chatbot.security.keys import phone_digest
 from chatbot.storage import conversations
 from chatbot.storage.db import Database, NeedsWriteTransaction
 from chatbot.storage.models import ChatMessage, ChatSession, OneTimeCode, RateEvent, SmsMessage, TurnLog
@@ -77,8 +78,9 @@ def test_a_turn_that_must_write_is_redone_under_the_lock_and_does_everything_onc
     for text in ("绑定账户", "张伟", ZHANG_ID):  # the ID number sends a code: a write
         engine.handle("web", "b1", text)
     assert policy.read_only[-2:] == [True, False]  # tried read-only, then under the lock
-    assert _count(database, SmsMessage, phone="13800138000") == 1
-    assert _count(database, OneTimeCode, phone="13800138000") == 1
+    phone = phone_digest("test-secret", "13800138000")  # rows keep a keyed digest, not the number
+    assert _count(database, SmsMessage, phone_hash=phone) == 1
+    assert _count(database, OneTimeCode, phone_hash=phone) == 1
     assert _count(database, RateEvent) >= 1
     assert _count(database, TurnLog, user_id="b1") == 4
 

@@ -1,5 +1,6 @@
 """Admin API for the desk (role admin; metrics also analyst): metrics, canned replies,
-agent capacity, the audit log. Other admin areas (FAQ, models) live in their own modules.
+agent capacity, the audit log, ending a staff member's tokens. Other admin areas (FAQ,
+models) live in their own modules.
 """
 from __future__ import annotations
 
@@ -55,6 +56,13 @@ async def delete_canned(reply_id: IdPath, admin: AdminDep, services: ServicesDep
 async def set_capacity(username: str, body: CapacityIn, admin: AdminDep, services: ServicesDep) -> dict:
     """How many sessions this agent may serve at once."""
     return await run_in_threadpool(services.handoff.admin.set_capacity, admin, username, body.capacity)
+
+
+@router.post("/staff/{username}/revoke-tokens")
+async def revoke_tokens(username: str, admin: AdminDep, services: ServicesDep) -> dict:
+    """End every token this staff member holds, at once on every worker (audited); 404 for no
+    such user. They can log in again unless their account is deactivated."""
+    return await run_in_threadpool(services.auth.revoke_all, admin, username)
 
 
 @router.get("/audit")

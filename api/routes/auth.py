@@ -1,13 +1,14 @@
-"""Staff login: `POST /v1/auth/login` -> a bearer token for the agent console and admin API."""
+"""Staff login: `POST /v1/auth/login` -> a bearer token for the agent console and admin API;
+`POST /v1/auth/logout` ends the caller's token at once (every worker refuses it after)."""
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ServicesDep, current_staff
+from api.deps import ServicesDep, bearer_token, current_staff
 from chatbot.security.staff_auth import Staff
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
@@ -39,3 +40,11 @@ async def login(body: LoginRequest, request: Request, services: ServicesDep) -> 
 async def me(staff: Annotated[Staff, Depends(current_staff)]) -> dict:
     """Who the token belongs to (the console checks a stored token with it)."""
     return staff.to_dict()
+
+
+@router.post("/logout", status_code=204)
+async def logout(request: Request, services: ServicesDep) -> Response:
+    """End the token this request carries (401 when it is no good already); other tokens of the
+    same user stay (an admin ends them all: `POST /v1/admin/staff/{username}/revoke-tokens`)."""
+    await run_in_threadpool(services.auth.logout, bearer_token(request))
+    return Response(status_code=204)

@@ -32,7 +32,13 @@
       $("login-error").textContent = error.message;
     }
   });
-  $("logout").addEventListener("click", () => logout());
+  $("logout").addEventListener("click", () => signOut());
+
+  // 退出 ends the token on the server too (POST /v1/auth/logout), not only in this page.
+  async function signOut() {
+    if (auth.token) await api("/v1/auth/logout", { method: "POST" }).catch(() => null);
+    logout();
+  }
 
   function roleName(role) {
     return { agent: "客服", analyst: "分析员", admin: "管理员" }[role] || role;

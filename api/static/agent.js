@@ -21,7 +21,13 @@
     }
   });
 
-  $("logout").addEventListener("click", () => logout());
+  $("logout").addEventListener("click", () => signOut());
+
+  // 退出 ends the token on the server too (POST /v1/auth/logout), not only in this page.
+  async function signOut() {
+    if (auth.token) await api("/v1/auth/logout", { method: "POST" }).catch(() => null);
+    logout();
+  }
   $("sound").addEventListener("click", () => window.DeskAlerts.toggleSound());
 
   function logout(message) {

@@ -20,7 +20,7 @@ from chatbot.handoff import labels
 from chatbot.money import format_amount
 from chatbot.security.masking import mask_card, mask_id_number, mask_phone, mask_value
 from chatbot.handoff.notices import note_data
-from chatbot.storage import agent_views, conversations, notes
+from chatbot.storage import agent_views, conversations, customers, notes
 from chatbot.storage.handoffs import staff_by_id
 from chatbot.storage.models import ChatSession, Handoff, StaffUser, TurnLog
 
@@ -72,8 +72,9 @@ def customer_view(db: Session, customer_id: int) -> dict | None:
         "credit_limit": format_amount(account.credit_limit) if account.credit_limit is not None else None,
         "status": account.status, "card_status": card.status if card else None,
     } for account, card in agent_views.customer_accounts(db, customer_id)]
-    return {"name": customer.name, "id_number": mask_id_number(customer.id_number),
-            "phone": mask_phone(customer.phone), "accounts": accounts}
+    personal = customers.personal(db, customer)  # decrypted only to be masked here
+    return {"name": customer.name, "id_number": mask_id_number(personal.id_number),
+            "phone": mask_phone(personal.phone), "accounts": accounts}
 
 
 def recent_flows(turns: list[TurnLog], limit: int = 5) -> list[dict]:

@@ -208,7 +208,8 @@ class ModelWatcher:
                         serving_workers.forget(db, me.worker_id)
                         removed = True
                     else:
-                        serving_workers.beat(db, me.worker_id, me.host, me.pid, self.version, me.started_at, now)
+                        serving_workers.beat(db, me.worker_id, me.host, me.pid, self.version, me.started_at, now,
+                                             ",".join(self.database.data_keys.key_ids))
                         serving_workers.prune(db, now - PRUNE_AFTER)
                         removed = False
                 self._removed = removed

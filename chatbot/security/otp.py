@@ -27,6 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from chatbot.errors import InvalidInput
+from chatbot.security.keys import phone_digest
 from chatbot.security.passwords import hash_code
 from chatbot.storage.models import OneTimeCode
 from chatbot.tools.sms import SmsGateway
@@ -91,7 +92,8 @@ class OtpService:
         ).values(consumed_at=now))
         code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
         code_hash = self._hash(subject, purpose, code) if phone else "decoy:" + secrets.token_hex(16)
-        row = OneTimeCode(subject=subject, purpose=purpose, code_hash=code_hash, phone=phone or "",
+        row = OneTimeCode(subject=subject, purpose=purpose, code_hash=code_hash,
+                          phone_hash=phone_digest(self.secret_key, phone) if phone else "",
                           attempts=carried, operation=self._operation(subject, purpose, operation),
                           expires_at=now + self.ttl, created_at=now)
         db.add(row)

@@ -10,16 +10,21 @@ to the right password. Every attempt is in the audit log.
 
 Demo logins of the sandbox (`StaffUser.sandbox`, e.g. `admin/admin-sandbox`) are refused,
 at login and for tokens they already hold, unless the service runs in the sandbox.
+
+Tokens are revocable (docs/security.md): `logout` ends the token it is called with (its id in
+`staff_token_revocations`), `revoke_all` ends every token of a user (their token generation
+goes up). Both are in the database, read with the staff row on every request, so every worker
+refuses the token from the next request on.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from functools import cache
 
 from chatbot.clock import Clock
-from chatbot.errors import Forbidden, RateLimited, Unauthorized
+from chatbot.errors import Forbidden, NotFound, RateLimited, Unauthorized
 from chatbot.security import tokens
 from chatbot.security.passwords import hash_password, verify_password
 from chatbot.storage import staff as staff_store
@@ -89,19 +94,46 @@ class StaffAuth:
             staff_store.audit(db, username[:128], action, None, {"ip": client_ip}, now)
         if not ok:
             raise Unauthorized("用户名或密码错误", "invalid_credentials")
-        token, expires = tokens.issue(self.secret_key, row.id, row.role, now, self.token_ttl)
+        token, expires = tokens.issue(self.secret_key, row.id, row.role, now, self.token_ttl, row.token_generation)
         return Login(token, expires, _staff(row))
 
     def authenticate(self, token: str | None) -> Staff:
         """The staff member of a bearer token (their current role, read from the database)."""
+        return self._holder(token)[0]
+
+    def logout(self, token: str | None) -> Staff:
+        """End this token now (on every worker: they read the revocation on each request)."""
+        staff, claims = self._holder(token)
+        now = self.clock.now()
+        expires = datetime.fromtimestamp(claims["exp"], timezone.utc)
+        with self.db.write() as db:
+            staff_store.revoke_token(db, staff.id, claims["jti"], expires, now)
+            staff_store.audit(db, staff.username, "auth.logout", None, None, now)
+        return staff
+
+    def revoke_all(self, admin: Staff, username: str) -> dict:
+        """End every token `username` holds (an admin's action, audited); NotFound for no such user."""
+        now = self.clock.now()
+        with self.db.write() as db:
+            row = staff_store.by_username(db, username)
+            if row is None:
+                raise NotFound("没有这个员工账号", "staff_not_found")
+            staff_store.revoke_all_tokens(db, row.id)
+            staff_store.audit(db, admin.username, "auth.revoke_all", f"staff:{row.username}", None, now)
+        return {"username": row.username, "revoked": True}
+
+    def _holder(self, token: str | None) -> tuple[Staff, dict]:
+        """The staff member of a token and its claims; Unauthorized when it is not (or no longer) good."""
         if not token:
             raise Unauthorized("请先登录（缺少 Authorization: Bearer 令牌）", "missing_token")
         claims = tokens.verify(self.secret_key, token, self.clock.now())
         with self.db.read() as db:
-            row = staff_store.by_id(db, claims["sub"])
+            row, revoked = staff_store.token_holder(db, claims["sub"], claims["jti"])
         if row is None or not row.active or not self._allowed(row):
             raise Unauthorized("账号不存在或已停用", "inactive_account")
-        return _staff(row)
+        if revoked or claims["gen"] != row.token_generation:
+            raise Unauthorized("登录已失效（已退出或被管理员注销），请重新登录", "token_revoked")
+        return _staff(row), claims
 
     def _allowed(self, row: StaffUser) -> bool:
         return self.sandbox or not row.sandbox

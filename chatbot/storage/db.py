@@ -27,8 +27,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from chatbot.errors import ServiceUnavailable
+from chatbot.security.data_keys import DataKeys, sandbox_keys
 
 _IMMEDIATE = "chatbot_immediate"
+DATA_KEYS = "chatbot_data_keys"  # the key of a session's `info` holding its DataKeys
 _READ_ONLY = "chatbot_read_only"
 # What a read-only session may send: reads, and the transaction's own BEGIN.
 _READ_STATEMENTS = ("SELECT", "WITH", "BEGIN", "PRAGMA")
@@ -85,17 +87,27 @@ class _WriterQueue:
 class Database:
     """Owns the SQLAlchemy engine and hands out transactional sessions."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, data_keys: DataKeys | None = None) -> None:
+        """`data_keys` encrypt and find personal data (`chatbot.storage.customers`); every
+        session carries them in `session.info`. Unset: the sandbox's (the service passes
+        the settings' keys: `Database.for_settings`)."""
         try:
             self.url = make_url(url)
         except ArgumentError as exc:
             raise ServiceUnavailable(f"无法解析数据库地址 CHATBOT_DATABASE_URL: {exc}") from exc
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.engine = self._create_engine(echo)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.data_keys = data_keys or sandbox_keys()
+        info = {DATA_KEYS: self.data_keys}
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
         self._read_only_sessions = self._sessions if self.is_sqlite else sessionmaker(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, info=info)
         self._writers = _WriterQueue(self._lock_path()) if self.is_sqlite else None
+
+    @classmethod
+    def for_settings(cls, settings) -> "Database":
+        """The database of `settings` (CHATBOT_DATABASE_URL) with its data keys."""
+        return cls(settings.database_url, data_keys=settings.data_keys())
 
     def _create_engine(self, echo: bool) -> Engine:
         if not self.is_sqlite:

@@ -18,6 +18,8 @@ def alembic_config(database: Database) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     # env.py reuses our engine (with its SQLite hooks) instead of building another one.
     config.attributes["engine"] = database.engine
+    # Migrations that encrypt personal data (0013) use the database's data keys.
+    config.attributes["data_keys"] = database.data_keys
     return config
 
 

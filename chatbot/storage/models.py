@@ -64,11 +64,16 @@ class Base(DeclarativeBase):
 
 
 class Customer(Base):
+    """A bank customer. ID number and phone are encrypted under the data key and the customer
+    is found by the keyed hash of the ID number (chatbot/security/data_keys.py): read and
+    write them through chatbot/storage/customers.py (migration 0013)."""
+
     __tablename__ = "customers"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
-    id_number: Mapped[str] = mapped_column(String(18), unique=True)
-    phone: Mapped[str] = mapped_column(String(20))
+    id_number_encrypted: Mapped[str] = mapped_column(Text)
+    id_number_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    phone_encrypted: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -250,7 +255,8 @@ class OneTimeCode(Base):
     subject: Mapped[str] = mapped_column(String(128))  # e.g. "customer:1" or "web:u1"
     purpose: Mapped[str] = mapped_column(String(32))
     code_hash: Mapped[str] = mapped_column(String(128))
-    phone: Mapped[str] = mapped_column(String(20))
+    # Keyed digest of the phone the code went to ("" for a decoy): never the number itself.
+    phone_hash: Mapped[str] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Keyed digest of the exact operation the code was sent for (flow run + its summary):
     # a code confirms that operation only, not another of the same kind.
@@ -266,7 +272,7 @@ class SmsMessage(Base):
 
     __tablename__ = "sms_messages"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    phone: Mapped[str] = mapped_column(String(20), index=True)
+    phone_hash: Mapped[str] = mapped_column(String(64), index=True)  # keyed digest, not the number
     text: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -282,9 +288,26 @@ class StaffUser(Base):
     # Demo logins of the sandbox: refused whenever the service runs outside the sandbox.
     sandbox: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Tokens carry the generation they were issued in; raising it (an admin's revoke) ends
+    # every token of this user at once (chatbot/security/staff_auth.py).
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class StaffTokenRevocation(Base):
+    """One staff token ended before its time (`POST /v1/auth/logout`), by its random id;
+    kept until the token would have expired anyway."""
+
+    __tablename__ = "staff_token_revocations"
+    token_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class AuditLog(Base):
+    """Who did what, append-only and hash-chained like the evidence chain (chatbot/storage/
+    chain.py): `hash` covers `prev_hash` and the row's content; triggers refuse UPDATE and
+    DELETE (migration 0013); `chatbot audit verify` walks the chain."""
+
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     actor: Mapped[str] = mapped_column(String(128))
@@ -292,6 +315,8 @@ class AuditLog(Base):
     target: Mapped[str | None] = mapped_column(String(128))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)  # one successor per row
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
 # --- Human handoff (migration 0002) ----------------------------------------------------------
@@ -799,5 +824,8 @@ class ServingWorker(Base):
     host: Mapped[str] = mapped_column(String(128))
     pid: Mapped[int] = mapped_column(Integer)
     model_version: Mapped[str | None] = mapped_column(String(64))
+    # The data keys (ids, comma-separated) the worker can read: `chatbot keys rotate` waits
+    # until every live worker knows the new one.
+    data_keys: Mapped[str | None] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from chatbot.clock import BANK_TZ, FixedClock, bank_today
 from chatbot.paths import data_file
 from chatbot.security.passwords import hash_password
+from chatbot.storage import customers as customer_store
 from chatbot.storage import demo_credit, demo_history, seed_wealth
 from chatbot.storage.db import Database
 from chatbot.storage.ledger import Leg, post
@@ -80,13 +81,11 @@ def _ensure_internal_accounts(db: Session, spec: dict, now: datetime) -> None:
 
 
 def _customer_exists(db: Session, customer: dict) -> bool:
-    return db.scalar(select(Customer.id).where(Customer.id_number == customer["id_number"])) is not None
+    return customer_store.by_id_number(db, customer["id_number"]) is not None
 
 
 def _create_customer(db: Session, spec: dict, now: datetime) -> None:
-    customer = Customer(name=spec["name"], id_number=spec["id_number"], phone=spec["phone"], created_at=now)
-    db.add(customer)
-    db.flush()
+    customer = customer_store.add(db, spec["name"], spec["id_number"], spec["phone"], now)  # encrypted
     opened = now - timedelta(days=demo_history.HISTORY_DAYS + 30)
     for card_spec in spec["cards"]:
         kind = "savings" if card_spec["kind"] == "debit" else "credit"
@@ -105,7 +104,7 @@ def _create_customer(db: Session, spec: dict, now: datetime) -> None:
 
 def _create_payees(db: Session, customers: list[dict], now: datetime) -> None:
     for spec in customers:
-        owner = db.scalar(select(Customer.id).where(Customer.id_number == spec["id_number"]))
+        owner = customer_store.by_id_number(db, spec["id_number"]).id
         for payee in spec["payees"]:
             db.add(Payee(customer_id=owner, name=payee["name"], account_no=payee["card_no"],
                          bank_name=payee["bank_name"], created_at=now))
@@ -225,7 +224,7 @@ def _create_credit_records(db: Session, customers: list[dict], credit: CreditPla
                                  due_date=s.due_date, new_balance=s.new_balance, minimum_payment=s.minimum_payment,
                                  paid=s.paid, installed=Decimal("0.00"), created_at=now))
     for customer in customers:
-        owner = db.scalar(select(Customer).where(Customer.id_number == customer["id_number"]))
+        owner = customer_store.by_id_number(db, customer["id_number"])
         savings = by_no[next(c["card_no"] for c in customer["cards"] if c["kind"] == "debit")]
         applications = [_create_application(db, owner, item, now) for item in customer.get("applications", [])]
         disbursed = iter(a for a in applications if a.kind == "loan" and a.stage == "disbursed")

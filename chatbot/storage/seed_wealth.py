@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from chatbot.clock import BANK_TZ
 from chatbot.nlu.entities.periods import add_months
+from chatbot.storage import customers as customer_store
 from chatbot.storage.demo_history import PlannedTxn
-from chatbot.storage.models import Account, Customer, NewsItem, RiskAssessment, WealthHolding, WealthProduct
+from chatbot.storage.models import Account, NewsItem, RiskAssessment, WealthHolding, WealthProduct
 
 WEALTH_CLEARING = "BANK-WEALTH"
 ASSESSMENT_MONTHS = 12
@@ -53,7 +54,7 @@ def create_records(db: Session, customers: list[dict], now: datetime) -> None:
     today = now.astimezone(BANK_TZ).date()
     products = {p.code: p for p in db.scalars(select(WealthProduct))}
     for spec in customers:
-        owner = db.scalar(select(Customer).where(Customer.id_number == spec["id_number"]))
+        owner = customer_store.by_id_number(db, spec["id_number"])
         savings_no = next(c["card_no"] for c in spec["cards"] if c["kind"] == "debit")
         savings = db.scalar(select(Account).where(Account.account_no == savings_no))
         if "risk_assessment" in spec:

@@ -14,14 +14,15 @@ from chatbot.storage.models import ServingWorker
 
 
 def beat(db: Session, worker_id: str, host: str, pid: int, model_version: str | None,
-         started_at: datetime, now: datetime) -> None:
-    """Insert or update this worker's row (a worker id is only ever written by its process)."""
+         started_at: datetime, now: datetime, data_keys: str | None = None) -> None:
+    """Insert or update this worker's row (a worker id is only ever written by its process).
+    `data_keys`: the ids of the data keys it reads, comma-separated (`chatbot keys rotate`)."""
     row = db.get(ServingWorker, worker_id)
     if row is None:
         db.add(ServingWorker(worker_id=worker_id, host=host[:128], pid=pid, model_version=model_version,
-                             started_at=started_at, seen_at=now))
+                             data_keys=data_keys, started_at=started_at, seen_at=now))
         return
-    row.model_version, row.seen_at = model_version, now
+    row.model_version, row.data_keys, row.seen_at = model_version, data_keys, now
 
 
 def forget(db: Session, worker_id: str) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from chatbot.storage.models import AuditLog, CannedReply, LoginAttempt, StaffUser
+from chatbot.storage import audit as audit_log
+from chatbot.storage.models import AuditLog, CannedReply, LoginAttempt, StaffTokenRevocation, StaffUser
 
 
 def by_username(db: Session, username: str) -> StaffUser | None:
@@ -16,6 +17,26 @@ def by_username(db: Session, username: str) -> StaffUser | None:
 
 def by_id(db: Session, staff_id: int) -> StaffUser | None:
     return db.get(StaffUser, staff_id)
+
+
+def token_holder(db: Session, staff_id: int, token_id: str) -> tuple[StaffUser | None, bool]:
+    """The staff row of a token and whether that token was revoked, in one query (each request)."""
+    revoked = select(StaffTokenRevocation.token_id).where(StaffTokenRevocation.token_id == token_id).exists()
+    found = db.execute(select(StaffUser, revoked).where(StaffUser.id == staff_id)).first()
+    return (found[0], bool(found[1])) if found is not None else (None, False)
+
+
+def revoke_token(db: Session, staff_id: int, token_id: str, expires_at: datetime, now: datetime) -> None:
+    """End one token; revocations of tokens past their expiry are dropped (they end by themselves)."""
+    db.execute(delete(StaffTokenRevocation).where(StaffTokenRevocation.expires_at <= now))
+    if db.get(StaffTokenRevocation, token_id) is None:
+        db.add(StaffTokenRevocation(token_id=token_id, staff_id=staff_id, expires_at=expires_at))
+
+
+def revoke_all_tokens(db: Session, staff_id: int) -> None:
+    """End every token of a staff member issued so far (a new generation)."""
+    db.execute(update(StaffUser).where(StaffUser.id == staff_id)
+               .values(token_generation=StaffUser.token_generation + 1))
 
 
 def active_agents(db: Session) -> Sequence[StaffUser]:
@@ -63,8 +84,9 @@ def oldest_failure_from(db: Session, since: datetime, client_ip: str) -> datetim
 
 def audit(db: Session, actor: str, action: str, target: str | None, detail: dict | None,
           now: datetime) -> None:
-    """Append one audit entry in the caller's transaction (it commits with the action)."""
-    db.add(AuditLog(actor=actor, action=action, target=target, detail=detail or {}, created_at=now))
+    """Append one audit entry in the caller's transaction (it commits with the action); the
+    chain is `chatbot.storage.audit`'s."""
+    audit_log.append(db, actor, action, target, detail, now)
 
 
 def audit_entries(db: Session, *, action: str | None = None, actor: str | None = None,

@@ -6,7 +6,7 @@ turn-log row that answers its message are one transaction).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
@@ -32,8 +32,8 @@ class BankingRefusal(ChatbotError):
 class CustomerInfo:
     id: int
     name: str
-    phone: str
-    id_number: str
+    phone: str = field(repr=False)  # in the clear: mask before showing (never in a log line)
+    id_number: str = field(repr=False)
 
 
 @dataclass(frozen=True)

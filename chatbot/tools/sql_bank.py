@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from chatbot.clock import BANK_TZ
 from chatbot.errors import Conflict, InvalidInput, NotFound
 from chatbot.money import format_amount, to_cents
+from chatbot.storage import customers
 from chatbot.storage.ledger import Leg, internal_account, post
 from chatbot.storage.models import (Account, Card, ChannelBinding, CreditTerms, Customer, LedgerEntry,
                                     LedgerTransaction, Money, Payee)
@@ -64,13 +65,13 @@ class SqlBank(SqlCreditCards, SqlLending, SqlWealth):
 
     def customer(self, customer_id: int) -> CustomerInfo:
         """The customer's identity; NotFound for an unknown id."""
-        return _customer_info(self._customer_row(customer_id))
+        return _customer_info(self.db, self._customer_row(customer_id))
 
     def find_customer(self, name: str, id_number: str) -> CustomerInfo | None:
-        """The customer with exactly this name and ID number (a lower-case x counts as X)."""
-        row = self.db.scalar(select(Customer).where(
-            Customer.name == name.strip(), Customer.id_number == id_number.strip().upper()))
-        return _customer_info(row) if row is not None else None
+        """The customer with exactly this name and ID number (a lower-case x counts as X),
+        found by the keyed hash of the ID number (`chatbot/storage/customers.py`)."""
+        row = customers.by_id_number(self.db, id_number)
+        return _customer_info(self.db, row) if row is not None and row.name == name.strip() else None
 
     def bound_customer(self, channel: str, user_id: str) -> int | None:
         return self.db.scalar(select(ChannelBinding.customer_id).where(
@@ -369,8 +370,9 @@ def _totals_query(where: list):
             .where(*where))
 
 
-def _customer_info(row: Customer) -> CustomerInfo:
-    return CustomerInfo(row.id, row.name, row.phone, row.id_number)
+def _customer_info(db: Session, row: Customer) -> CustomerInfo:
+    personal = customers.personal(db, row)
+    return CustomerInfo(row.id, row.name, personal.phone, personal.id_number)
 
 
 def _account_info(account: Account, card: Card | None, limit: Decimal | None = None) -> AccountInfo:

@@ -25,7 +25,7 @@ from chatbot.clock import BANK_TZ
 from chatbot.errors import InvalidInput, NotFound
 from chatbot.money import format_amount
 from chatbot.nlu.entities.periods import add_months
-from chatbot.storage import audit
+from chatbot.storage import audit, customers
 from chatbot.storage.ledger import Leg, post
 from chatbot.storage.models import (Account, Application, ApplicationEvent, Card, CreditTerms, Customer, Loan,
                                     LoanPayment)
@@ -344,7 +344,7 @@ class SqlLending:
 
     def _check_age(self, customer: Customer, now: datetime, max_age: int, months: int = 0) -> None:
         rules = self.lending_rules
-        born = birth_date(customer.id_number)
+        born = birth_date(customers.id_number(self.db, customer))
         today = now.astimezone(BANK_TZ).date()
         if born is None:
             raise refuse("ineligible", "无法从证件信息确认您的年龄，请到网点办理")

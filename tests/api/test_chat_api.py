@@ -103,6 +103,7 @@ def test_sandbox_sms_inbox_is_absent_in_production(database_url, clock, model_di
 
     settings = Settings(env="production", database_url=database_url, model_dir=model_dir,
                         secret_key="a-real-secret-for-this-test-0123456789", sms_gateway="webhook",
+                        data_key="a-real-data-key-for-this-test-9876543210",
                         sms_webhook_url="https://sms.bank.example/send", sms_webhook_token="t")
     services = build_services(settings, clock=clock, classifier=intent_model, knowledge=knowledge_desk)
     with TestClient(create_app(services=services)) as client:

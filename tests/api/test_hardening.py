@@ -60,7 +60,8 @@ def test_message_and_canned_reply_ids_beyond_64_bits_are_422(client):
 
 @pytest.mark.parametrize("sub", [HUGE, 10 ** 40, -5, 0, "1", 1.5, True, None])
 def test_forged_tokens_with_odd_subjects_are_401(client, services, clock, sub):
-    claims = {"sub": sub, "role": "admin", "iat": 0, "exp": int(clock.now().timestamp()) + 600}
+    claims = {"sub": sub, "role": "admin", "iat": 0, "exp": int(clock.now().timestamp()) + 600,
+              "jti": "j" * 22, "gen": 0}  # all else well-formed: the subject is what is refused
     signed = tokens.PREFIX + b64url.encode(json.dumps(claims).encode())
     import hashlib
     import hmac
@@ -71,7 +72,7 @@ def test_forged_tokens_with_odd_subjects_are_401(client, services, clock, sub):
 
 def test_tokens_with_a_bad_expiry_are_401(services, clock):
     for exp in ("soon", None, [1]):
-        claims = {"sub": 1, "role": "admin", "exp": exp}
+        claims = {"sub": 1, "role": "admin", "exp": exp, "jti": "j" * 22, "gen": 0}
         signed = tokens.PREFIX + b64url.encode(json.dumps(claims).encode())
         import hashlib
         import hmac
@@ -196,6 +197,7 @@ def test_the_service_tells_staff_auth_where_it_runs(database_url, model_dir, clo
 
     settings = Settings(env="production", database_url=database_url, model_dir=model_dir,
                         secret_key="Prod-secret-0123456789-abcdefghijKLMN", sms_gateway="webhook",
+                        data_key="Prod-data-key-9876543210-zyxwvutsrQPON",
                         sms_webhook_url="https://sms.bank.example/send", sms_webhook_token="t0ken")
     built = build_services(settings, clock=clock, classifier=intent_model, knowledge=knowledge_desk)
     try:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from chatbot.security.keys import phone_digest
 from chatbot.storage import sms
 from chatbot.storage.models import Account, Card, ChannelBinding, ChatSession, Customer, OneTimeCode
 
@@ -44,7 +45,8 @@ def inbox(services, phone: str) -> list[str]:
 def sent(services, phone: str) -> int:
     """How many codes went to `phone` (the sandbox inbox keeps only recent texts)."""
     with services.database.read() as db:
-        return db.scalar(select(func.count()).select_from(OneTimeCode).where(OneTimeCode.phone == phone))
+        return db.scalar(select(func.count()).select_from(OneTimeCode).where(
+            OneTimeCode.phone_hash == phone_digest(services.settings.secret_key, phone)))
 
 
 def code(services, phone: str) -> str:

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from chatbot.clock import BANK_TZ
+from chatbot.storage import customers
 from chatbot.storage.db import Database
 from chatbot.storage.models import (
     Account,
@@ -21,7 +22,6 @@ from chatbot.storage.models import (
     CardStatement,
     ChannelBinding,
     ChatMessage,
-    Customer,
     Loan,
     LoanPayment,
     Notice,
@@ -52,10 +52,7 @@ class Books:
     def customer(self, name: str = "赵敏", phone: str = "13600136000") -> int:
         n = next(_numbers)
         with self.database.write() as db:
-            row = Customer(name=name, id_number=f"11010519900307{n:04d}"[:18], phone=phone, created_at=self.now)
-            db.add(row)
-            db.flush()
-            return row.id
+            return customers.add(db, name, f"11010519900307{n:04d}"[:18], phone, self.now).id
 
     def bind(self, customer_id: int, channel: str, user_id: str, used_at: datetime | None = None) -> None:
         with self.database.write() as db:

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from chatbot.security.keys import phone_digest
 from chatbot.security.otp import OtpService
 from chatbot.storage import sms
 from chatbot.storage.models import OneTimeCode
@@ -48,7 +49,8 @@ def test_issue_sends_a_text_and_stores_only_a_hash(backend, database, otp, outbo
                                 "请勿将验证码告诉任何人，银行工作人员不会向您索要。")
     with database.read() as db:
         (row,) = db.scalars(select(OneTimeCode)).all()
-    assert code not in row.code_hash and row.phone == PHONE and row.attempts == 0
+    assert code not in row.code_hash and row.attempts == 0
+    assert row.phone_hash == phone_digest("test-secret", PHONE) and PHONE not in row.phone_hash
     check = _verify(database, otp, clock, code)
     assert (check.status, check.ok, check.remaining_attempts) == ("ok", True, 5)
 

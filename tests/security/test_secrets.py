@@ -6,15 +6,16 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from chatbot.settings import SANDBOX_SECRET_KEY, Settings
+from chatbot.settings import SANDBOX_DATA_KEY, SANDBOX_SECRET_KEY, Settings
 
 STRONG = "q7Vd-2mXo9LpZt4rWc8yNb1KfHs6JgEa"  # 32 characters, varied
+DATA_KEY = "Zr4-kPq8sLw2Nx6Vb0Tc9Hy3Fm5Dj7Ga"  # another one, for personal data
 WEBHOOK = {"sms_gateway": "webhook", "sms_webhook_url": "https://sms.bank.example/send",
            "sms_webhook_token": "gateway-token"}
 
 
 def production(**overrides) -> Settings:
-    return Settings(**{"env": "production", "secret_key": STRONG, **WEBHOOK, **overrides})
+    return Settings(**{"env": "production", "secret_key": STRONG, "data_key": DATA_KEY, **WEBHOOK, **overrides})
 
 
 @pytest.mark.parametrize("env", ["production", "development"])
@@ -36,6 +37,28 @@ def test_a_strong_secret_is_accepted_and_the_sandbox_keeps_its_default():
     assert production().secret_key == STRONG
     sandbox = Settings(env="sandbox")
     assert sandbox.secret_key == SANDBOX_SECRET_KEY and sandbox.sms_gateway == "sandbox"
+
+
+@pytest.mark.parametrize("env", ["production", "development"])
+@pytest.mark.parametrize("data_key, why", [
+    (None, "CHATBOT_DATA_KEY must be set outside the sandbox"),
+    (STRONG, "CHATBOT_DATA_KEY must differ from CHATBOT_SECRET_KEY"),
+    (SANDBOX_DATA_KEY, "CHATBOT_DATA_KEY must be set to a real secret"),
+    ("short-data-key", "CHATBOT_DATA_KEY is too short"),
+    ("ab" * 20, "CHATBOT_DATA_KEY has too little variety"),
+])
+def test_the_data_key_is_required_and_strong_outside_the_sandbox(env, data_key, why):
+    with pytest.raises(ValidationError) as raised:
+        production(env=env, data_key=data_key)
+    assert why in str(raised.value)
+
+
+def test_the_sandbox_derives_its_data_key_and_a_rotation_reads_two():
+    sandbox = Settings(env="sandbox").data_keys()
+    assert sandbox.key_ids == Settings(env="sandbox", secret_key=STRONG).data_keys().key_ids  # not the secret's
+    rotating = production(data_key_old=SANDBOX_DATA_KEY).data_keys()
+    assert rotating.key_ids == (production().data_keys().current.key_id, sandbox.current.key_id)
+    assert DATA_KEY not in repr(production()) and DATA_KEY not in repr(rotating.current)
 
 
 @pytest.mark.parametrize("env", ["production", "development"])

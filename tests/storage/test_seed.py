@@ -4,6 +4,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from chatbot.settings import DATA_DIR
+from chatbot.storage import customers
 from chatbot.storage.models import (
     Account,
     Card,
@@ -23,8 +24,8 @@ def test_demo_customers_cards_and_balances(backend, database):
     with database.read() as db:
         names = {c.name: c for c in db.scalars(select(Customer))}
         assert set(names) == {"张伟", "王芳", "李娜"}
-        assert names["张伟"].id_number == "110105199003071239"
-        assert names["王芳"].phone == "13900139000"
+        assert customers.personal(db, names["张伟"]).id_number == "110105199003071239"
+        assert customers.phone(db, names["王芳"]) == "13900139000"
         for tail, balance in DESIGN_BALANCES.items():
             account = db.scalar(select(Account).join(Card, Card.account_id == Account.id).where(Card.tail == tail))
             assert account.balance == balance

@@ -10,8 +10,9 @@ from sqlalchemy import func, select, update
 
 from chatbot.clock import BANK_TZ
 from chatbot.errors import Conflict
+from chatbot.storage import customers
 from chatbot.storage.ledger import Leg, internal_account, post
-from chatbot.storage.models import (Account, Card, CardStatement, CreditTerms, Customer, LedgerEntry,
+from chatbot.storage.models import (Account, Card, CardStatement, CreditTerms, LedgerEntry,
                                     LedgerTransaction)
 from chatbot.tools.banking import BankingRefusal
 from chatbot.tools.sql_bank import SqlBank
@@ -29,9 +30,7 @@ def own(database):
     """赵六: savings 3,000.00; a classic card (limit 20,000) opened 300 days ago, statement day 19.
     Statement 11-19: 1,280.00 + 500.00 = 1,780.00 (minimum 178.00); unbilled 2,399.00 and 45.00."""
     with database.write() as db:
-        customer = Customer(name="赵六", id_number="110101199001010011", phone="13600136000", created_at=NOW)
-        db.add(customer)
-        db.flush()
+        customer = customers.add(db, "赵六", "110101199001010011", "13600136000", NOW)
         opened = NOW - timedelta(days=300)
         savings = Account(account_no="6222029999990001", customer_id=customer.id, kind="savings", name="储蓄卡",
                           balance=D("0.00"), status="active", opened_at=opened)

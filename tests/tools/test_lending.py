@@ -13,7 +13,8 @@ from chatbot.clock import BANK_TZ
 from chatbot.errors import InvalidInput, NotFound
 from chatbot.nlu.entities.periods import add_months
 from chatbot.settings import DATA_DIR
-from chatbot.storage.models import (Account, ApplicationEvent, AuditLog, Card, Customer, LedgerEntry,
+from chatbot.storage import customers
+from chatbot.storage.models import (Account, ApplicationEvent, AuditLog, Card, LedgerEntry,
                                     LedgerTransaction, Loan,
                                     LoanPayment)
 from chatbot.tools.amortization import equal_installment
@@ -88,9 +89,7 @@ def test_card_pre_review_rules(database, demo):
     short = _refusal(lambda: _card(database, demo.wang, product=PLATINUM))
     assert short.code == "ineligible" and "28,000.00 元" in short.message and "50,000.00 元" in short.message
     with database.write() as db:  # born 1955: 71 years old
-        db.add(Customer(name="赵老", id_number="110105195501011234", phone="13600000000", created_at=NOW))
-        db.flush()
-        old = db.scalar(select(Customer.id).where(Customer.name == "赵老"))
+        old = customers.add(db, "赵老", "110105195501011234", "13600000000", NOW).id
     aged = _refusal(lambda: _card(database, old, income="20000"))
     assert aged.code == "ineligible" and "18 至 65 周岁" in aged.message
     with database.read() as db:

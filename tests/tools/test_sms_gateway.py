@@ -10,8 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
+from chatbot.security.keys import phone_digest
 from chatbot.security.otp import OtpService
-from chatbot.settings import Settings
+from chatbot.settings import SANDBOX_DATA_KEY, Settings
 from chatbot.storage import outbox, sms
 from chatbot.storage.models import SmsMessage, SmsOutbox
 from chatbot.tools.sms_webhook import MAX_AGE, WebhookGateways
@@ -37,7 +38,7 @@ def test_inbox_rows_hold_no_code_but_the_inbox_shows_it(backend, client, service
     assert CODE.search(shown["text"]) and shown["text"].startswith("【示例银行】验证码")
     with services.database.read() as db:
         rows = db.scalars(select(SmsMessage)).all()
-    assert len(rows) == 1 and rows[0].phone == PHONE
+    assert len(rows) == 1 and rows[0].phone_hash == phone_digest(services.settings.secret_key, PHONE)
     assert not CODE.search(rows[0].text) and "验证码" not in rows[0].text
 
 
@@ -53,7 +54,7 @@ def test_inbox_messages_are_deleted_once_no_code_in_them_can_serve(database, clo
     with database.write() as db:
         sms.record(db, "13900139000", "【示例银行】验证码 222222", clock.now(), SECRET)
     with database.read() as db:
-        assert [row.phone for row in db.scalars(select(SmsMessage))] == ["13900139000"]
+        assert [row.phone_hash for row in db.scalars(select(SmsMessage))] == [phone_digest(SECRET, "13900139000")]
         assert sms.read_inbox(db, "13900139000", "another secret") == []  # unreadable, not a 500
 
 
@@ -168,7 +169,9 @@ def test_production_service_sends_codes_through_the_webhook_not_the_inbox(
         database_url, model_dir, clock, intent_model, knowledge_desk, sms_service):
     from chatbot.service import build_services
 
+    # The demo bank was seeded under the sandbox's data key: here it is the key being rotated away.
     settings = Settings(env="production", database_url=database_url, model_dir=model_dir, secret_key=SECRET,
+                        data_key="Prod-data-key-9876543210-zyxwvutsrQPON", data_key_old=SANDBOX_DATA_KEY,
                         sms_gateway="webhook", sms_webhook_url=sms_service.url, sms_webhook_token="gateway-token")
     services = build_services(settings, clock=clock, classifier=intent_model, knowledge=knowledge_desk)
     try:
