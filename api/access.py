@@ -88,6 +88,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/agent/sessions/{session_id}/notes"): _AGENTS,  # private notes: the owner's (403 others)
     ("POST", "/v1/agent/sessions/{session_id}/typing"): _AGENTS,  # the owner only (403 others)
     ("PUT", "/v1/agent/presence"): _AGENTS,  # one's own status: online / busy / away
+    ("GET", "/v1/agent/conversations"): _AGENTS,  # past conversations: an agent's own, an admin's all
     ("GET", "/v1/admin/metrics"): _READERS,
     ("GET", "/v1/admin/metrics/understanding"): _READERS,
     ("GET", "/v1/admin/unanswered"): _READERS,

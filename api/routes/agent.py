@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import AgentDep, ServicesDep
 from api.limits import IdPath
-from api.routes import agent_tools
+from api.routes import agent_history, agent_tools
 from chatbot.handoff import labels
 
 
@@ -104,3 +104,4 @@ async def close(session_id: IdPath, agent: AgentDep, services: ServicesDep) -> d
 
 
 router.include_router(agent_tools.router)  # quick replies, notes, presence: the agent's own tools
+router.include_router(agent_history.router)  # search over past conversations (历史会话)

@@ -70,6 +70,13 @@ class Console:
                 staff_store.audit(db, agent.username, "handoff.view", f"session:{session_id}", {}, now)
         return body
 
+    def search(self, agent: Staff, query) -> dict:
+        """Past conversations by words, customer, days, channel, ending, reason, rating, agent
+        (chatbot/handoff/history.py): an agent's own, an admin's all."""
+        from chatbot.handoff import history  # history names customers as this module does
+
+        return history.search(self.db, self.clock, agent, query)
+
     def agents(self) -> list[dict]:
         with self.db.read() as db:
             return self._agents(db, self.clock.now())
