@@ -32,7 +32,6 @@ from chatbot.security import b64url
 
 PREFIX = "d1."
 _NONCE_BYTES = 12
-FIELDS = ("customers.id_number", "customers.phone")
 
 
 class DataKeyMissing(ServiceUnavailable):
@@ -137,8 +136,3 @@ def sandbox_keys() -> DataKeys:
     from chatbot.settings import SANDBOX_DATA_KEY
 
     return DataKeys(DataKey.from_secret(SANDBOX_DATA_KEY))
-
-
-def keys_from(current: str, previous: str | None = None) -> DataKeys:
-    """DataKeys from the key strings of the settings."""
-    return DataKeys(DataKey.from_secret(current), DataKey.from_secret(previous) if previous else None)
