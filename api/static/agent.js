@@ -194,6 +194,8 @@
     window.DeskTranscript.reset(id);
     state.current = id;
     $("canned-admin").hidden = true;
+    $("history").hidden = true;
+    $("history-back").hidden = true;  // agent-history.js shows it when the session came from a search
     for (const card of document.querySelectorAll(".card")) {
       card.classList.toggle("card--current", Number(card.dataset.session) === id);
       if (Number(card.dataset.session) === id) card.querySelector(".unread")?.remove();
@@ -335,10 +337,16 @@
   }
 
   $("manage-canned").addEventListener("click", () => {
+    $("history").hidden = true;
     $("session-body").hidden = true;
     $("session-empty").hidden = true;
     $("canned-admin").hidden = false;
   });
+  // --- 历史会话: search past conversations (agent-history.js) -----------------------------------------
+  window.DeskHistory.init({ openSession, handle, me: () => state.me, leave: () => leaveSession(),
+    close: () => { $("history").hidden = true; $("session-empty").hidden = false; } });
+  $("open-history").addEventListener("click", () => { leaveSession(); window.DeskHistory.show(); });
+
   $("canned-done").addEventListener("click", () => {
     $("canned-admin").hidden = true;
     if (state.view) $("session-body").hidden = false; else $("session-empty").hidden = false;
