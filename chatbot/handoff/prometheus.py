@@ -58,4 +58,10 @@ def render(snapshot: dict) -> str:
     out.gauge("chatbot_handoff_ratings", "Number of customer ratings per agent and score.",
               [({"agent_id": r["staff_id"], "rating": score, "window": window}, n)
                for r in ratings.values() for score, n in r["distribution"].items()])
+    outbox = snapshot.get("wechat_outbox")
+    if outbox is not None:  # chatbot/channels/wechat/outbox.py: alert on failed or an old pending row
+        out.gauge("chatbot_wechat_outbox_messages", "WeChat messages in the outbox now, by status.",
+                  [({"status": "pending"}, outbox["pending"]), ({"status": "failed"}, outbox["failed"])])
+        out.gauge("chatbot_wechat_outbox_oldest_pending_seconds", "Age of the oldest WeChat message waiting for a retry.",
+                  [({}, outbox["oldest_pending_seconds"])])
     return out.text()

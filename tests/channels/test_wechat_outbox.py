@@ -16,6 +16,7 @@ from chatbot.channels.wechat.outbox import OutboxPolicy, WeChatOutbox
 from chatbot.channels.wechat.setup import database_recorder, failure_recorder
 from chatbot.channels.wechat.templates import TemplateNotifier
 from chatbot.channels.wechat.token_store import MemoryTokenStore
+from chatbot.handoff import prometheus
 from chatbot.handoff.metrics import HandoffMetrics
 from chatbot.storage.db import Database
 from chatbot.storage.models import AuditLog, WeChatOutbox as Row
@@ -127,8 +128,9 @@ def test_waits_double_to_the_cap_and_the_message_is_given_up_after_n_attempts(db
     with db.read() as session:
         [audit] = session.scalars(select(AuditLog).where(AuditLog.action == "wechat.delivery_failed")).all()
     assert audit.target == "o-3" and "重试 5 次后放弃" in audit.detail["reason"]
-    metrics = HandoffMetrics(db, clock).snapshot()["wechat_outbox"]
-    assert (metrics["pending"], metrics["failed"]) == (0, 1)
+    snapshot = HandoffMetrics(db, clock).snapshot()
+    assert (snapshot["wechat_outbox"]["pending"], snapshot["wechat_outbox"]["failed"]) == (0, 1)
+    assert 'chatbot_wechat_outbox_messages{status="failed"} 1' in prometheus.render(snapshot)  # GET /metrics
 
 
 def test_two_senders_never_send_one_message_twice(db, clock, fake_wechat, make_api, empty_database_url):
