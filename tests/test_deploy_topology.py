@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -61,7 +61,9 @@ class Instance:
     process: subprocess.Popen
 
     def lines(self) -> list[dict]:
-        return [json.loads(line) for line in self.log.read_text().splitlines() if line.strip()]
+        """Every whole line of its log, parsed (one being written as this reads waits)."""
+        text = self.log.read_text()
+        return [json.loads(line) for line in text[:text.rfind("\n") + 1].splitlines() if line.strip()]
 
 
 @dataclass
@@ -71,7 +73,6 @@ class Topology:
     tls: ssl.SSLContext
     instances: list[Instance]
     nginx_dir: Path
-    served: dict[str, str] = field(default_factory=dict)
 
     def client(self, **options) -> httpx.Client:
         return httpx.Client(base_url=self.https, verify=self.tls, timeout=30, **options)
