@@ -80,7 +80,9 @@
     if (offset) query.set("offset", String(offset));
     let data;
     try { data = await api("/v1/agent/conversations?" + query.toString()); } catch (error) {
-      $("history-summary").textContent = error.message;
+      if (error.status === 401) return state.deps.handle(error);
+      $("history-summary").textContent = "筛选条件有误：" + (/[\u4e00-\u9fff]/.test(error.message) ? error.message :
+        "日期请写成 2026-11-01（北京时间，最多 92 天），每个搜索词最多 20 个字");
       $("history-summary").classList.add("warn");
       return;
     }

@@ -83,6 +83,11 @@ def test_an_agent_searches_past_conversations(live_server, browser, services, da
     text = desk.locator("#history").inner_text()
     assert not RAW_CODE.findall(text) and "6222021000191234" not in text and "张伟" not in text
     desk.screenshot(path=str(artifacts / "agent_console_search_desktop.png"))
+    desk.fill("#history-from", "2026-13-40")
+    desk.press("#history-from", "Enter")
+    expect(desk.locator("#history-summary.warn")).to_be_visible()  # the server's 422, said in Chinese
+    assert not RAW_CODE.findall(desk.locator("#history-summary").inner_text())
+    desk.fill("#history-from", "")
 
     hits.first.click()
     expect(desk.locator("#session-title")).to_contain_text(f"会话 #{zhang}")
