@@ -18,6 +18,7 @@ from chatbot.messages import Rich, choice
 
 CONFIRM = (choice("确认"), choice("修改"), choice("取消"))
 YES_NO = (choice("好的"), choice("不用了"))
+ONE_QUESTION = (choice("是"), choice("不是"))
 # What a greeting offers besides the most asked questions: the main businesses, by name.
 BUSINESSES = (choice("查余额"), choice("转账"), choice("挂失"), choice("信用卡账单"), choice("转人工"))
 WELCOMED = frozenset({replies.SMALL_TALK["greet"], replies.SMALL_TALK["out_of_scope"], replies.STICKER,
@@ -54,6 +55,9 @@ def _question_asked(ctx: FlowContext, faq_question: Callable[[str], str | None])
         return last, CONFIRM  # the read-back, or the question that asks for 确认 again
     if state.offered_faq and "faq_clarify" in said:
         questions = [q for q in map(faq_question, state.offered_faq) if q]
+        if len(questions) == 1:  # "您是想问“…”吗？"
+            where = next((n for n, text in enumerate(ctx.replies) if text.startswith("您是想问“")), None)
+            return (where, ONE_QUESTION) if where is not None else (last, ())
         # The clarification, not a flow's question said after it (a question in the middle of a flow).
         where = next((n for n, text in enumerate(ctx.replies) if questions and questions[0] in text), None)
         if where is not None:

@@ -18,6 +18,8 @@ from knowledge.faq.store import FaqEntry
 NOT_FOUND_TEXT = "抱歉，这个问题我暂时回答不了。您可以换个说法，或回复“人工”为您转接人工客服。"
 NEITHER_TEXT = "好的。请您具体说说想了解什么，我再帮您查；也可以回复“人工”转接人工客服。"
 # None of the options (as chatbot/dialogue/choices.py reads it for a choice between businesses).
+# Yes to a clarification that offered one question.
+_YES = re.compile(r"^(是|是的|是啊|是呀|对|对的|对啊|没错|嗯+|恩+|好|好的|要|yes|y|ok|okay|1)$")
 _NEITHER = re.compile(r"^(都不是|都不对|都不|不是|哪个都不是|两个都不是|都没有|其他|别的|不是这些|都不是的)$")
 _CHINESE_NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
                     "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
@@ -33,7 +35,11 @@ WORD_MATCH_LEAD = 0.2
 
 
 def format_clarification(hits: Sequence[FaqHit | FaqEntry]) -> str:
-    """``您是想问：`` then the numbered questions, then how to answer."""
+    """``您是想问：`` then the numbered questions, then how to answer; one question is asked
+    about as itself ("您是想问“…”吗？"), answered with 是."""
+    if len(hits) == 1:
+        entry = hits[0].entry if isinstance(hits[0], FaqHit) else hits[0]
+        return f"您是想问“{entry.question.rstrip('？?')}”吗？是的话回复“是”，不是请换个说法告诉我。"
     lines = ["您是想问："]
     for number, item in enumerate(hits, start=1):
         entry = item.entry if isinstance(item, FaqHit) else item
@@ -61,6 +67,8 @@ def resolve_choice(reply_text: str, offered_ids: Sequence[str],
     if not offered or len(offered) != len(offered_ids):
         return None  # the list changed under the customer (an admin edit): ask again
     text = _clean(reply_text)
+    if len(offered) == 1 and _YES.match(text):
+        return offered[0]  # "您是想问“…”吗？" — "是的"
     number = choice_number(text, len(offered))
     if number is not None:
         return offered[number - 1] if 1 <= number <= len(offered) else None

@@ -48,7 +48,7 @@ def _talker(client, database, shape):
                 row = db.scalars(select(Customer).where(Customer.name == customer)).one()
                 db.add(ChannelBinding(channel="web", user_id=user_id, customer_id=row.id, bound_at=row.created_at))
             bound.add(user_id)
-        response = client.post("/v1/chat", json={"user_id": user_id, "text": text})
+        response = client.post("/v1/chat", json={"user_id": user_id, "text": text, "rich": True})
         assert response.status_code == 200, response.text
         body = response.json()
         return shape(body), body["state"]

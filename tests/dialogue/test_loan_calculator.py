@@ -120,6 +120,8 @@ def test_how_to_questions_about_loans_keep_their_faq_answers(chat):
     assert c.last["state"]["intent"] == "faq" and "等额本金" in reply
     assert c.flow is None
     reply = c.say("月供怎么算")
+    if "您是想问" in reply:  # not sure enough to answer outright: asked about, and 是 answers it
+        reply = c.say("是")
     assert "贷款计算器" in reply and c.flow is None
 
 
