@@ -52,7 +52,7 @@ def _ids(client, headers, **params) -> list[int]:
     return [r["session_id"] for r in response.json()["results"]]
 
 
-def test_filters_find_what_they_say(client, past):
+def test_filters_find_what_they_say(backend, client, past):  # SQLite and PostgreSQL
     admin, p = past["admin"], past
     assert _ids(client, admin) == [p["zhang"], p["visitor"]]  # newest end first, the last 30 days
     assert _ids(client, admin, q="年费") == [p["zhang"], p["visitor"]]  # the customer's or the agent's words
