@@ -38,6 +38,7 @@ PATH_VALUES = {"session_id": NO_ID, "reply_id": NO_ID, "application_id": NO_ID, 
 WECHAT_TIME = str(int(FIXED_NOW.timestamp()))
 QUERIES = {"/v1/sandbox/sms": {"phone": "13800138000"}, "/v1/chat/history": {"user_id": OWNER},
            "/v1/chat/status": {"user_id": OWNER}, "/v1/chat/events": {"user_id": OWNER},
+           "/v1/chat/logout": {"user_id": OWNER},  # another customer's token naming the owner: 401
            # a callback as WeChat sends it, but not signed with the account's token
            "/wechat": {"signature": "0" * 40, "timestamp": WECHAT_TIME, "nonce": "n1", "echostr": "e"}}
 FAQ_FIELDS = {"question": "访问表测试问题", "answer": "访问表测试答案", "category": "测试"}
