@@ -75,7 +75,7 @@ def mark_answers(ctx: FlowContext, faq_answer: Callable[[str], str | None],
         if where is None:
             continue
         # Letters only: a key of digits could read as a card number to the masking it passes.
-        key = "".join(secrets.choice(string.ascii_lowercase) for _ in range(16))
+        key = "".join(string.ascii_lowercase[byte % 26] for byte in secrets.token_bytes(16))
         ctx.step("feedback_offered", faq_id=step["faq_id"], key=key)
         neighbours = [choice(question) for question in related(step["faq_id"])]
         ctx.replies[where] = Rich(answer, "text", feedback=key, **({"related": neighbours} if neighbours else {}))
