@@ -239,7 +239,7 @@ class Engine:
         return result, queued.events
 
     def _turn_fields(self, message: InboundMessage, said_text: str, parse: ParseResult,
-                     result: PolicyResult, replies: list[str], state: SessionState) -> dict:
+                     result: PolicyResult, replies: list[str | dict], state: SessionState) -> dict:
         """The turn-log row but for its session, latency and time (masked throughout)."""
         return dict(
             channel=message.channel, user_id=message.user_id,
