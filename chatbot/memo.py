@@ -7,7 +7,8 @@ key or own the cache with), so they are kept in a bounded LRU per process.
 
 Only texts without any number are kept: a message that holds an amount, a card, phone or
 ID number or a code is about one customer's business and is not kept in memory past its
-turn (and would rarely repeat anyway). Long texts are not kept either: they do not repeat.
+turn (and would rarely repeat anyway); nor is a text with Latin letters (a password, an
+e-mail address). Long texts are not kept either: they do not repeat.
 """
 from __future__ import annotations
 
@@ -21,8 +22,13 @@ R = TypeVar("R")
 
 
 def keepable(text: str) -> bool:
-    """Short and number-free (ASCII, full-width and Chinese numerals alike)."""
-    return len(text) <= MAX_TEXT and not any(ch.isnumeric() for ch in text)
+    """Short, number-free (ASCII, full-width and Chinese numerals alike) and without Latin
+    letters (a password or an e-mail address typed into the chat is never kept)."""
+    return len(text) <= MAX_TEXT and not any(ch.isnumeric() or _latin(ch) for ch in text)
+
+
+def _latin(ch: str) -> bool:
+    return "a" <= ch.lower() <= "z" or "\uff21" <= ch <= "\uff5a"  # ASCII or full-width letters
 
 
 def memoize_text(function: Callable[..., R], size: int) -> Callable[..., R]:

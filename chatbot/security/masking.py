@@ -158,6 +158,12 @@ def mask_value(value):
 _FEWEST_DIGITS = 11
 
 
+def _digits_after_folding(text: str) -> int:
+    """How many digits the folded text will hold (⑬ and ½ fold into two; only the numeric
+    characters are folded here, so this stays cheap)."""
+    return sum(sum(map(str.isdigit, unicodedata.normalize("NFKC", ch))) for ch in text if ch.isnumeric())
+
+
 def _folded(text: str) -> MappedText:
     """The parser's character folding (NFKC, noise dropped) with dashes made ASCII."""
     mapped = _nfkc(MappedText.identity(text))
@@ -169,7 +175,7 @@ def _folded(text: str) -> MappedText:
 
 def _number_spans(text: str) -> list[tuple[int, int, str, int]]:
     """(start, end, replacement, priority) in ``text`` for every ID, card and phone number."""
-    if sum(map(str.isdigit, text)) < _FEWEST_DIGITS:
+    if _digits_after_folding(text) < _FEWEST_DIGITS:
         return []  # most replies: amounts, dates, 95588 — nothing to mask, and folding is costly
     folded = _folded(text)
     spans = []

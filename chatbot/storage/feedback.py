@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from chatbot.errors import NotFound
@@ -32,9 +33,13 @@ def record(db: Session, channel: str, user_id: str, key: str, helpful: bool, now
         raise NotFound("找不到这条回答，无法评价", "feedback_answer_not_found")
     row = db.scalars(select(AnswerFeedback).where(AnswerFeedback.turn_id == turn_id)).one_or_none()
     if row is None:
-        row = AnswerFeedback(turn_id=turn_id, faq_id=offered["faq_id"], helpful=helpful, created_at=now)
-        db.add(row)
-    else:
-        row.helpful, row.created_at = helpful, now
+        try:
+            with db.begin_nested():  # two first taps at once: the second becomes an update
+                row = AnswerFeedback(turn_id=turn_id, faq_id=offered["faq_id"], helpful=helpful, created_at=now)
+                db.add(row)
+            return row
+        except IntegrityError:
+            row = db.scalars(select(AnswerFeedback).where(AnswerFeedback.turn_id == turn_id)).one()
+    row.faq_id, row.helpful, row.created_at = offered["faq_id"], helpful, now
     db.flush()
     return row

@@ -156,7 +156,7 @@ def test_wechat_draws_links_as_anchors_and_everything_else_as_its_text():
     buttons = Rich("请核对转账信息……确认转账请回复“确认”。", "buttons", buttons=[{"label": "确认", "send": "确认"}])
     text = render(Reply(1, (ReplyItem.of(buttons), ReplyItem.of(links), ReplyItem("好的"))))
     assert text.splitlines() == ["请核对转账信息……确认转账请回复“确认”。", "明细下载链接：",
-                                 '<a href="https://bank.example/x?a=1&amp;b=2">Excel</a>',
+                                 '<a href="https://bank.example/x?a=1&b=2">Excel</a>',  # CDATA: no entities
                                  '<a href="https://bank.example/y">CSV</a>', "好的"]
 
 
@@ -190,3 +190,12 @@ def test_answers_marked_unhelpful_are_exported_for_analysts(client, say, databas
     with database.read() as db:
         turns = select_turns(db, kinds=["unhelpful"])
     assert [(t.text, t.kind) for t in turns] == [("转账限额多少", "unhelpful")]
+
+
+def test_masking_counts_digits_as_the_folded_text_has_them():
+    """⑬ folds into 13: the number it starts is a phone and is masked (the short-text shortcut
+    counts digits after folding)."""
+    from chatbot.security.masking import mask_text
+
+    assert mask_text("手机⑬800138000") == "手机138****8000"
+    assert mask_text("转账100元") == "转账100元"

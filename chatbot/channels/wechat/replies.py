@@ -5,7 +5,6 @@ show" and stops its retries. Text goes into CDATA, so a `]]>` inside it is split
 """
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 from wechatpy.replies import TextReply
@@ -44,7 +43,8 @@ def render(reply: Reply) -> str:
     parts = []
     for item in reply.replies:
         if item.type == "link" and item.data.get("links"):
-            anchors = (f'<a href="{html.escape(link["url"])}">{html.escape(link["label"])}</a>'
+            # The XML reply is CDATA (entities would stay literal): only a quote could end href.
+            anchors = (f'<a href="{link["url"].replace(chr(34), "%22")}">{link["label"]}</a>'
                        for link in item.data["links"])
             parts.append("\n".join([item.data.get("caption", ""), *anchors]).strip())
         else:
