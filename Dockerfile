@@ -9,6 +9,10 @@
 # Stage 1 builds the wheel (setup.py copies data/ into it as chatbot/default_data/) and the
 # wheels of every dependency; stage 2 installs them into a virtual environment of a slim
 # image, without compilers and without the network, and runs as a user of its own.
+# Production by default: without CHATBOT_SECRET_KEY, CHATBOT_DATA_KEY and the SMS gateway
+# every command refuses to start, naming the setting (-e CHATBOT_ENV=sandbox for the demo).
+# Never built on the machine it was written on (no Docker engine there): tests/test_dockerfile.py
+# checks it by reading it and by building the wheel from the files its build stage copies.
 
 FROM python:3.11-slim AS build
 WORKDIR /src
@@ -25,6 +29,7 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH=/opt/chatbot/bin:$PATH \
+    CHATBOT_ENV=production \
     CHATBOT_HOME=/var/lib/chatbot \
     CHATBOT_LOG_FORMAT=json
 # The wheels are mounted for this one step, not copied: they stay out of the image's layers.
