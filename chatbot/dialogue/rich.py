@@ -13,10 +13,12 @@ def links(caption: str, targets: Sequence[tuple[str, str]]) -> Rich:
     return Rich(text, "link", caption=caption, links=[{"label": label, "url": url} for label, url in targets])
 
 
-def card(text: str, title: str, rows: Sequence[tuple[str, str]], buttons: Sequence[dict] = ()) -> Rich:
-    """A card: `title` and label/value rows; `text` is how plain channels say the same."""
+def card(text: str, title: str, rows: Sequence[tuple[str, str]], buttons: Sequence[dict] = (), **more) -> Rich:
+    """A card: `title` and label/value rows; `text` is how plain channels say the same.
+    `more`: further fields, e.g. `product={"kind": "wealth", "code": …}` for a product card."""
     extra = {"buttons": list(buttons)} if buttons else {}
-    return Rich(text, "card", title=title, rows=[{"label": label, "value": value} for label, value in rows], **extra)
+    return Rich(text, "card", title=title, rows=[{"label": label, "value": value} for label, value in rows],
+                **extra, **more)
 
 
 def table(text: str, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> Rich:

@@ -7,6 +7,11 @@ their level come first and are the only ones recommended; the others are listed 
 marked as above their level. Without a binding or a valid assessment every product is
 listed, with what is needed before buying. Paused or closed products are never offered.
 Every fact comes from the knowledge graph (chatbot/wealth/catalogue.py).
+
+Said as rich items (chatbot/wealth/cards.py) whose texts are the plain answer: a card per
+product that may be bought (了解详情 opens the product page, 购买 sends 买<name>); a table
+when the customer asks to compare (比较/对比) or names two products or more; one product
+named, its detail card and whether this customer may buy it.
 """
 from __future__ import annotations
 
@@ -15,12 +20,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from chatbot.dialogue.context import FlowContext
-from chatbot.dialogue.flows.wealth_common import DISCLAIMER, assessment, graph, views
+from chatbot.dialogue.flows.wealth_common import DISCLAIMER, assessment, graph, valid_level, views
 from chatbot.dialogue.forms import Flow, flow
 from chatbot.money import format_amount
 from chatbot.nlu.entities.numbers import parse_number
 from chatbot.wealth import questionnaire as q
+from chatbot.wealth import cards
 from chatbot.wealth.catalogue import WealthProductView
+from knowledge.kg.cues import asks_comparison
 
 LEVEL = re.compile(r"[rR]\s*([1-5])")
 BELOW = re.compile(r"以下|以内|之内|及以下|不超过|内的|内$|之下|以下的|不到")
@@ -120,42 +127,100 @@ def _days(number: str, unit: str) -> int | None:
     return int(value * per)
 
 
-def catalogue_text(ctx: FlowContext, filters: Filters | None = None) -> str:
-    filters = filters or read_filters(ctx)
+def catalogue_replies(ctx: FlowContext, filters: Filters | None = None) -> list[str]:
+    """What the bot says about the products asked for: one product named, its detail card;
+    two or more named, or a list with "比较/对比", a comparison table; else a card per
+    product that suits (chatbot/wealth/cards.py). Every item's text is the plain answer."""
+    on_sale_named = _named_products(views(ctx), ctx.text)
+    compare = asks_comparison(ctx.text)
+    if len(on_sale_named) >= 2:
+        ctx.step("wealth_products_compared", count=len(on_sale_named))
+        return [cards.comparison(on_sale_named, "产品对比（示例数据）"), _buy_hint(ctx, on_sale_named)]
+    if len(on_sale_named) == 1 and not compare:
+        return _detail(ctx, on_sale_named[0])
+    return _catalogue(ctx, filters or read_filters(ctx), compare)
+
+
+def _named_products(found: list[WealthProductView], text: str) -> list[WealthProductView]:
+    """The products a message names (longest names first, each span counted once)."""
+    text = re.sub(r"\s+", "", text.lower())
+    words = sorted(((re.sub(r"\s+", "", w.lower()), v) for v in found for w in (v.name, *v.aliases) if w),
+                   key=lambda pair: -len(pair[0]))
+    named: list[WealthProductView] = []
+    for word, view in words:
+        if word in text:
+            text = text.replace(word, "\0")
+            if view not in named:
+                named.append(view)
+    return sorted(named, key=found.index)
+
+
+def _detail(ctx: FlowContext, view: WealthProductView) -> list[str]:
+    level, info = valid_level(ctx), assessment(ctx)
+    if not view.on_sale:
+        note = f"该产品当前{'暂停申购' if view.status == 'paused' else '已停售'}，暂不能购买。"
+    elif level is not None:
+        note = (f"该产品在您的风险等级（{q.describe(level)}）范围内，可以购买。" if q.suits(level, view.risk_level)
+                else f"该产品超出您的风险等级（{q.describe(level)}），不能购买，仅供了解。")
+    elif ctx.customer_id is None:
+        note = "购买前需要绑定账户并完成风险测评。"
+    else:
+        note = f"购买前需要{'重新' if info is not None else '先'}完成风险测评（说“风险测评”即可开始）。"
+    can_buy = level is None or q.suits(level, view.risk_level)
+    ctx.step("wealth_product_detail", code=view.code)
+    return [cards.detail_card(view, can_buy), f"{note}\n{DISCLAIMER}"]
+
+
+def _buy_hint(ctx: FlowContext, shown: list[WealthProductView]) -> str:
+    level = valid_level(ctx)
+    buyable = [v for v in shown if v.on_sale and (level is None or q.suits(level, v.risk_level))]
+    hint = f"想购买可以直接说，例如“买1万{_short(buyable[0])}”。" if buyable else ""
+    return "\n".join(filter(None, [DISCLAIMER, hint]))
+
+
+def _short(view: WealthProductView) -> str:
+    return view.aliases[0] if view.aliases else view.name
+
+
+def _catalogue(ctx: FlowContext, filters: Filters, compare: bool) -> list[str]:
     on_sale = [v for v in views(ctx) if v.on_sale and filters.keep(v)]
     scope = f"（{'，'.join(filters.words)}）" if filters.words else ""
     info = assessment(ctx)
     if not on_sale:
         ctx.step("wealth_products", count=0)
-        return (f"暂时没有符合条件{scope}的在售理财产品。您可以放宽期限或风险等级再看看，"
-                "或直接说“推荐理财”查看全部在售产品。")
+        return [f"暂时没有符合条件{scope}的在售理财产品。您可以放宽期限或风险等级再看看，"
+                "或直接说“推荐理财”查看全部在售产品。"]
     if ctx.customer_id is not None and info is not None and info.valid_on(ctx.today):
         suitable = [v for v in on_sale if q.suits(info.level, v.risk_level)]
         above = [v for v in on_sale if not q.suits(info.level, v.risk_level)]
-        parts = [f"您的风险等级为 {q.describe(info.level)}。"]
+        said: list[str] = [f"您的风险等级为 {q.describe(info.level)}。"]
         if suitable:
-            parts.append(f"适合您的在售产品{scope}：")
-            parts += [f"{i}. {v.line()}" for i, v in enumerate(suitable, 1)]
+            said += _shown(f"适合您的在售产品{scope}", suitable, compare, can_buy=True)
         else:
-            parts.append(f"符合条件{scope}的在售产品都超出了您的风险等级，暂不能购买。")
+            said[0] += f"\n符合条件{scope}的在售产品都超出了您的风险等级，暂不能购买。"
         if above:
-            parts.append("以下产品超出您的风险等级，不能购买，仅供了解：")
-            parts += [f"· {v.name}（{v.risk_level}，适合 {v.suits}）" for v in above]
-        parts.append(DISCLAIMER)
-        if suitable:
-            parts.append(f"想购买可以直接说，例如“买1万{suitable[0].aliases[0] if suitable[0].aliases else suitable[0].name}”。")
+            said.append("\n".join(["以下产品超出您的风险等级，不能购买，仅供了解：",
+                                   *(f"· {v.name}（{v.risk_level}，适合 {v.suits}）" for v in above)]))
+        said.append(_buy_hint(ctx, suitable))
         ctx.step("wealth_products", count=len(on_sale), suitable=len(suitable), level=info.level)
-        return "\n".join(parts)
-    parts = [f"在售理财产品{scope}："] + [f"{i}. {v.line()}" for i, v in enumerate(on_sale, 1)]
-    parts.append(DISCLAIMER)
+        return said
+    said = _shown(f"在售理财产品{scope}", on_sale, compare, can_buy=True)
     if ctx.customer_id is None:
-        parts.append("购买前需要绑定账户并完成风险测评，系统只会向您推荐与风险等级相符的产品。")
+        need = "购买前需要绑定账户并完成风险测评，系统只会向您推荐与风险等级相符的产品。"
     elif info is None:
-        parts.append("您还没有做过风险测评，购买前需要先完成测评（说“风险测评”即可开始）。")
+        need = "您还没有做过风险测评，购买前需要先完成测评（说“风险测评”即可开始）。"
     else:
-        parts.append("您的风险测评已过期，购买前需要重新测评（说“风险测评”即可开始）。")
+        need = "您的风险测评已过期，购买前需要重新测评（说“风险测评”即可开始）。"
+    said.append(f"{DISCLAIMER}\n{need}")
     ctx.step("wealth_products", count=len(on_sale))
-    return "\n".join(parts)
+    return said
+
+
+def _shown(heading: str, shown: list[WealthProductView], compare: bool, can_buy: bool) -> list[str]:
+    """A heading and a card per product, or (asked to compare) one table."""
+    if compare:
+        return [cards.comparison(shown, heading)]
+    return [f"{heading}：", *(cards.list_card(v, n, can_buy) for n, v in enumerate(shown, 1))]
 
 
 @flow
@@ -165,7 +230,8 @@ class WealthProductsFlow(Flow):
     requires_binding = False
 
     def on_start(self, ctx: FlowContext) -> bool:
-        ctx.say(catalogue_text(ctx))
+        for reply in catalogue_replies(ctx):
+            ctx.say(reply)
         ctx.outcome = "answered"
         ctx.state.end_flow()
         return False
