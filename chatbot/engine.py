@@ -106,20 +106,17 @@ class Engine:
         started = time.perf_counter()
         parse = self.parser.parse(message.text.strip(), bank_today(self.clock))
         with self._locks.hold(f"{channel}\x00{user_id}"):
-            answered = None
             if not claim_identity and self.db.reads_beside_writes:
                 answered = self._answer_from_reads(message, parse)
                 if isinstance(answered, Reply):
                     return answered  # the stored answer of a repeated message id
+                if answered is not None and self._store(answered, started):
+                    return answered.reply
             with self.db.write() as db:
-                # PostgreSQL: a turn under the lock in another worker reads the session without
-                # a row lock, so the store waits for that turn rather than slipping in between.
+                # PostgreSQL: a turn stored from reads in another worker takes this lock too,
+                # so it waits for this turn rather than slipping in between its read and write.
                 lock_conversation_in_transaction(db, channel, user_id)
-                if answered is not None and turns.store_turn(
-                        db.connection(), answered.turn, answered.now, _elapsed_ms(started)):
-                    reply, events = answered.reply, []
-                else:
-                    reply, events = self._turn_under_lock(db, message, parse, started, claim_identity)
+                reply, events = self._turn_under_lock(db, message, parse, started, claim_identity)
             # Committed: consoles and pages may now read what the events announce. Still
             # inside the conversation's mutex, so one conversation's events leave in order.
             self.events.publish_all(events)
@@ -146,15 +143,15 @@ class Engine:
         """The turn answered without the write lock (see the module docstring): a replay,
         an answer to store, or None when the turn must run under the lock."""
         now = self.clock.now()
+        with self.db.driver_connection() as connection:
+            conversation = self.db.turns.read(connection, message.channel, message.user_id, message.message_id)
+        if conversation.earlier is not None:
+            return self._replay(conversation.earlier, message)
+        if not conversation.answerable_without_lock(now, self.session_idle,
+                                                    self.binding_idle.get(message.channel)):
+            return None
+        session = conversation.session
         with self.db.read_only() as db:
-            conversation = turns.read_conversation(db.connection(), message.channel, message.user_id,
-                                                   message.message_id)
-            if conversation.earlier is not None:
-                return self._replay(conversation.earlier, message)
-            if not conversation.answerable_without_lock(now, self.session_idle,
-                                                        self.binding_idle.get(message.channel)):
-                return None
-            session = conversation.session
             ctx = TurnContext(parse, DialogueState.from_json(session.state), conversation.customer_id, now, db,
                               message.channel, message.user_id, session.id, message.address, read_only=True)
             try:
@@ -172,6 +169,11 @@ class Engine:
             conversation, message.channel, message.user_id, result.state.to_json(), said, texts,
             self._turn_fields(message, said, parse, result, list(map(_logged, replies)), reply_state))
         return _Answered(answered, now, Reply(session.id, tuple(map(ReplyItem.of, replies)), reply_state))
+
+    def _store(self, answered: _Answered, started: float) -> bool:
+        """Store a turn answered from reads; False when its session moved on meanwhile."""
+        with self.db.driver_connection(writing=True) as connection:
+            return self.db.turns.store(connection, answered.turn, answered.now, _elapsed_ms(started))
 
     def _turn_under_lock(self, db, message: InboundMessage, parse: ParseResult, started: float,
                          claim_identity: bool) -> tuple[Reply, list[Event]]:

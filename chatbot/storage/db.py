@@ -17,7 +17,7 @@ import fcntl
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
@@ -100,9 +100,13 @@ class Database:
         self.data_keys = data_keys or sandbox_keys()
         info = {DATA_KEYS: self.data_keys}
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
-        self._read_only_sessions = self._sessions if self.is_sqlite else sessionmaker(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, info=info)
+        # Read-only sessions take a connection only when they first read (a turn answered
+        # from the FAQ reads nothing through them); on PostgreSQL in autocommit.
+        read_only_options = {_READ_ONLY: True} if self.is_sqlite else {_READ_ONLY: True, "isolation_level": "AUTOCOMMIT"}
+        self._read_only_sessions = sessionmaker(self.engine.execution_options(**read_only_options),
+                                                expire_on_commit=False, info=info)
         self._writers = _WriterQueue(self._lock_path()) if self.is_sqlite else None
+        self._turn_driver = None
 
     @classmethod
     def for_settings(cls, settings) -> "Database":
@@ -166,10 +170,46 @@ class Database:
         each read sees what is committed when it runs, as READ COMMITTED would.
         """
         with self._translate(), self._read_only_sessions() as session:
-            # An execution option lives as long as this checkout of the connection (unlike
-            # `Connection.info`, which stays with the pooled connection).
-            session.connection(execution_options={_READ_ONLY: True})
             yield session
+
+    @property
+    def turns(self):
+        """The turn's read and store on the driver's connection (chatbot/storage/turn_driver.py)."""
+        if self._turn_driver is None:
+            from chatbot.storage.turn_driver import TurnDriver
+            self._turn_driver = TurnDriver(self.engine.dialect)
+        return self._turn_driver
+
+    @contextmanager
+    def driver_connection(self, *, writing: bool = False) -> Iterator:
+        """A pooled DBAPI connection for chatbot/storage/turn_driver.py, outside any Session.
+
+        PostgreSQL: in autocommit for as long as it is lent (each statement commits by
+        itself). SQLite: `writing` queues behind the other writers first (the writer queue),
+        and the statements manage their own transaction. A lost connection is dropped from
+        the pool and reported as the service being unavailable, as through a Session."""
+        driver_errors = self.engine.dialect.loaded_dbapi
+        with self._writers.hold() if writing and self._writers is not None else nullcontext():
+            try:
+                pooled = self.engine.raw_connection()
+            except OperationalError as exc:
+                raise self._unavailable(exc) from exc
+            connection = pooled.dbapi_connection
+            try:
+                if not self.is_sqlite:
+                    connection.autocommit = True
+                yield connection
+            except driver_errors.OperationalError as exc:
+                if self.engine.dialect.is_disconnect(exc, connection, None):
+                    pooled.invalidate(exc)
+                raise self._unavailable(exc) from exc
+            finally:
+                if not self.is_sqlite and pooled.dbapi_connection is not None:
+                    try:
+                        connection.autocommit = False
+                    except driver_errors.Error:
+                        pooled.invalidate()  # not in a state to be lent again
+                pooled.close()
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -197,8 +237,12 @@ class Database:
         try:
             yield
         except OperationalError as exc:
-            reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
-            raise ServiceUnavailable(f"数据库不可用（{self.url.render_as_string()}）：{reason}") from exc
+            raise self._unavailable(exc) from exc
+
+    def _unavailable(self, exc: Exception) -> ServiceUnavailable:
+        reason = getattr(exc, "orig", None) or exc
+        reason = str(reason).splitlines()[0] if str(reason) else type(reason).__name__
+        return ServiceUnavailable(f"数据库不可用（{self.url.render_as_string()}）：{reason}")
 
 
 def _refuse_writes_when_read_only(engine: Engine) -> None:

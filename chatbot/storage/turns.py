@@ -1,10 +1,11 @@
-"""A turn's reads and writes in as few plain SQL statements as it takes (SQLAlchemy Core).
+"""A turn's read and store: the statements (SQLAlchemy Core) and what they carry.
 
-The engine answers most turns from what it reads (chatbot/engine.py): `read_conversation`
-loads everything the turn needs about the conversation in one statement, outside
-the write lock; `store_turn` writes the answer in one short transaction, and only if the
-session is still the one that was read (its `version` is unchanged; every writer of a
-session moves it on), otherwise the engine redoes the turn under the lock.
+The engine answers most turns from what it reads (chatbot/engine.py): `CONVERSATION` loads
+everything the turn needs about the conversation in one statement, outside the write lock;
+the store writes the answer in one short transaction, and only if the session is still the
+one that was read (its `version` is unchanged; every writer of a session moves it on),
+otherwise the engine redoes the turn under the lock. chatbot/storage/turn_driver.py runs
+these statements on the driver's connection.
 """
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, exists, insert, literal, select, true, update
-from sqlalchemy.engine import Connection
 
 from chatbot.storage.models import ChannelBinding, ChatMessage, ChatSession, Handoff, TurnLog
 
@@ -31,7 +31,7 @@ _OPEN_SESSION = (
 ).subquery("open_session")
 # One row whatever exists: the open session, the binding and the earlier turn side by side
 # (one round trip to PostgreSQL instead of three).
-_CONVERSATION = select(
+CONVERSATION = select(
     _OPEN_SESSION.c.id, _OPEN_SESSION.c.mode, _OPEN_SESSION.c.state, _OPEN_SESSION.c.last_active_at,
     _OPEN_SESSION.c.version, _OPEN_SESSION.c.rating_pending,
     _BINDINGS.c.customer_id, _BINDINGS.c.bound_at, _BINDINGS.c.last_used_at,
@@ -45,18 +45,18 @@ _CONVERSATION = select(
     .outerjoin(_TURNS, and_(_TURNS.c.channel == bindparam("channel"), _TURNS.c.user_id == bindparam("user_id"),
                             _TURNS.c.message_id == bindparam("message_id")))
 )
-_MOVE_SESSION_ON = (
+MOVE_SESSION_ON = (
     update(_SESSIONS)
     .where(_SESSIONS.c.id == bindparam("read_id"), _SESSIONS.c.version == bindparam("read_version"),
            _SESSIONS.c.mode == "bot", _SESSIONS.c.status == "open")
     .values(state=bindparam("new_state"), last_active_at=bindparam("now"),
             customer_id=bindparam("new_customer_id"), version=_SESSIONS.c.version + 1)
 )
-_TOUCH_BINDING = update(_BINDINGS).where(
+TOUCH_BINDING = update(_BINDINGS).where(
     _BINDINGS.c.channel == bindparam("b_channel"), _BINDINGS.c.user_id == bindparam("b_user_id"),
 ).values(last_used_at=bindparam("now"))
-_ADD_MESSAGES = insert(_MESSAGES)
-_ADD_TURN = insert(_TURNS)
+ADD_MESSAGES = insert(_MESSAGES)
+ADD_TURN = insert(_TURNS)
 
 @dataclass(frozen=True)
 class OpenSession:
@@ -112,17 +112,17 @@ class Conversation:
         return True
 
 
-def read_conversation(connection: Connection, channel: str, user_id: str, message_id: str | None) -> Conversation:
-    row = connection.execute(_CONVERSATION, {"channel": channel, "user_id": user_id,
-                                             "message_id": message_id}).one()
+def conversation_of(session_id, mode, state, last_active_at, version, rating_pending,
+                    customer_id, bound_at, last_used_at,
+                    earlier_session_id, earlier_digest, earlier_replies, earlier_state) -> Conversation:
+    """The Conversation of one row of `CONVERSATION` (its columns in order, values converted)."""
     session = binding = earlier = None
-    if row.id is not None:
-        session = OpenSession(row.id, row.mode, row.state, row.last_active_at, row.version,
-                              bool(row.rating_pending))
-    if row.customer_id is not None:
-        binding = Binding(row.customer_id, row.bound_at, row.last_used_at)
-    if row.earlier_session_id is not None:
-        earlier = EarlierTurn(row.earlier_session_id, row.earlier_digest, row.earlier_replies, row.earlier_state)
+    if session_id is not None:
+        session = OpenSession(session_id, mode, state, last_active_at, version, bool(rating_pending))
+    if customer_id is not None:
+        binding = Binding(customer_id, bound_at, last_used_at)
+    if earlier_session_id is not None:
+        earlier = EarlierTurn(earlier_session_id, earlier_digest, earlier_replies, earlier_state)
     return Conversation(session, binding, earlier)
 
 
@@ -137,24 +137,3 @@ class AnsweredTurn:
     user_text: str  # masked
     replies: list[str]  # masked
     turn_log: dict  # the turn_log row but for session_id, latency_ms and created_at
-
-
-def store_turn(connection: Connection, turn: AnsweredTurn, now: datetime, latency_ms: float) -> bool:
-    """Write the turn if its session is unchanged since it was read; False (nothing written)
-    otherwise. Runs inside the caller's write transaction."""
-    session = turn.conversation.session
-    moved_on = connection.execute(_MOVE_SESSION_ON, {
-        "read_id": session.id, "read_version": session.version, "new_state": turn.state, "now": now,
-        "new_customer_id": turn.conversation.customer_id}).rowcount
-    if moved_on != 1:
-        return False
-    line = {"session_id": session.id, "channel": turn.channel, "user_id": turn.user_id, "created_at": now}
-    connection.execute(_ADD_MESSAGES, [
-        {**line, "sender": "user", "text": turn.user_text},
-        *({**line, "sender": "bot", "text": text} for text in turn.replies),
-    ])
-    if turn.conversation.binding is not None:
-        connection.execute(_TOUCH_BINDING, {"b_channel": turn.channel, "b_user_id": turn.user_id, "now": now})
-    connection.execute(_ADD_TURN, {**turn.turn_log, "session_id": session.id, "latency_ms": latency_ms,
-                                   "created_at": now})
-    return True
