@@ -7,6 +7,7 @@ here (403 for another).
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
@@ -16,11 +17,15 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Channel, ServicesDep, WebUserDep, bearer_token, client_address, require_web_channel
 from api.deps import web_user_from_token
+from api.rich_history import attach_items
 from api.turn_threads import run_turn
+from chatbot.errors import RateLimited
 from chatbot.security import web_identity
+from chatbot.security.rate_limit import Limit
 from chatbot.handoff.notices import message_data
 from chatbot.storage import conversations, handoffs
 from chatbot.storage import feedback as answer_feedback
+from chatbot.storage.db import NeedsWriteTransaction
 
 router = APIRouter(prefix="/v1/chat", tags=["chat"])
 
@@ -41,7 +46,14 @@ class ChatRequest(BaseModel):
 
 class Choice(BaseModel):
     label: str = Field(description="按钮或快捷回复上显示的文字")
-    send: str = Field(description="点击后作为客户消息发送的文字（与手动输入相同）")
+    send: str | None = Field(default=None, description="点击后作为客户消息发送的文字（与手动输入相同）")
+    url: str | None = Field(default=None, description="卡片上的链接按钮（如理财产品的“了解详情”）：点击打开的页面，此时没有 send")
+
+
+class ProductRef(BaseModel):
+    kind: str = Field(description="wealth：理财产品")
+    code: str
+    url: str = Field(description="产品页（站内路径）；微信图文消息链接到它")
 
 
 class LinkOut(BaseModel):
@@ -70,6 +82,7 @@ class ReplyOut(BaseModel):
     columns: list[str] | None = Field(default=None, description="table：列名")
     feedback: str | None = Field(default=None, description="知识问答的回答：评价“有帮助吗”时回传的标识")
     related: list[Choice] | None = Field(default=None, description="知识问答的回答：相关问题")
+    product: ProductRef | None = Field(default=None, description="产品卡片：是哪款产品（微信据此发图文消息）")
 
 
 class StateOut(BaseModel):
@@ -91,6 +104,9 @@ class HistoryMessage(BaseModel):
     text: str
     at: str
     agent: str | None = Field(default=None, description="客服的称呼（仅人工客服的消息，如“小王”）")
+    item: ReplyOut | None = Field(default=None, description=(
+        "仅在 rich=true 时：机器人这条消息原本的富消息（按钮、卡片、表格、链接…，docs/rich_replies.md）；"
+        "text 与 item.text 相同"))
 
 
 class HistoryResponse(BaseModel):
@@ -128,14 +144,45 @@ class FeedbackResponse(BaseModel):
     recorded: bool = True
 
 
-@router.post("/feedback", response_model=FeedbackResponse)
+# Votes recorded (a first tap or a changed one) per web user and per client address. A
+# customer rates a few answers a conversation; these stop a script, not a customer.
+FEEDBACK_PER_USER = Limit("feedback.user", 20, timedelta(minutes=10))
+FEEDBACK_PER_ADDRESS = Limit("feedback.address", 200, timedelta(minutes=10))
+
+
+@router.post("/feedback", response_model=FeedbackResponse,
+             responses={404: {"description": "这位客户没有收到过这条回答"},
+                        429: {"description": "评价过于频繁（Retry-After 给出秒数）"}})
 async def feedback(body: FeedbackRequest, request: Request, services: ServicesDep) -> dict:
-    """A customer's 有帮助吗 👍 / 👎 on a knowledge answer (the token's user; a second tap replaces the first)."""
+    """A customer's 有帮助吗 👍 / 👎 on a knowledge answer (the token's user; a second tap replaces the first).
+
+    Looked up first in a read-only session: a key this user was never given is a 404 without a
+    write transaction (nothing to take the SQLite writer lock for), and so is a user over the
+    limits (429). Only a vote to record opens one, and counts against the limits in it (the
+    service's limiter: Redis when configured, else rows in the same transaction)."""
     user_id = web_user_from_token(request, services, body.user_id)
+    limiter = services.engine.policy.limiter
+    address = client_address(request)
+    limits = [(FEEDBACK_PER_USER, f"web\x00{user_id}")] + ([(FEEDBACK_PER_ADDRESS, address)] if address else [])
+
+    def refuse_if_limited(db, now) -> None:
+        waits = [wait for limit, subject in limits if (wait := limiter.retry_after(db, limit, subject, now))]
+        if waits:
+            raise RateLimited(f"评价太频繁，请 {max(waits)} 秒后再试", max(waits), "feedback_rate_limited")
 
     def store() -> None:
+        now = services.clock.now()
+        with services.database.read_only() as db:
+            refuse_if_limited(db, now)
+            try:  # NotFound (404) for a key this user was not given; a known one needs a write
+                answer_feedback.record(db, "web", user_id, body.feedback, body.helpful, now)
+            except NeedsWriteTransaction:
+                pass
         with services.database.write() as db:
-            answer_feedback.record(db, "web", user_id, body.feedback, body.helpful, services.clock.now())
+            refuse_if_limited(db, now)  # again: requests at once all passed the look above
+            answer_feedback.record(db, "web", user_id, body.feedback, body.helpful, now)
+            for limit, subject in limits:
+                limiter.record(db, limit, subject, now)
 
     await run_in_threadpool(store)
     return {"recorded": True}
@@ -143,14 +190,18 @@ async def feedback(body: FeedbackRequest, request: Request, services: ServicesDe
 
 @router.get("/history", response_model=HistoryResponse, response_model_exclude_none=True)
 async def history(user_id: WebUserDep, services: ServicesDep,
-                  after: int = Query(default=0, ge=0, le=MAX_ID)) -> dict:
+                  after: int = Query(default=0, ge=0, le=MAX_ID),
+                  rich: bool = Query(default=False, description="true：机器人消息附带原本的富消息 item")) -> dict:
     """Transcript messages with id greater than `after`, oldest first (the token's user)."""
 
     def load() -> list[dict]:
         with services.database.read() as db:
             rows = conversations.history(db, "web", user_id, after)
             writers = handoffs.staff_by_id(db, {m.agent_id for m in rows if m.agent_id is not None})
-            return [message_data(m, writers[m.agent_id].display_name if m.agent_id in writers else None)
-                    for m in rows]
+            lines = [message_data(m, writers[m.agent_id].display_name if m.agent_id in writers else None)
+                     for m in rows]
+            if rich:
+                attach_items(db, "web", user_id, rows, lines)
+            return lines
 
     return {"messages": await run_in_threadpool(load)}
