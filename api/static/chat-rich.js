@@ -141,8 +141,17 @@
         rows.appendChild(line);
       }
       card.appendChild(rows);
-      const buttons = choiceRow(item.buttons, "choices card__buttons", "choice", hooks);
-      if (buttons) card.appendChild(buttons);
+      // A button with `url` (a product's 了解详情) opens a page and stays meaningful later: it
+      // is a link, kept when newer messages make the answer buttons (`send`) stale.
+      const all = list(item.buttons).filter((b) => b && b.label);
+      const opens = all.filter((b) => b.url && !b.send);
+      const answers = choiceRow(all.filter((b) => !opens.includes(b)), "choices card__buttons", "choice", hooks);
+      if (opens.length || answers) {
+        const foot = el("div", "card__foot");
+        for (const b of opens) foot.appendChild(linkButton(b.label, b.url)).classList.add("card__link");
+        if (answers) foot.appendChild(answers);
+        card.appendChild(foot);
+      }
       body.appendChild(card);
     },
     table(main, item) {

@@ -4,7 +4,8 @@
     handle   POST signature + freshness -> [safe mode: msg_signature + AES decrypt] -> parse
              -> Inbound -> claim the message (5-second rule) -> run it in a worker thread
              -> wait up to `reply_timeout` -> passive XML reply [encrypted], or `success` and
-             the answer later through the customer-service API
+             the answer later through the customer-service API; text, or news (图文) for a
+             reply that shows one product card (replies.answer)
 
 The channel maps the openid to the engine's user_id (channel `wechat`, message_id = MsgId);
 it knows nothing about NLU. Nothing is processed before the signature and timestamp pass.
@@ -24,7 +25,7 @@ from chatbot.channels.wechat.dedupe import Dedupe
 from chatbot.channels.wechat.errors import WeChatNotConfigured, WeChatRequestError
 from chatbot.channels.wechat.inbound import Inbound, parse, to_inbound
 from chatbot.channels.wechat.menu import EMPTY_MENU, Menu
-from chatbot.channels.wechat.replies import CallbackResponse
+from chatbot.channels.wechat.replies import Answer, CallbackResponse, ProductLinks
 from chatbot.channels.wechat.security import MessageCrypto, check_fresh, check_signature
 from chatbot.clock import Clock, SystemClock
 from chatbot.errors import InvalidInput
@@ -61,7 +62,7 @@ class WeChatChannel:
     def __init__(self, config: WeChatConfig, engine: ConversationEngine, dedupe: Dedupe, *,
                  menu: Menu = EMPTY_MENU, outbound: OutboundChannel | None = None,
                  record_event: EventRecorder | None = None, clock: Clock | None = None,
-                 workers: int = 8) -> None:
+                 workers: int = 8, links: ProductLinks | None = None) -> None:
         self.config = config
         self.engine = engine
         self.dedupe = dedupe
@@ -69,6 +70,7 @@ class WeChatChannel:
         self.outbound = outbound
         self.record_event = record_event
         self.clock = clock or SystemClock()
+        self.links = links  # product cards as news messages; None: text only
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wechat")
 
     def close(self) -> None:
@@ -86,11 +88,11 @@ class WeChatChannel:
         safe_mode = query.get("encrypt_type", "raw").lower() == "aes"
         xml = self._decrypt(query, body, timestamp, nonce) if safe_mode else _text(body)
         inbound = to_inbound(parse(xml), self.menu)
-        answer = self._answer(inbound)
-        if not answer:
+        stored = self._answer(inbound)
+        if not stored:
             return CallbackResponse.success()
         now = str(int(self.clock.now().timestamp()))
-        reply = replies.text_reply_xml(inbound.account, inbound.openid, answer, int(now))
+        reply = replies.reply_xml(inbound.account, inbound.openid, Answer.decode(stored), int(now))
         return CallbackResponse.xml(self._crypto.encrypt(reply, nonce, now) if safe_mode else reply)
 
     # --- authentication ----------------------------------------------------------------------------
@@ -113,7 +115,7 @@ class WeChatChannel:
 
     # --- the 5-second rule ---------------------------------------------------------------------------
     def _answer(self, inbound: Inbound) -> str:
-        """The passive answer, or "" when the answer goes out later (or there is none)."""
+        """The passive answer (`Answer.encode`d), or "" when it goes out later (or there is none)."""
         key = inbound.dedupe_key
         if self.dedupe.claim(key):
             self._executor.submit(self._run, inbound)
@@ -129,29 +131,33 @@ class WeChatChannel:
             answer = self._produce(inbound)
         except Exception:  # an engine bug must still answer the customer and free the retries
             log.exception("WeChat message %s failed", inbound.dedupe_key)
-            answer = replies.SORRY
-        passive = answer if replies.fits_passive_reply(answer) else ""
+            answer = Answer(replies.SORRY)
+        passive = answer.encode() if answer.fits_passive() else ""
         must_push = self.dedupe.finish(inbound.dedupe_key, passive)
-        if answer and (must_push or not passive):
+        if answer.text and (must_push or not passive):
             self._push(inbound.openid, answer)
 
-    def _produce(self, inbound: Inbound) -> str:
+    def _produce(self, inbound: Inbound) -> Answer:
         if inbound.kind == "chat":
             try:
-                return replies.render(self.engine.handle(CHANNEL, inbound.openid, inbound.text, inbound.message_id))
+                reply = self.engine.handle(CHANNEL, inbound.openid, inbound.text, inbound.message_id)
             except InvalidInput as exc:  # empty or over-long text: tell the customer why
-                return exc.message
+                return Answer(exc.message)
+            return replies.answer(reply, self.links)
         if inbound.kind in ("subscribe", "unsubscribe"):
             self._record(inbound.openid, f"wechat.{inbound.kind}", {})
-        return inbound.text
+        return Answer(inbound.text)
 
-    def _push(self, openid: str, text: str) -> None:
+    def _push(self, openid: str, answer: Answer) -> None:
         if self.outbound is None:
             log.error("late WeChat answer to %s not delivered: the WeChat API is not configured", openid)
-            self._record(openid, "wechat.delivery_failed", {"text": text, "reason": "未配置微信接口"})
+            self._record(openid, "wechat.delivery_failed", {"text": answer.text, "reason": "未配置微信接口"})
             return
         try:
-            self.outbound.deliver(openid, text)
+            if answer.article is not None and hasattr(self.outbound, "deliver_answer"):
+                self.outbound.deliver_answer(openid, answer)
+            else:
+                self.outbound.deliver(openid, answer.text)
         except Exception:  # already logged and recorded by the sender
             log.warning("late WeChat answer to %s could not be pushed", openid)
 

@@ -75,6 +75,11 @@ class WeChatApi:
         """A customer-service text message (allowed within 48 hours of the user's last message)."""
         self.call("/cgi-bin/message/custom/send", {"touser": openid, "msgtype": "text", "text": {"content": text}})
 
+    def send_news(self, openid: str, article: dict) -> None:
+        """A customer-service news (图文) message of one article `{title, description, url, picurl}`
+        (WeChat answers 45008 to more than one)."""
+        self.call("/cgi-bin/message/custom/send", {"touser": openid, "msgtype": "news", "news": {"articles": [article]}})
+
     def send_template(self, payload: dict) -> int | None:
         """A template message; returns WeChat's msgid."""
         return self.call("/cgi-bin/message/template/send", payload).get("msgid")

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from chatbot.channels.wechat.api_client import WeChatApi
 from chatbot.channels.wechat.errors import WeChatApiError
 from chatbot.channels.wechat.outbox import WeChatOutbox, queueable
+from chatbot.channels.wechat.replies import Answer, Article
 from chatbot.security.masking import mask_text
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,25 @@ class WeChatOutbound:
                 raise
         return None
 
+    def deliver_answer(self, user_id: str, answer: Answer) -> str | None:
+        """An answer as the customer-service message it is: news (one article) or text. A news
+        message that fails for a passing reason waits in the outbox as news."""
+        if answer.article is None:
+            return self.deliver(user_id, answer.text)
+        article = masked_article(answer.article)
+        try:
+            self.api.send_news(user_id, article)
+        except WeChatApiError as exc:
+            if self.outbox is not None and queueable(exc):
+                self.outbox.queue(user_id, "news", {"article": article, "text": mask_text(answer.text)}, exc.message)
+                return "queued"
+            if exc.errcode != OUTSIDE_WINDOW and not queueable(exc):
+                log.warning("WeChat refused a news message to %s (%s); sending it as text", user_id, exc.message)
+                return self.deliver(user_id, answer.text)  # the news refused: its words still arrive
+            self._failed(user_id, mask_text(answer.text), exc)
+            raise
+        return None
+
     def _failed(self, openid: str, undelivered: str, exc: WeChatApiError) -> None:
         reason = "超出 48 小时客服消息窗口" if exc.errcode == OUTSIDE_WINDOW else exc.message
         log.error("WeChat customer-service message to %s not delivered (%s): %s", openid, reason, undelivered)
@@ -60,6 +80,12 @@ class WeChatOutbound:
                 self.on_failure(openid, undelivered, reason)
             except Exception:  # recording must not hide the delivery error itself
                 log.exception("could not record the failed WeChat delivery to %s", openid)
+
+
+def masked_article(article: Article) -> dict:
+    """The article as the API takes it, with its words masked again on the way out."""
+    data = article.to_dict()
+    return {**data, "title": mask_text(data["title"]), "description": mask_text(data["description"])}
 
 
 def split_text(text: str, limit: int = MAX_MESSAGE_BYTES) -> list[str]:

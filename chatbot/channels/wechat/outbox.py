@@ -149,6 +149,9 @@ def _send(api, row: store.Claimed, left: dict) -> dict:
     if row.kind == "template":
         api.send_template(left["body"])
         return {}
+    if row.kind == "news":
+        api.send_news(row.openid, left["article"])
+        return {}
     from chatbot.channels.wechat.outbound import split_text
 
     parts = split_text(left["text"])

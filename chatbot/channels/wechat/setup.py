@@ -19,6 +19,7 @@ from chatbot.channels.wechat.dedupe import Dedupe, MemoryDedupe, RedisDedupe
 from chatbot.channels.wechat.menu import EMPTY_MENU, load_menu
 from chatbot.channels.wechat.outbound import FailureHook, WeChatOutbound
 from chatbot.channels.wechat.outbox import OutboxPolicy, WeChatOutbox
+from chatbot.channels.wechat.replies import ProductLinks
 from chatbot.channels.wechat.templates import TemplateNotifier
 from chatbot.channels.wechat.token_store import MemoryTokenStore, RedisTokenStore, TokenStore
 from chatbot.clock import Clock
@@ -67,7 +68,8 @@ def build_wechat(services) -> WeChatWiring:
         services.outbound.register("wechat", outbound)
     menu = load_menu(settings.wechat_menu_path) if settings.wechat_token else EMPTY_MENU
     channel = WeChatChannel(WeChatConfig.from_settings(settings), services.engine, dedupe, menu=menu,
-                            outbound=outbound, record_event=record, clock=services.clock)
+                            outbound=outbound, record_event=record, clock=services.clock,
+                            links=ProductLinks(settings.public_base_url))
     return WeChatWiring(channel, api, outbound, notifier, client, outbox)
 
 
