@@ -8,11 +8,14 @@ key or own the cache with), so they are kept in a bounded LRU per process.
 Only texts without any number are kept: a message that holds an amount, a card, phone or
 ID number or a code is about one customer's business and is not kept in memory past its
 turn (and would rarely repeat anyway); nor is a text with Latin letters (a password, an
-e-mail address). Long texts are not kept either: they do not repeat.
+e-mail address), but for the handful of Latin words of banking itself (ATM, U盾, APP).
+Long texts are not kept either: they do not repeat.
 """
 from __future__ import annotations
 
 import functools
+import re
+import unicodedata
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -21,14 +24,31 @@ MAX_TEXT = 40  # characters; longer messages are practically never sent twice
 R = TypeVar("R")
 
 
+# The Chinese numerals of amounts, codes and dates. Unicode gives a numeric value to more
+# ideographs than these (什 of 什么, 念, 廿), which are words here, not numbers.
+CHINESE_NUMERALS = frozenset("〇零一二三四五六七八九十百千万亿两壹贰叁肆伍陆柒捌玖拾佰仟幺")
+# Latin words of banking that customers type as they are; any other Latin run (a password,
+# an e-mail address, a name) keeps a text out of memory.
+BANKING_LATIN = frozenset({"atm", "app", "u", "ukey", "pos", "etc", "vip", "wifi", "ii", "iii", "qr",
+                           "pin", "cvv", "sms", "ok", "hi", "hello", "visa", "mastercard", "unionpay"})
+_LATIN_RUN = re.compile(r"[A-Za-z\uff21-\uff3a\uff41-\uff5a]+")
+
+
 def keepable(text: str) -> bool:
-    """Short, number-free (ASCII, full-width and Chinese numerals alike) and without Latin
-    letters (a password or an e-mail address typed into the chat is never kept)."""
-    return len(text) <= MAX_TEXT and not any(ch.isnumeric() or _latin(ch) for ch in text)
+    """Short, number-free (digits of any script and Chinese numerals alike) and without
+    Latin letters but banking's own words (a password or an e-mail address typed into the
+    chat is never kept)."""
+    if len(text) > MAX_TEXT or any(_is_number(ch) for ch in text):
+        return False
+    return all(unicodedata.normalize("NFKC", run).lower() in BANKING_LATIN for run in _LATIN_RUN.findall(text))
 
 
-def _latin(ch: str) -> bool:
-    return "a" <= ch.lower() <= "z" or "\uff21" <= ch <= "\uff5a"  # ASCII or full-width letters
+def _is_number(ch: str) -> bool:
+    if ch.isdigit():
+        return True
+    if not ch.isnumeric():
+        return False
+    return ch in CHINESE_NUMERALS or unicodedata.category(ch) != "Lo"  # ⑬, ½, Ⅻ count; 什 does not
 
 
 def memoize_text(function: Callable[..., R], size: int) -> Callable[..., R]:

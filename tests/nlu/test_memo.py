@@ -29,6 +29,11 @@ class CountingClassifier:
     ("信用卡怎么还款", True), ("转人工", True), ("余额", True),
     ("转账500", False), ("转账５００", False), ("转三千给李娜", False), ("验证码是一二三四五六", False),
     ("我的卡号6222 0000", False), ("很" * 41, False), ("密码是abcdefgh", False), ("ｐａｓｓ", False),
+    # 什 of 什么 and 念 have a numeric value in Unicode's tables, but are words here
+    ("现金理财是什么", True), ("对方要我念一下验证码", False), ("对方要我念验证码", True),
+    ("ATM存款上限", True), ("U 盾丢了怎么办", True), ("ａｔｍ吞卡了", True), ("II 类账户的限额", True),
+    ("我的邮箱是zhangwei@example.com", False), ("密码是qwerty", False), ("卡号⑬", False),
+    ("壹仟伍佰元", False), ("转两千", False),
 ])
 def test_only_short_number_free_texts_are_kept(text, kept):
     assert keepable(text) is kept
@@ -96,3 +101,17 @@ def test_faq_decisions_are_kept_per_index_and_a_new_index_answers_at_once():
     desk.install(new)  # an admin's FAQ edit
     assert desk._decide("挂失", ("挂失",)) == _Decision("new", "挂失")
     assert new.decisions == 1
+
+
+def test_a_shared_parse_cannot_be_changed_through_its_date_range():
+    """Found in review: the date range of a memoized parse was a plain dict shared by every
+    later turn of the same text; a reader that changed it would have changed theirs."""
+    parser = Parser(CountingClassifier(), memo_size=16)
+    first = parser.parse("上个月的交易", TODAY)
+    period = next(e.value for e in first.entities if e.entity == "date_range")
+    with pytest.raises(TypeError):
+        period["start"] = date(2020, 1, 1)
+    copied = dict(period)
+    copied["start"] = date(2020, 1, 1)  # a copy is the reader's own
+    again = parser.parse("上个月的交易", TODAY)
+    assert again is first and next(e.value for e in again.entities if e.entity == "date_range")["start"] == date(2026, 2, 1)

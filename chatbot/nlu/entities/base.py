@@ -8,6 +8,20 @@ from decimal import Decimal
 from typing import Any
 
 
+class FrozenDict(dict):
+    """A dict value of an entity (a date range's start and end) that cannot change: parses
+    are shared between turns (chatbot/memo.py), so a reader that changed one would change
+    what every later turn of the same text reads. Copy it (`dict(value)`) to change it."""
+
+    def _refuse(self, *_args, **_kwargs):
+        raise TypeError("an entity's value is shared and cannot be changed; copy it first")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _refuse
+
+    def __reduce__(self):
+        return (FrozenDict, (dict(self),))
+
+
 @dataclass(frozen=True)
 class Entity:
     """One extracted entity; ``start``/``end``/``text`` refer to the ORIGINAL message."""

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
 from chatbot.nlu.entities import periods as cal
+from chatbot.nlu.entities.base import FrozenDict
 from chatbot.nlu.entities.numbers import parse_int
 from chatbot.nlu.entities.registry import Context, Span, extractor
 
@@ -65,7 +66,7 @@ def extract_date_range(ctx: Context) -> Iterator[Span]:
             except ValueError:  # 2月30日 and the like
                 continue
             if found and found[0] <= found[1]:
-                yield Span(match.start(), match.end(), {"start": found[0], "end": found[1]})
+                yield Span(match.start(), match.end(), FrozenDict(start=found[0], end=found[1]))
 
 
 @_rule(r"今天|今日|当天|昨天|昨日|大前天|前天")
