@@ -166,7 +166,10 @@
       const rows = el("tbody");
       for (const row of list(item.rows)) {
         const line = el("tr");
-        list(row).forEach((cell, index) => line.appendChild(el(index === 0 ? "th" : "td", null, cell)));
+        list(row).forEach((cell, index) => {
+          const box = line.appendChild(el(index === 0 ? "th" : "td", null, cell));
+          if (String(cell).length <= 12) box.classList.add("rich-table__short");  // 2.40%–3.20% stays on one line
+        });
         rows.appendChild(line);
       }
       table.appendChild(rows);

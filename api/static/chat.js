@@ -209,8 +209,12 @@
       return;
     }
     dropStale();
+    // A bot line comes with the reply item it was (?rich=true): after a reload the cards,
+    // tables and links are drawn again; its buttons stay only while it is the latest line.
+    const drawn = message.item && typeof message.item === "object" && message.item.text === message.text
+      ? message.item : { type: "text", text: message.text };
     const item = mine ? userLine(message.text, message.at)
-      : botLine(message.sender, { type: "text", text: message.text }, message.at, message.agent);
+      : botLine(message.sender, drawn, message.at, message.agent);
     item.dataset.id = String(message.id);
     item.dataset.said = message.text;
     view.append(item, { counts: !mine });
@@ -222,7 +226,7 @@
     const first = lastId === 0;
     syncing = (async () => {
       try {
-        const response = await fetch("/v1/chat/history?after=" + lastId, { headers: authHeaders() });
+        const response = await fetch("/v1/chat/history?rich=true&after=" + lastId, { headers: authHeaders() });
         if (response.status === 401) { forgetIdentity(); return; }
         if (!response.ok) return;
         const data = await response.json();

@@ -72,6 +72,8 @@ def detail_card(view: WealthProductView, can_buy: bool) -> Rich:
 
 def comparison(views: Sequence[WealthProductView], heading: str) -> Rich:
     """Products side by side, one row each; the text says each row as a line."""
-    rows = [[v.name, v.risk_label, v.expected_yield or "—", _term(v), format_amount(v.min_amount)] for v in views]
+    # Short cells (182 天, not the graph's sentence about opening days): a phone scrolls the
+    # table sideways, and long cells make every row tall.
+    rows = [[v.name, v.risk_label, v.expected_yield or "—", v.short_term(), format_amount(v.min_amount)] for v in views]
     lines = [f"{heading}："] + [f"{i}. {v.line()}" for i, v in enumerate(views, 1)]
     return rich.table("\n".join(lines), heading, COMPARE_COLUMNS, rows)

@@ -4,7 +4,8 @@ The page is served from api/static by Playwright itself and the chat API is a fa
 file (`FakeBank`), so these tests need no server: replies with rich items are whatever a
 test says, and the page is checked the way a customer sees it, on a phone (390x844) and at a
 desk. The fake records each answer into the transcript as the server does (its items' text),
-so the page's confirming of drawn lines by the history is exercised too. Screenshots:
+so the page's confirming of drawn lines by the history is exercised too, and (with
+`rich=true`, as the page asks) the item of each bot line, which a reload draws again. Screenshots:
 test-artifacts/chat_page_*.png. One browser for the module.
 """
 from __future__ import annotations
@@ -78,8 +79,12 @@ class FakeBank:
         elif path == "/v1/chat" and request.method == "POST":
             self._chat(route, json.loads(request.post_data or "{}"), request.headers.get("authorization"))
         elif path == "/v1/chat/history":
-            after = int(parse_qs(url.query).get("after", ["0"])[0])
-            self._json(route, {"messages": [m for m in self.history if m["id"] > after]})
+            query = parse_qs(url.query)
+            after, rich = int(query.get("after", ["0"])[0]), query.get("rich", [""])[0] == "true"
+            lines = [m if rich else {k: v for k, v in m.items() if k != "item"} for m in self.history if m["id"] > after]
+            self._json(route, {"messages": lines})
+        elif path == "/v1/products/wealth":
+            self._json(route, {"products": PRODUCTS})
         elif path == "/v1/chat/status":
             self._json(route, self.status)
         elif path == "/v1/chat/feedback":
@@ -97,9 +102,9 @@ class FakeBank:
         replies, state = self.answers.get(words, ([text("好的，收到。")], {"mode": "bot", "intent": None,
                                                                          "active_flow": None}))
         self.add("user", words)
-        for item in replies:
+        for item in replies:  # as the server: each item a line, and (rich=true) the item it was
             if item.get("text"):
-                self.add("bot", item["text"])
+                self.add("bot", item["text"], **({} if set(item) == {"type", "text"} else {"item": item}))
         answer = {"session_id": 1, "replies": replies, "state": state}
         if authorization is None:
             answer["user_token"] = TOKEN
@@ -325,3 +330,149 @@ def test_a_desk_sees_the_same_items_in_a_centred_column(chromium, artifacts):
     no_overflow(page)
     assert not URL.search(visible_text(page))
     page.screenshot(path=str(artifacts / "chat_page_rich_desktop.png"))
+
+
+# --- wealth products (chatbot/wealth/cards.py) and a reload --------------------------------------
+
+PRODUCTS = [
+    {"code": "WM-TTB", "name": "示例天天宝", "risk_level": "R1", "term_days": 0, "min_amount": "1.00",
+     "expected_yield": "1.60%–2.00%"},
+    {"code": "WM-WY180", "name": "示例稳盈半年定开", "risk_level": "R2", "term_days": 182, "min_amount": "1.00",
+     "expected_yield": "2.40%–3.20%"},
+    {"code": "WM-QDII", "name": "示例全球配置QDII", "risk_level": "R4", "term_days": 182, "min_amount": "10000.00",
+     "expected_yield": "3.50%–7.50%"},
+]
+DISCLAIMER = "业绩比较基准不代表实际收益，理财非存款，产品有风险，投资须谨慎。"
+
+
+def wealth_card(n: int, product: dict, term: str) -> dict:
+    risk = {"R1": "R1 低风险", "R2": "R2 中低风险", "R4": "R4 中高风险"}[product["risk_level"]]
+    page = "/static/product.html?code=" + product["code"]
+    minimum = f"{float(product['min_amount']):,.2f} 元"
+    return {
+        "type": "card", "title": product["name"], "product": {"kind": "wealth", "code": product["code"], "url": page},
+        "text": f"{n}. {product['name']}（{risk}）：业绩比较基准 {product['expected_yield']}，{term}，{minimum}起购",
+        "rows": [{"label": "风险等级", "value": risk}, {"label": "业绩比较基准", "value": product["expected_yield"]},
+                 {"label": "期限", "value": term}, {"label": "起购金额", "value": minimum}],
+        "buttons": [{"label": "了解详情", "url": page}, {"label": "购买", "send": "买" + product["name"]}],
+    }
+
+
+TERMS = ("无固定期限，每个工作日开放", "每 6 个月开放一次", "每 6 个月开放一次，最短持有 182 天")
+LIST = [text("您的风险等级为 C3（平衡型）。\n适合您的在售产品："),
+        *(wealth_card(n, p, t) for n, (p, t) in enumerate(zip(PRODUCTS[:2], TERMS), 1)),
+        text("以下产品超出您的风险等级，不能购买，仅供了解：\n· 示例全球配置QDII（R4，适合 C4（进取型）及以上）"),
+        text(DISCLAIMER + "\n想购买可以直接说，例如“买1万天天宝”。")]
+COMPARE = {
+    "type": "table", "title": "在售理财产品", "text": "在售理财产品：\n1. 示例天天宝……",
+    "columns": ["产品", "风险等级", "业绩比较基准", "期限", "起购金额"],
+    "rows": [[p["name"], r, p["expected_yield"], f"{p['term_days']} 天" if p["term_days"] else "无固定期限",
+              f"{float(p['min_amount']):,.2f} 元"] for p, r in zip(PRODUCTS, ("R1 低风险", "R2 中低风险", "R4 中高风险"))],
+}
+DETAIL = {
+    "type": "card", "title": "示例稳盈半年定开",
+    "product": {"kind": "wealth", "code": "WM-WY180", "url": "/static/product.html?code=WM-WY180"},
+    "text": "示例稳盈半年定开：\n风险等级：R2 中低风险\n……",
+    "rows": [{"label": "风险等级", "value": "R2 中低风险"}, {"label": "适合客户", "value": "C2（稳健型）及以上"},
+             {"label": "业绩比较基准", "value": "2.40%–3.20%"}, {"label": "期限", "value": "每 6 个月开放一次"},
+             {"label": "起购金额", "value": "1.00 元"}, {"label": "赎回", "value": "仅开放日可赎回，T+1 个工作日到账"}],
+    "buttons": [{"label": "购买", "send": "买示例稳盈半年定开"}, {"label": "看看其他产品", "send": "推荐理财"}],
+}
+
+
+def _wealth_bank() -> FakeBank:
+    bank = FakeBank()
+    bank.answer("推荐理财", *LIST)
+    bank.answer("理财产品比较一下", COMPARE, text(DISCLAIMER))
+    bank.answer("稳盈半年定开的产品信息", DETAIL, text("该产品在您的风险等级（C3（平衡型））范围内，可以购买。\n" + DISCLAIMER))
+    bank.answer("买示例天天宝", text("请问购买多少？示例天天宝1.00 元起购。"), active_flow="wealth.buy")
+    return bank
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESK], ids=["phone", "desktop"])
+def test_wealth_products_as_cards_a_table_and_a_detail_card(chromium, artifacts, viewport):
+    bank = _wealth_bank()
+    page = open_page(chromium, bank, viewport)
+    suffix = "" if viewport is PHONE else "_desktop"
+    say(page, "推荐理财")
+    cards = page.locator(".card")
+    expect(cards).to_have_count(2, timeout=WAIT_MS)
+    first = cards.first
+    assert first.locator(".card__title").inner_text() == "示例天天宝"
+    assert first.locator(".card__row").all_inner_texts()[0] == "风险等级\nR1 低风险"
+    details = first.locator("a.card__link")
+    assert details.inner_text() == "了解详情" and details.get_attribute("target") == "_blank"
+    assert details.get_attribute("href") == ORIGIN + "/static/product.html?code=WM-TTB"
+    no_overflow(page)
+    assert not URL.search(visible_text(page))
+    cards.last.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / f"chat_page_wealth_cards{suffix}.png"))
+
+    say(page, "理财产品比较一下")
+    table = page.locator(".rich-table").last
+    expect(table.locator("thead th")).to_have_text(["产品", "风险等级", "业绩比较基准", "期限", "起购金额"], timeout=WAIT_MS)
+    assert page.locator(".card .choice").count() == 0 and page.locator("a.card__link").count() == 2  # links stay
+    no_overflow(page)
+    page.screenshot(path=str(artifacts / f"chat_page_wealth_compare{suffix}.png"))
+
+    say(page, "稳盈半年定开的产品信息")
+    detail = page.locator(".card").last
+    expect(detail.locator(".card__row")).to_have_count(6, timeout=WAIT_MS)
+    expect(page.locator(".msg--bot .msg__bubble").last).to_contain_text("可以购买")
+    no_overflow(page)
+    page.screenshot(path=str(artifacts / f"chat_page_wealth_detail{suffix}.png"))
+    detail.locator(".choice").filter(has_text="看看其他产品").click()
+    expect(page.locator(".card")).to_have_count(5, timeout=WAIT_MS)
+    page.locator(".card").nth(3).locator(".choice").filter(has_text="购买").click()
+    expect(page.locator(".msg--bot .msg__bubble").last).to_contain_text("请问购买多少", timeout=WAIT_MS)
+    assert bank.said[-2:] == ["推荐理财", "买示例天天宝"] and bank.errors == []
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESK], ids=["phone", "desktop"])
+def test_the_product_page_shows_the_product_and_the_risk_notice(chromium, artifacts, viewport):
+    bank = FakeBank()
+    context = chromium.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    page.on("pageerror", lambda error: bank.errors.append(str(error)))
+    bank.install(page)
+    page.goto(ORIGIN + "/static/product.html?code=WM-WY180")
+    expect(page.locator(".product__name")).to_have_text("示例稳盈半年定开", timeout=WAIT_MS)
+    assert page.locator(".product__risk").inner_text() == "R2 中低风险"
+    assert page.locator(".product__row").all_inner_texts() == ["期限\n182 天", "起购金额\n1.00 元", "产品代码\nWM-WY180"]
+    assert "投资须谨慎" in page.locator(".product__notice").inner_text()
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1]
+    page.screenshot(path=str(artifacts / f"chat_page_product{'' if viewport is PHONE else '_desktop'}.png"))
+    page.goto(ORIGIN + "/static/product.html?code=NOPE")
+    expect(page.locator(".product__missing")).to_contain_text("不在售", timeout=WAIT_MS)
+    assert bank.errors == []
+
+
+def test_a_reload_draws_every_rich_item_again(chromium, artifacts):
+    bank = _wealth_bank()
+    bank.answer("查余额", BALANCE_CARD)
+    bank.answer("导出", EXPORT)
+    bank.answer("给李娜转两千五", READ_BACK, active_flow="transfer.create")
+    page = open_page(chromium, bank)
+    for words in ("查余额", "推荐理财", "导出", "理财产品比较一下", "给李娜转两千五"):
+        say(page, words)
+        expect(page.locator(".msg--user.msg--pending")).to_have_count(0, timeout=WAIT_MS)
+    expect(page.locator(".choice")).to_have_text(["确认", "修改", "取消"], timeout=WAIT_MS)
+    before = page.locator("#log").inner_text()
+
+    page.reload()
+    expect(page.locator(".card")).to_have_count(3, timeout=WAIT_MS)  # the balance and two products
+    expect(page.locator(".rich-table")).to_have_count(1)
+    assert page.locator(".card__title").all_inner_texts() == ["储蓄卡 **** 1234", "示例天天宝", "示例稳盈半年定开"]
+    assert page.locator("a.rich-link").filter(has_text="Excel").get_attribute("href") == EXPORT_URL
+    assert page.locator("a.card__link").count() == 2  # a product page still opens from an old card
+    # Only the latest line's buttons still answer something; older answer buttons are gone.
+    assert page.locator(".choice").all_inner_texts() == ["确认", "修改", "取消"]
+    assert page.locator(".msg--bot").count() == 1 + 5 + 1 + 2 + 1  # each item once (the welcome is the page's own)
+    assert not URL.search(page.locator("#log").inner_text())
+    assert page.locator("#log").inner_text().count("示例天天宝") == before.count("示例天天宝")
+    no_overflow(page)
+    page.screenshot(path=str(artifacts / "chat_page_reload_rich.png"), full_page=False)
+    page.locator(".choice").filter(has_text="取消").click()
+    expect(page.locator(".msg--user .msg__bubble").last).to_have_text("取消", timeout=WAIT_MS)
+    assert bank.errors == []
