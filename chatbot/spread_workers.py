@@ -8,6 +8,16 @@ the other half idle, which is what set the latency tail. Here each worker gets i
 bound to the same address with SO_REUSEPORT, and the kernel spreads new connections across
 the listening sockets by a hash of their addresses.
 
+A hash is not an even split: 16 keep-alive connections still came out 4/12 at times, and a
+worker with three quarters of the connections is overloaded at three quarters of the load.
+So the workers also even out the connections they hold (`BalancedServer`): each publishes
+its count in a shared array every 0.2 s, and one holding more than its share answers the
+surplus connections' requests in flight with `Connection: close`. The client opens a new
+connection, which the hash sends to either worker; the busier one repeats until the split is
+even. Only a request whose response has not begun is chosen, so the close is announced in
+its headers (a connection closed between requests can lose the client's next one), and an
+event stream is never cut.
+
 The parent keeps every socket open: a worker that dies leaves the connections queued on its
 socket to its replacement instead of having them reset. Supervision is uvicorn's own
 (`Multiprocess`: health checks, restarts, signals); only the socket each worker is given
@@ -16,9 +26,12 @@ differs.
 from __future__ import annotations
 
 import logging
+import math
+import multiprocessing
 import socket
 
 from uvicorn.config import STARTUP_FAILURE, Config
+from uvicorn.server import Server
 from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 logger = logging.getLogger("uvicorn.error")
@@ -51,15 +64,71 @@ def listening_sockets(host: str, port: int, count: int, backlog: int) -> list[so
     return sockets
 
 
+BALANCE_EVERY_TICKS = 2  # uvicorn's server ticks every 0.1 s
+
+
+def surplus_of(counts: list[int], slot: int) -> int:
+    """How many connections worker `slot` holds over its share of them all."""
+    return counts[slot] - math.ceil(sum(counts) / len(counts))
+
+
+class BalancedServer(Server):
+    """A worker's server that hands back connections it holds over its share (module docstring)."""
+
+    def __init__(self, config: Config, counts, slot: int) -> None:
+        super().__init__(config)
+        self.counts, self.slot = counts, slot
+
+    async def on_tick(self, counter: int) -> bool:
+        if counter % BALANCE_EVERY_TICKS == 0:
+            self.even_out()
+        return await super().on_tick(counter)
+
+    def even_out(self) -> None:
+        connections = self.server_state.connections
+        self.counts[self.slot] = len(connections)
+        surplus = surplus_of(list(self.counts), self.slot)
+        for connection in list(connections):
+            if surplus <= 0:
+                return
+            cycle = getattr(connection, "cycle", None)
+            if cycle is not None and cycle.keep_alive and not cycle.response_started \
+                    and not getattr(cycle, "response_complete", False):
+                cycle.keep_alive = False  # uvicorn then sends `Connection: close` and closes after
+                surplus -= 1
+
+    async def shutdown(self, sockets=None) -> None:
+        self.counts[self.slot] = 0
+        await super().shutdown(sockets)
+
+
+class BalancedProcess(Process):
+    """uvicorn's worker process, serving with a BalancedServer."""
+
+    def __init__(self, config: Config, sockets: list[socket.socket], counts, slot: int) -> None:
+        self.counts, self.slot = counts, slot
+        super().__init__(config, sockets)
+
+    @property
+    def server(self) -> Server:
+        if self._server is None:
+            self._server = BalancedServer(self.config, self.counts, self.slot)
+        return self._server
+
+
 class SpreadWorkers(Multiprocess):
-    """uvicorn's Multiprocess, with worker `i` always given socket `i`."""
+    """uvicorn's Multiprocess, with worker `i` always given socket `i` and slot `i` of the
+    shared connection counts."""
 
     def __init__(self, config: Config, sockets: list[socket.socket]) -> None:
         super().__init__(config, sockets)
         self.processes_num = len(sockets)
+        # Shared with the spawned workers (passed when each starts); each writes its own slot.
+        self.counts = multiprocessing.get_context("spawn").Array("i", len(sockets), lock=False)
 
     def _worker(self, slot: int) -> Process:
-        process = Process(self.config, [self.sockets[slot]])
+        self.counts[slot] = 0  # a replaced worker's connections went with it
+        process = BalancedProcess(self.config, [self.sockets[slot]], self.counts, slot)
         process.start()
         return process
 

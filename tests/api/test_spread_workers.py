@@ -99,3 +99,82 @@ def test_connections_spread_a_killed_worker_is_replaced_and_sigterm_stops_all(tw
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=20) == 0
     assert not [pid for pid in replaced if Path(f"/proc/{pid}").exists()]
+
+
+class _Cycle:
+    def __init__(self, started=False, complete=False):
+        self.keep_alive, self.response_started, self.response_complete = True, started, complete
+
+
+class _Connection:
+    def __init__(self, cycle):
+        self.cycle = cycle
+
+
+def _balanced_server(connections, counts, slot=0):
+    from uvicorn.config import Config
+
+    server = spread_workers.BalancedServer(Config("api.worker:create_app"), counts, slot)
+    server.server_state.connections = set(connections)
+    return server
+
+
+def test_a_worker_over_its_share_closes_only_requests_whose_answer_has_not_begun():
+    waiting = [_Connection(_Cycle()) for _ in range(5)]
+    streaming = [_Connection(_Cycle(started=True)) for _ in range(3)]  # an event stream: never cut
+    idle = [_Connection(None) for _ in range(4)]  # between requests: a close could lose the next one
+    counts = [0, 4]  # this worker will hold 12, the other 4: the share is 8
+    server = _balanced_server(waiting + streaming + idle, counts)
+    server.even_out()
+    assert counts[0] == 12
+    closing = [c for c in waiting if not c.cycle.keep_alive]
+    assert len(closing) == 4  # 12 - 8, all among the requests still being answered
+    assert all(c.cycle.keep_alive for c in streaming)
+
+
+def test_a_worker_at_or_under_its_share_keeps_every_connection():
+    connections = [_Connection(_Cycle()) for _ in range(8)]
+    counts = [0, 9]  # 8 and 9: 17 over two, a share of 9
+    _balanced_server(connections, counts).even_out()
+    assert all(c.cycle.keep_alive for c in connections)
+    assert spread_workers.surplus_of([12, 4], 0) == 4 and spread_workers.surplus_of([12, 4], 1) == -4
+
+
+def test_under_load_the_workers_even_out_their_connections(two_workers):
+    """32 keep-alive clients sending without pause: whatever the hash's first split, the busier
+    worker hands connections back until the two hold as many (within one)."""
+    import threading
+
+    process, base, port = two_workers
+    workers = _wait_for(lambda: len(_workers_of(process.pid)) == 2 and _workers_of(process.pid))
+    clients = [httpx.Client(base_url=base, timeout=10) for _ in range(CONNECTIONS)]
+    stop, closes, errors = threading.Event(), [0], []
+
+    def send(client):
+        while not stop.is_set():
+            try:
+                answer = client.get("/healthz")
+                if answer.headers.get("connection") == "close":
+                    closes[0] += 1
+            except httpx.HTTPError as exc:  # a close announced in the headers loses nothing
+                errors.append(exc)
+
+    threads = [threading.Thread(target=send, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(4)
+        splits = []
+        for _ in range(10):
+            owners = _connections_by_pid(port)
+            splits.append(sorted(owners.get(pid, 0) for pid in workers))
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        for client in clients:
+            client.close()
+    assert not errors, errors[:3]
+    even = [split for split in splits if split[1] - split[0] <= 1]
+    assert len(even) >= 6, (splits, closes[0])
