@@ -384,7 +384,7 @@ def _wealth_bank() -> FakeBank:
     bank = FakeBank()
     bank.answer("推荐理财", *LIST)
     bank.answer("理财产品比较一下", COMPARE, text(DISCLAIMER))
-    bank.answer("稳盈半年定开的产品信息", DETAIL, text("该产品在您的风险等级（C3（平衡型））范围内，可以购买。\n" + DISCLAIMER))
+    bank.answer("稳盈半年定开的产品信息", DETAIL, text("您的风险等级为 C3（平衡型），可以购买该产品。\n" + DISCLAIMER))
     bank.answer("买示例天天宝", text("请问购买多少？示例天天宝1.00 元起购。"), active_flow="wealth.buy")
     return bank
 

@@ -160,8 +160,8 @@ def _detail(ctx: FlowContext, view: WealthProductView) -> list[str]:
     if not view.on_sale:
         note = f"该产品当前{'暂停申购' if view.status == 'paused' else '已停售'}，暂不能购买。"
     elif level is not None:
-        note = (f"该产品在您的风险等级（{q.describe(level)}）范围内，可以购买。" if q.suits(level, view.risk_level)
-                else f"该产品超出您的风险等级（{q.describe(level)}），不能购买，仅供了解。")
+        note = (f"您的风险等级为 {q.describe(level)}，可以购买该产品。" if q.suits(level, view.risk_level)
+                else f"该产品超出您的风险等级 {q.describe(level)}，不能购买，仅供了解。")
     elif ctx.customer_id is None:
         note = "购买前需要绑定账户并完成风险测评。"
     else:
