@@ -1,6 +1,7 @@
 """Database access: one engine per process, short transactions, translated errors.
 
-SQLite (the default) runs in WAL mode; write transactions start with `BEGIN IMMEDIATE`.
+SQLite (the default) runs in WAL mode; write transactions start with `BEGIN IMMEDIATE`; the
+log is checkpointed by a thread of each process, not inside a writer's commit (checkpoints.py).
 Writers queue before it on a lock that blocks instead of spinning: a mutex between the
 threads of a process and an `fcntl` lock on a file beside the database between processes
 (SQLite's own busy handler sleeps in steps of up to 100 ms, which was the latency tail with
@@ -27,6 +28,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from chatbot.errors import ServiceUnavailable
+from chatbot.storage import checkpoints
+from chatbot.storage.checkpoints import Checkpointer
 from chatbot.security.data_keys import DataKeys, sandbox_keys
 
 _IMMEDIATE = "chatbot_immediate"
@@ -105,7 +108,11 @@ class Database:
         read_only_options = {_READ_ONLY: True} if self.is_sqlite else {_READ_ONLY: True, "isolation_level": "AUTOCOMMIT"}
         self._read_only_sessions = sessionmaker(self.engine.execution_options(**read_only_options),
                                                 expire_on_commit=False, info=info)
-        self._writers = _WriterQueue(self._lock_path()) if self.is_sqlite else None
+        lock_path = self._lock_path()
+        self._writers = _WriterQueue(lock_path) if self.is_sqlite else None
+        # A SQLite file's log is copied back by a thread, not by a writer (checkpoints.py).
+        self._checkpoints = Checkpointer(self.url.database, self._writers.hold) if self.is_sqlite and lock_path else None
+        self._reads_beside_writes = not self.is_sqlite or lock_path is not None
         self._turn_driver = None
 
     @classmethod
@@ -151,7 +158,7 @@ class Database:
     def reads_beside_writes(self) -> bool:
         """Whether a read session may run while another thread writes (not so for an
         in-memory SQLite database: its threads share one connection)."""
-        return not self.is_sqlite or self._lock_path() is not None
+        return self._reads_beside_writes
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -189,6 +196,8 @@ class Database:
         and the statements manage their own transaction. A lost connection is dropped from
         the pool and reported as the service being unavailable, as through a Session."""
         driver_errors = self.engine.dialect.loaded_dbapi
+        if writing and self._checkpoints is not None:
+            self._checkpoints.ensure_running()
         with self._writers.hold() if writing and self._writers is not None else nullcontext():
             try:
                 pooled = self.engine.raw_connection()
@@ -218,6 +227,8 @@ class Database:
             with self._translate(), self._sessions() as session, session.begin():
                 yield session
             return
+        if self._checkpoints is not None:
+            self._checkpoints.ensure_running()
         with self._writers.hold(), self._translate(), self._sessions() as session, session.begin():
             session.connection(execution_options={_IMMEDIATE: True})
             yield session
@@ -228,6 +239,8 @@ class Database:
             session.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.stop()
         self.engine.dispose()
         if self._writers is not None:
             self._writers.close()
@@ -267,6 +280,7 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={checkpoints.BACKSTOP_PAGES}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
