@@ -6,8 +6,7 @@ them back. The agent console reads `active_flow`, `slots`, `missing_slots` and
 """
 from __future__ import annotations
 
-import copy
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 
 
 @dataclass
@@ -37,11 +36,11 @@ class DialogueState:
     def from_json(cls, data: dict | None) -> "DialogueState":
         # A deep copy: the session row keeps the loaded JSON to compare against on flush; a
         # state sharing its dicts would change both, and a changed slot would never be saved.
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: copy.deepcopy(v) for k, v in (data or {}).items() if k in known})
+        return cls(**{k: _copied(v) for k, v in (data or {}).items() if k in _FIELD_NAMES})
 
     def to_json(self) -> dict:
-        return asdict(self)
+        """A copy of the state as JSON-like data (shares nothing with this object)."""
+        return {name: _copied(getattr(self, name)) for name in _FIELD_NAMES}
 
     def start_flow(self, name: str, flow_id: str) -> None:
         self.active_flow, self.flow_id, self.step = name, flow_id, "collect"
@@ -53,3 +52,18 @@ class DialogueState:
             self.context = {"flow": self.active_flow, "slots": dict(self.slots)}
         self.active_flow = self.flow_id = self.step = self.asking = None
         self.slots, self.retries, self.missing_slots, self.pending_switch = {}, 0, [], None
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(DialogueState))
+
+
+def _copied(value):
+    """A deep copy of JSON-like data (what the state holds): copy.deepcopy's result at a
+    fraction of its cost (it was a tenth of a memoized turn's CPU)."""
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_copied(item) for item in value)
+    return value
