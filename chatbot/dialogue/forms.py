@@ -228,7 +228,8 @@ class Flow(ABC):
         refused = any(s["action"] == "slot_invalid" and s.get("slot") == slot.name for s in ctx.steps)
         if not refused:  # the validator's error already asked again ("…，请重新输入金额。")
             prefix = "抱歉，没能识别您的回答。" if answered and not ctx.replies else ""
-            ctx.say(prefix + slot.ask(ctx))
+            question = slot.ask(ctx)
+            ctx.say(prefix + question if prefix else question)  # as asked: a rich question keeps its buttons
         ctx.step("ask", slot=slot.name, retries=ctx.state.retries)
 
     def give_up(self, ctx: FlowContext, failed_step: str) -> None:

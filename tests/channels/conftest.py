@@ -165,7 +165,7 @@ def settings(database_url, model_dir, fake_wechat) -> Settings:
     return Settings(env="sandbox", database_url=database_url, model_dir=model_dir,
                     wechat_token=TOKEN, wechat_aes_key=AES_KEY, wechat_appid=APPID, wechat_secret=SECRET,
                     wechat_api_base=fake_wechat.base_url, wechat_api_backoff_seconds=0.01,
-                    wechat_reply_timeout_seconds=3.0,
+                    wechat_reply_timeout_seconds=3.0, public_base_url="https://bank.example",
                     wechat_template_transfer_receipt="TPL-TRANSFER", wechat_template_news="TPL-NEWS")
 
 

@@ -129,6 +129,8 @@ def test_news_only_where_it_fits():
     assert replies.answer(Reply(1, (plain_card,)), LINKS).article is None  # not a product
     assert replies.answer(Reply(1, (_card(),)), None).article is None  # no public address: text
     assert replies.answer(Reply(1, (_card(),)), ProductLinks("")).article is None
+    for local in ("http://127.0.0.1:8000", "http://localhost:8000/"):  # the development default
+        assert replies.answer(Reply(1, (_card(),)), ProductLinks(local)).article is None
 
 
 def test_an_answer_survives_the_dedupe_store():

@@ -116,3 +116,27 @@ def test_the_wealth_flow_compares_the_products_a_message_names():
 def test_off_script_questions_still_get_an_answer(say, text):
     items = say("wealth-card-odd", text)
     assert items and all(item["text"].strip() for item in items)
+
+
+def test_the_credit_card_choice_has_a_button_per_card_and_a_tap_picks_it(say, database):
+    """card.apply's product question (in WeChat: its numbered text): 普卡 / 金卡 / 白金卡 as buttons."""
+    _bind(database, "card-choice")
+    question = say("card-choice", "我想办信用卡")[-1]
+    assert question["type"] == "buttons" and "请问申请哪一张" in question["text"]
+    names = [button["send"] for button in question["buttons"]]
+    assert names[:3] == ["普卡", "金卡", "白金卡"]
+    after = say("card-choice", "金卡")
+    assert "以下信息将按您在本行登记的资料填写" in after[-1]["text"]
+    say("card-choice", "取消")
+
+
+def test_compare_words_understood_as_a_purchase_still_compare_and_buy_nothing(client, database):
+    """"对比一下天天宝和安心30天" may reach wealth.buy: it answers the table, no purchase starts."""
+    _bind(database, "wealth-card-buy-compare")
+    answer = client.post("/v1/chat", json={"user_id": "wealth-card-buy-compare", "text": "对比一下天天宝和安心30天",
+                                           "rich": True}).json()
+    [table] = [item for item in answer["replies"] if item["type"] == "table"]
+    assert {row[0] for row in table["rows"]} >= {"示例天天宝", "示例安心30天持有"} or \
+        {"示例天天宝", "示例安心30天持有"} <= set(table["columns"])
+    assert answer["state"]["active_flow"] is None
+    assert not any("购买多少" in item["text"] for item in answer["replies"])

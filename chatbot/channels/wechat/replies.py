@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from wechatpy.replies import ArticlesReply, TextReply
 
@@ -126,10 +127,14 @@ TITLE_MAX = 40
 
 class ProductLinks:
     """Where a product card's news message points: the site's product page, made absolute
-    with the service's public address (CHATBOT_PUBLIC_BASE_URL), and its cover picture."""
+    with the service's public address (CHATBOT_PUBLIC_BASE_URL), and its cover picture.
+    Without a public address (unset, or loopback) there is no news, only text."""
 
     def __init__(self, base_url: str, picture: str = "/static/product-cover.png") -> None:
-        self.base_url = base_url.rstrip("/")
+        # A loopback address (the development default) opens nothing on a customer's phone.
+        host = urlsplit(base_url).hostname or ""
+        local = host in ("localhost", "::1") or host.startswith("127.")
+        self.base_url = "" if local else base_url.rstrip("/")
         self.picture = picture
 
     def absolute(self, path: str) -> str | None:

@@ -17,6 +17,7 @@ from chatbot.dialogue.flows.lending_common import (extract_income, free_text, ke
 from chatbot.dialogue.flows.lending_products import card_products, named_card
 from chatbot.dialogue.forms import Flow, Slot, flow
 from chatbot.dialogue.steps import is_affirm, is_deny
+from chatbot.messages import Rich, choice
 from chatbot.money import format_amount
 from chatbot.security.masking import mask_id_number, mask_phone
 from chatbot.tools.banking import BankingRefusal
@@ -36,7 +37,9 @@ def _product(ctx: FlowContext):
 
 def _product_prompt(ctx: FlowContext) -> str:
     lines = [f"{n}. {p.describe()}" for n, p in enumerate(_products(ctx), 1)]
-    return "可申请的信用卡有（示例数据）：\n" + "\n".join(lines) + "\n请问申请哪一张？回复卡名或序号即可。"
+    text = "可申请的信用卡有（示例数据）：\n" + "\n".join(lines) + "\n请问申请哪一张？回复卡名或序号即可。"
+    # On the web page a button per card, sending its name as if typed (docs/rich_replies.md).
+    return Rich(text, "buttons", buttons=[choice(p.name) for p in _products(ctx)][:6])
 
 
 def _extract_product(ctx: FlowContext):

@@ -20,6 +20,7 @@ from chatbot.dialogue import offers
 from chatbot.dialogue.context import FlowContext
 from chatbot.dialogue.flows.credit_common import bare_number, stop
 from chatbot.dialogue.flows.wealth_common import (DISCLAIMER, assessment, day, no_valid_assessment, view, views)
+from chatbot.dialogue.flows.wealth_products import comparison_asked
 from chatbot.dialogue.forms import Flow, Slot, flow
 from chatbot.money import format_amount, to_capital
 from chatbot.nlu.entities import extract_entities
@@ -188,6 +189,13 @@ class WealthBuyFlow(Flow):
     )
 
     def on_start(self, ctx: FlowContext) -> bool:
+        compared = comparison_asked(ctx)  # "对比一下A和B" read as a purchase: compare, buy nothing
+        if compared:
+            for reply in compared:
+                ctx.say(reply)
+            ctx.outcome = "answered"
+            ctx.state.end_flow()
+            return False
         info = assessment(ctx)
         if info is None or not info.valid_on(ctx.today):
             no_valid_assessment(ctx, info, "购买理财")

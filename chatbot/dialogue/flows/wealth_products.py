@@ -141,6 +141,16 @@ def catalogue_replies(ctx: FlowContext, filters: Filters | None = None) -> list[
     return _catalogue(ctx, filters or read_filters(ctx), compare)
 
 
+def comparison_asked(ctx: FlowContext) -> list[str]:
+    """The comparison table when the message asks to compare two products or more ("对比一下天天宝
+    和安心30天", however it was understood), else nothing."""
+    named = _named_products(views(ctx), ctx.text)
+    if not asks_comparison(ctx.text) or len(named) < 2:
+        return []
+    ctx.step("wealth_products_compared", count=len(named))
+    return [cards.comparison(named, "产品对比（示例数据）"), _buy_hint(ctx, named)]
+
+
 def _named_products(found: list[WealthProductView], text: str) -> list[WealthProductView]:
     """The products a message names (longest names first, each span counted once)."""
     text = re.sub(r"\s+", "", text.lower())
