@@ -4,6 +4,8 @@ without the flag the history is DESIGN.md's plain lines, unchanged."""
 from datetime import timedelta
 from types import SimpleNamespace
 
+import pytest
+
 from api.rich_history import match
 from tests.api.test_rich_replies import _bind
 
@@ -20,6 +22,7 @@ def _history(client, user, **params):
     return response.json()["messages"]
 
 
+@pytest.mark.usefixtures("backend")  # SQLite and PostgreSQL: the turn log's JSON and times read back alike
 def test_the_rich_history_gives_every_bot_line_its_item(client, database):
     _bind(database, "hist-rich")
     said = []

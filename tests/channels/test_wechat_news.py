@@ -78,6 +78,7 @@ NEWS = Answer("示例天天宝：\n风险等级：R1 低风险", Article("示例
                                                     "https://bank.example/static/product.html?code=W1"))
 
 
+@pytest.mark.usefixtures("backend")
 def test_a_news_message_that_fails_for_a_passing_reason_waits_in_the_outbox_as_news(
         fake_wechat, api, clock, empty_database_url):
     database = Database(empty_database_url)
