@@ -34,8 +34,8 @@ def _shot(page, artifacts, panel: str, size: str, target=None, scroll_to=None) -
     _fits(page)
     _reads_well(page)
     path = str(artifacts / f"agent_panel_{panel}_{size}.png")
-    if scroll_to is not None:
-        scroll_to.scroll_into_view_if_needed()
+    if scroll_to is not None:  # in the middle of the screen, with what is around it
+        scroll_to.evaluate("node => node.scrollIntoView({block: 'center'})")
     (target.screenshot(path=path) if target is not None else page.screenshot(path=path))
 
 
@@ -81,7 +81,7 @@ def test_every_console_panel(live_server, browser, database, artifacts, size):
     page.fill("#reply", "客户要核对给李娜的转账，身份已核实")
     page.press("#reply", "Enter")
     expect(page.locator("#transcript .line--note").last).to_contain_text("内部备注", timeout=WAIT_MS)
-    _shot(page, artifacts, "note", size, scroll_to=page.locator("#composer"))
+    _shot(page, artifacts, "note", size, scroll_to=page.locator("#transcript .line--note").last)
     page.click("#mode-reply")
 
     page.click("#transfer")
