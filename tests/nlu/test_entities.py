@@ -61,6 +61,15 @@ def _range(start: str, end: str) -> dict:
         ("给张三五百块", "500"),
         ("买两千五天天宝", "2500"),  # 天天宝 is a product, not 五天
         ("买1万5天天宝", "15000"),
+        # 分 without 角 (found in review: 100元5分 was read as 100.00), spaces, 零
+        ("转100元5分给李娜", "100.05"),
+        ("转100元零5分", "100.05"),
+        ("转 100元 5 分", "100.05"),
+        ("100 元 5 角 2 分", "100.52"),
+        ("100元5角零2分", "100.52"),
+        ("转100块五分", "100.05"),
+        ("转100元5分钟后到账吗", "100"),  # minutes, not fen
+        ("转100块 5号到账", "100"),  # a date after a space, not 角
     ],
 )
 def test_amounts(values_of, text, expected):

@@ -27,8 +27,13 @@ _AMOUNT = re.compile(
     rf"(?:\s?(?P<unit>{cues.CURRENCY_UNITS}))?"
 )
 _SMALL_DIGIT = r"[0-9一二两三四五六七八九]"
-# After 元/块: 五角, 5毛, 五角二分, or the bare colloquial 五块五.
-_SUBUNIT = re.compile(rf"(?P<jiao>{_SMALL_DIGIT})(?P<marker>[角毛])?(?:(?P<fen>{_SMALL_DIGIT})分)?")
+# After 元/块: 五角, 5毛, 五角二分, 5分 or 零5分 (no 角), a space between allowed where a 角/毛/分
+# says what the digit is; or the bare colloquial 五块五 (no space: 100块 5号 is a date).
+# 分 followed by 钟 or 期 is minutes or instalments (100元5分钟后到账吗), not fen.
+_FEN = r"\s?分(?![钟期])"
+_SUBUNIT = re.compile(rf"\s?零?(?P<fen_only>{_SMALL_DIGIT}){_FEN}"
+                      rf"|\s?(?P<jiao>{_SMALL_DIGIT})\s?(?P<marker>[角毛])(?:\s?零?(?P<fen>{_SMALL_DIGIT}){_FEN})?"
+                      rf"|(?P<bare>{_SMALL_DIGIT})")
 _DATE_OR_TIME_NEXT = re.compile(r"[-/:]\d")
 _DATE_OR_TIME_PREV = re.compile(r"\d[-/:]$")
 _MAGNITUDE = re.compile(r"[千仟万亿wk]")
@@ -72,8 +77,10 @@ def _read(match: re.Match[str]) -> tuple[Decimal | None, int]:
     sub = _SUBUNIT.match(match.string, match.end())
     if sub is None or not _subunit_complete(sub, match["unit"]):
         return value, match.end()
+    if sub["fen_only"]:
+        return value + Decimal(_digit(sub["fen_only"])) / 100, sub.end()
     fen = _digit(sub["fen"]) if sub["fen"] else 0
-    return value + Decimal(_digit(sub["jiao"])) / 10 + Decimal(fen) / 100, sub.end()
+    return value + Decimal(_digit(sub["jiao"] or sub["bare"])) / 10 + Decimal(fen) / 100, sub.end()
 
 
 def _before_term(text: str, match: re.Match[str]) -> tuple[Decimal, int] | None:
@@ -92,7 +99,7 @@ def _before_term(text: str, match: re.Match[str]) -> tuple[Decimal, int] | None:
 
 def _subunit_complete(sub: re.Match[str], unit: str) -> bool:
     """A bare digit after 块 (五块五) is 角 only if no number or counter follows it."""
-    if sub["marker"] or sub["fen"]:
+    if not sub["bare"]:
         return True
     if not unit.startswith("块") or cues.counter_after(sub.string, sub.end()):
         return False
