@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ServicesDep
+from chatbot.dialogue.context import product_graph
 from chatbot.tools.sql_bank import SqlBank
 from chatbot.wealth.catalogue import products
 
@@ -25,11 +26,7 @@ async def wealth_products(services: ServicesDep) -> dict:
 
 def _catalogue(services) -> dict:
     answerer = getattr(services.knowledge, "graph", None)
-    graph = getattr(answerer, "graph", None)
-    if graph is None:
-        from chatbot.dialogue.flows.wealth_common import _shipped_graph
-
-        graph = _shipped_graph()
+    graph = product_graph(getattr(answerer, "graph", None))
     with services.database.read() as db:
         rows = {offer.code: offer for offer in SqlBank(db).wealth_offers()}
     return {"products": [{"code": v.code, "name": v.name, "risk_level": v.risk_level, "term_days": v.term_days,

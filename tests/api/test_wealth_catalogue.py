@@ -32,3 +32,15 @@ def test_a_paused_product_leaves_the_catalogue(client, services):
         db.execute(update(WealthProduct).where(WealthProduct.code == "wm_anxin30").values(status="paused"))
     codes = [p["code"] for p in client.get("/v1/products/wealth").json()["products"]]
     assert "wm_anxin30" not in codes and "wm_tiantianbao" in codes
+
+
+def test_without_a_knowledge_base_the_catalogue_comes_from_the_shipped_graph(services):
+    """Found in review: this path imported a function that did not exist (500 when the
+    service runs without a knowledge base)."""
+    from types import SimpleNamespace
+
+    from api.routes.wealth import _catalogue
+
+    bare = SimpleNamespace(knowledge=None, database=services.database)
+    listed = _catalogue(bare)["products"]
+    assert listed and {"code", "name", "risk_level", "min_amount"} <= listed[0].keys()
