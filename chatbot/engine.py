@@ -173,7 +173,8 @@ class Engine:
     def _store(self, answered: _Answered, started: float) -> bool:
         """Store a turn answered from reads; False when its session moved on meanwhile."""
         with self.db.driver_connection(writing=True) as connection:
-            return self.db.turns.store(connection, answered.turn, answered.now, _elapsed_ms(started))
+            return self.db.turns.store(connection, answered.turn, answered.now, _elapsed_ms(started),
+                                       self.clock.now())
 
     def _turn_under_lock(self, db, message: InboundMessage, parse: ParseResult, started: float,
                          claim_identity: bool) -> tuple[Reply, list[Event]]:

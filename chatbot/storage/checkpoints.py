@@ -14,7 +14,9 @@ only then may the next writer start the log over: the log file would grow up to 
 backstop. So once the log holds `RESTART_FRAMES`, the thread takes its turn in the writer
 queue (writers wait on its lock, not in SQLite's sleeping busy handler) and runs a RESTART
 checkpoint, which has little left to copy after the PASSIVE ones and lets the next writer
-begin the log again.
+begin the log again. A RESTART waits for readers of older snapshots; it waits at most
+`RESTART_PATIENCE_MS` (an online backup reads for seconds: the writers must not wait that
+long), and the round is tried again later.
 """
 from __future__ import annotations
 
@@ -26,6 +28,10 @@ import weakref
 
 INTERVAL = 0.5  # seconds
 RESTART_FRAMES = 4_000  # ~16 MB of log: start it over
+# How long a RESTART may wait for readers of older snapshots while it holds the writer
+# queue: a long reader (an online backup, an export) must not stop the writers; the round
+# is skipped instead and tried again.
+RESTART_PATIENCE_MS = 20
 BACKSTOP_PAGES = 20_000  # ~80 MB of log before a commit checkpoints by itself
 
 logger = logging.getLogger(__name__)
@@ -84,6 +90,10 @@ def checkpoint(connection: sqlite3.Connection, writer_turn) -> int:
     # fetchall: a statement left unfinished would hold a read mark, and the log could never restart.
     _busy, frames, _copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()[0]
     if frames >= RESTART_FRAMES:
-        with writer_turn():
-            _busy, frames, _copied = connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()[0]
+        connection.execute(f"PRAGMA busy_timeout={RESTART_PATIENCE_MS}").fetchall()
+        try:
+            with writer_turn():
+                _busy, frames, _copied = connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()[0]
+        finally:
+            connection.execute("PRAGMA busy_timeout=5000").fetchall()
     return frames

@@ -210,7 +210,10 @@ class Database:
                 yield connection
             except driver_errors.OperationalError as exc:
                 if self.engine.dialect.is_disconnect(exc, connection, None):
-                    pooled.invalidate(exc)
+                    # As SQLAlchemy does for its own statements: this connection is dropped and
+                    # every other one made before now is replaced at its next checkout (a
+                    # restarted server dropped them all; one 503, not one per connection).
+                    self.engine.pool._invalidate(pooled, exc)
                 raise self._unavailable(exc) from exc
             finally:
                 if not self.is_sqlite and pooled.dbapi_connection is not None:

@@ -134,14 +134,18 @@ class TurnDriver:
         values = [value if convert is None else convert(value) for value, convert in zip(row, self._read_results)]
         return turns.conversation_of(*values)
 
-    def store(self, connection, turn: turns.AnsweredTurn, now: datetime, latency_ms: float) -> bool:
+    def store(self, connection, turn: turns.AnsweredTurn, now: datetime, latency_ms: float,
+              logged_at: datetime) -> bool:
         """Write the turn if its session is unchanged since it was read; False (nothing
-        written) otherwise. SQLite: the caller holds the writer queue."""
+        written) otherwise. `now`: the turn's time (session, transcript); `logged_at`: the
+        turn log's, at the end of the turn as the engine's other path writes it. SQLite: the
+        caller holds the writer queue."""
         if self.postgresql:
-            return self._store_postgresql(connection, turn, now, latency_ms)
-        return self._store_sqlite(connection, turn, now, latency_ms)
+            return self._store_postgresql(connection, turn, now, latency_ms, logged_at)
+        return self._store_sqlite(connection, turn, now, latency_ms, logged_at)
 
-    def _store_postgresql(self, connection, turn: turns.AnsweredTurn, now: datetime, latency_ms: float) -> bool:
+    def _store_postgresql(self, connection, turn: turns.AnsweredTurn, now: datetime, latency_ms: float,
+                          logged_at: datetime) -> bool:
         session, to_db = turn.conversation.session, self._to_db
         values = {
             "lock_key": lock_key(turn.channel, turn.user_id),
@@ -150,7 +154,7 @@ class TurnDriver:
             "read_version": session.version, "channel": turn.channel, "user_id": turn.user_id,
             "senders": ["user", *(["bot"] * len(turn.replies))], "texts": [turn.user_text, *turn.replies],
             "touch_binding": turn.conversation.binding is not None,
-            **self._turn_values(turn, now, latency_ms),
+            **self._turn_values(turn, logged_at, latency_ms),
         }
         cursor = connection.cursor()
         try:
@@ -159,7 +163,8 @@ class TurnDriver:
         finally:
             cursor.close()
 
-    def _store_sqlite(self, connection, turn: turns.AnsweredTurn, now: datetime, latency_ms: float) -> bool:
+    def _store_sqlite(self, connection, turn: turns.AnsweredTurn, now: datetime, latency_ms: float,
+                      logged_at: datetime) -> bool:
         session = turn.conversation.session
         cursor = connection.cursor()
         cursor.execute("BEGIN IMMEDIATE")
@@ -177,7 +182,7 @@ class TurnDriver:
             if turn.conversation.binding is not None:
                 cursor.execute(self._touch.sql, self._touch.parameters(
                     {"b_channel": turn.channel, "b_user_id": turn.user_id, "now": now}))
-            row = {**turn.turn_log, "session_id": session.id, "latency_ms": latency_ms, "created_at": now}
+            row = {**turn.turn_log, "session_id": session.id, "latency_ms": latency_ms, "created_at": logged_at}
             cursor.execute(self._add_turn.sql, self._add_turn.parameters(row))
             connection.commit()
             return True
@@ -187,9 +192,10 @@ class TurnDriver:
         finally:
             cursor.close()
 
-    def _turn_values(self, turn: turns.AnsweredTurn, now: datetime, latency_ms: float) -> dict:
-        """The turn-log columns as PostgreSQL's store statement takes them."""
-        row = {**turn.turn_log, "latency_ms": latency_ms, "created_at": self._to_db.when(now)}
+    def _turn_values(self, turn: turns.AnsweredTurn, logged_at: datetime, latency_ms: float) -> dict:
+        """The turn-log columns as PostgreSQL's store statement takes them (JSON through the
+        column's processor, None included, as SQLite's statement gets it)."""
+        row = {**turn.turn_log, "latency_ms": latency_ms, "created_at": self._to_db.when(logged_at)}
         for name in _JSON_TURN_COLUMNS:
-            row[name] = None if row.get(name) is None else self._to_db.json(row[name])
+            row[name] = self._to_db.json(row.get(name))
         return {name: row.get(name) for name in _TURN_COLUMNS if name != "session_id"}
