@@ -72,6 +72,14 @@ def surplus_of(counts: list[int], slot: int) -> int:
     return counts[slot] - math.ceil(sum(counts) / len(counts))
 
 
+def _streaming(connection) -> bool:
+    """A response under way that does not end soon (server-sent events), or not HTTP at all."""
+    cycle = getattr(connection, "cycle", None)
+    if cycle is None:
+        return not hasattr(connection, "cycle")  # a WebSocket has no request cycle
+    return cycle.response_started and not getattr(cycle, "response_complete", False)
+
+
 class BalancedServer(Server):
     """A worker's server that hands back connections it holds over its share (module docstring)."""
 
@@ -85,10 +93,12 @@ class BalancedServer(Server):
         return await super().on_tick(counter)
 
     def even_out(self) -> None:
-        connections = self.server_state.connections
-        self.counts[self.slot] = len(connections)
+        # Event streams cannot be handed back (a stream is never cut): count only the others,
+        # or a worker holding more streams would churn its ordinary connections for good.
+        movable = [connection for connection in list(self.server_state.connections) if not _streaming(connection)]
+        self.counts[self.slot] = len(movable)
         surplus = surplus_of(list(self.counts), self.slot)
-        for connection in list(connections):
+        for connection in movable:
             if surplus <= 0:
                 return
             cycle = getattr(connection, "cycle", None)

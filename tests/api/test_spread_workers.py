@@ -123,13 +123,22 @@ def test_a_worker_over_its_share_closes_only_requests_whose_answer_has_not_begun
     waiting = [_Connection(_Cycle()) for _ in range(5)]
     streaming = [_Connection(_Cycle(started=True)) for _ in range(3)]  # an event stream: never cut
     idle = [_Connection(None) for _ in range(4)]  # between requests: a close could lose the next one
-    counts = [0, 4]  # this worker will hold 12, the other 4: the share is 8
+    counts = [0, 3]  # this worker holds 9 that can move (and 3 streams), the other 3: share 6
     server = _balanced_server(waiting + streaming + idle, counts)
     server.even_out()
-    assert counts[0] == 12
+    assert counts[0] == 9  # streams are not counted: they can never be handed back
     closing = [c for c in waiting if not c.cycle.keep_alive]
-    assert len(closing) == 4  # 12 - 8, all among the requests still being answered
+    assert len(closing) == 3  # 9 - 6, all among the requests still being answered
     assert all(c.cycle.keep_alive for c in streaming)
+
+
+def test_streams_alone_do_not_make_a_worker_hand_back_its_other_connections():
+    """Found in review: a worker holding more event streams stayed over its share for good."""
+    streams = [_Connection(_Cycle(started=True)) for _ in range(10)]
+    waiting = [_Connection(_Cycle()) for _ in range(4)]
+    counts = [0, 4]
+    _balanced_server(streams + waiting, counts).even_out()
+    assert counts[0] == 4 and all(c.cycle.keep_alive for c in waiting)
 
 
 def test_a_worker_at_or_under_its_share_keeps_every_connection():
