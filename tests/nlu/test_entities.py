@@ -70,6 +70,20 @@ def _range(start: str, end: str) -> dict:
         ("转100块五分", "100.05"),
         ("转100元5分钟后到账吗", "100"),  # minutes, not fen
         ("转100块 5号到账", "100"),  # a date after a space, not 角
+        # found in review: 零 before 角, 大写 digits, a digit after 毛 is 分, 05分
+        ("一百元零五角", "100.5"),
+        ("转1680元零3角2分", "1680.32"),
+        ("壹佰元伍角贰分", "100.52"),
+        ("转三块五毛五", "3.55"),
+        ("转100块5毛5", "100.55"),
+        ("转100元5角5", "100.55"),
+        ("转100元 零 5分", "100.05"),
+        ("转100元05分", "100.05"),
+        # 分 that is time or a rate, not fen
+        ("转账100元 5分后到账", "100"),
+        ("借1000元5分利", "1000"),
+        ("转800块2分30秒", "800"),
+        ("100元5角5天", "100.5"),
     ],
 )
 def test_amounts(values_of, text, expected):
@@ -83,6 +97,7 @@ def test_amounts(values_of, text, expected):
     "text",
     [
         "五十",  # bare, no money context
+        "转100元55分",  # 分 left unread: asked again, never read as 100.00
         "尾号1234",
         "手机13800138000",
         "身份证110105199003071239",

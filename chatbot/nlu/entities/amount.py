@@ -26,14 +26,22 @@ _AMOUNT = re.compile(
     rf"(?P<cur>[¥$]|rmb|人民币)?\s?(?<![\d.,x])(?P<num>{NUMBER})"
     rf"(?:\s?(?P<unit>{cues.CURRENCY_UNITS}))?"
 )
-_SMALL_DIGIT = r"[0-9一二两三四五六七八九]"
-# After 元/块: 五角, 5毛, 五角二分, 5分 or 零5分 (no 角), a space between allowed where a 角/毛/分
-# says what the digit is; or the bare colloquial 五块五 (no space: 100块 5号 is a date).
-# 分 followed by 钟 or 期 is minutes or instalments (100元5分钟后到账吗), not fen.
-_FEN = r"\s?分(?![钟期])"
-_SUBUNIT = re.compile(rf"\s?零?(?P<fen_only>{_SMALL_DIGIT}){_FEN}"
-                      rf"|\s?(?P<jiao>{_SMALL_DIGIT})\s?(?P<marker>[角毛])(?:\s?零?(?P<fen>{_SMALL_DIGIT}){_FEN})?"
-                      rf"|(?P<bare>{_SMALL_DIGIT})")
+_SMALL_DIGIT = r"[0-9一二两三四五六七八九壹贰叁肆伍陆柒捌玖]"
+_ZERO = r"[零〇0]"
+# 分 that is not fen: minutes (5分钟, 5分后, 2分30秒, 5分半), instalments (分期), a rate (5分利/息).
+_NOT_FEN = r"(?![钟期后半利息之]|\s*\d+\s*秒)"
+_FEN = rf"\s?分{_NOT_FEN}"
+# After 元/块: 五角, 5毛, 五角二分, 五毛五 (the digit after 角/毛 is 分), 5分 or 零5分 (no 角),
+# 零五角; a space between is allowed where a 角/毛/分 says what the digit is. Or the bare
+# colloquial 五块五 (no space: 100块 5号 is a date).
+_SUBUNIT = re.compile(
+    rf"\s?{_ZERO}?\s?(?P<fen_only>{_SMALL_DIGIT}){_FEN}"
+    rf"|\s?{_ZERO}?\s?(?P<jiao>{_SMALL_DIGIT})\s?(?P<marker>[角毛])"
+    rf"(?:\s?{_ZERO}?\s?(?P<fen>{_SMALL_DIGIT}){_FEN}|(?P<fen_bare>{_SMALL_DIGIT}))?"
+    rf"|(?P<bare>{_SMALL_DIGIT})")
+# What is left after an amount that still reads as 角 or 分 (an unforeseen phrasing): the
+# amount is not taken rather than taken without them.
+_UNREAD_SUBUNIT = re.compile(rf"\s*{_ZERO}?\s*{_SMALL_DIGIT}{{1,2}}\s*(?:[角毛]|分{_NOT_FEN})")
 _DATE_OR_TIME_NEXT = re.compile(r"[-/:]\d")
 _DATE_OR_TIME_PREV = re.compile(r"\d[-/:]$")
 _MAGNITUDE = re.compile(r"[千仟万亿wk]")
@@ -61,6 +69,8 @@ def extract_amount(ctx: Context) -> Iterator[Span]:
         if _signed_or_exponent(ctx.text, match):
             pos = max(end, match.start("num") + 1)
             continue
+        if value is not None and _UNREAD_SUBUNIT.match(ctx.text, end):
+            value = None  # 角/分 this reading missed: better asked again than read short
         if value is not None and value > 0 and (split is not None or _is_money(ctx.text, match)):
             start = match.start("cur") if match["cur"] else match.start("num")
             yield Span(start, end, value.quantize(CENT, rounding=ROUND_HALF_UP))
@@ -79,8 +89,10 @@ def _read(match: re.Match[str]) -> tuple[Decimal | None, int]:
         return value, match.end()
     if sub["fen_only"]:
         return value + Decimal(_digit(sub["fen_only"])) / 100, sub.end()
-    fen = _digit(sub["fen"]) if sub["fen"] else 0
-    return value + Decimal(_digit(sub["jiao"] or sub["bare"])) / 10 + Decimal(fen) / 100, sub.end()
+    fen_digit = sub["fen"] or (sub["fen_bare"] if _ends_there(sub, "fen_bare") else None)
+    fen = _digit(fen_digit) if fen_digit else 0
+    end = sub.end() if fen_digit or not sub["fen_bare"] else sub.start("fen_bare")
+    return value + Decimal(_digit(sub["jiao"] or sub["bare"])) / 10 + Decimal(fen) / 100, end
 
 
 def _before_term(text: str, match: re.Match[str]) -> tuple[Decimal, int] | None:
@@ -101,10 +113,16 @@ def _subunit_complete(sub: re.Match[str], unit: str) -> bool:
     """A bare digit after 块 (五块五) is 角 only if no number or counter follows it."""
     if not sub["bare"]:
         return True
-    if not unit.startswith("块") or cues.counter_after(sub.string, sub.end()):
+    return unit.startswith("块") and _ends_there(sub, "bare")
+
+
+def _ends_there(sub: re.Match[str], group: str) -> bool:
+    """A bare digit (五块五, 五毛五) ends the amount: no number or counter follows it."""
+    end = sub.end(group)
+    if cues.counter_after(sub.string, end):
         return False
-    following = sub.string[sub.end() : sub.end() + 1]
-    return not (following.isdigit() or following in CN_DIGITS or _CN_UNIT.match(following))
+    following = sub.string[end : end + 1]
+    return not (following.isdigit() or following in CN_DIGITS or (following and following in "分秒钟") or _CN_UNIT.match(following))
 
 
 def _signed_or_exponent(text: str, match: re.Match[str]) -> bool:

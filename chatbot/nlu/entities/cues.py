@@ -25,8 +25,8 @@ CURRENCY_UNITS = r"块钱|元钱|元|块|圆|rmb|人民币"
 _COUNTER = re.compile(
     # 天天 begins a product's name (买两千五天天宝), not a count of days.
     r"\s?(?:个月|个|期|年|月|日|号|天(?!天)|张|次|笔|位|岁|人|份|周|分钟|小时|点|秒|%|条|项|家|倍|页|层|遍|台|只|本|种|星期"
-    # 分 is a score or minute (5分), but 分36期 means "split into 36 installments".
-    r"|分(?![\d一二两三四五六七八九十]))"
+    # 分 is a score or minute (5分, 2分30秒), but 分36期 means "split into 36 installments".
+    r"|分(?!\s?[\d一二两三四五六七八九十]+\s?期))"
 )
 _CURRENCY_AFTER = re.compile(rf"\s?(?:{CURRENCY_UNITS}|万|w|k)")
 
