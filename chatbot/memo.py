@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 MAX_TEXT = 40  # characters; longer messages are practically never sent twice
@@ -26,7 +29,7 @@ R = TypeVar("R")
 
 # The Chinese numerals of amounts, codes and dates. Unicode gives a numeric value to more
 # ideographs than these (什 of 什么, 念, 廿), which are words here, not numbers.
-CHINESE_NUMERALS = frozenset("〇零一二三四五六七八九十百千万亿两壹贰叁肆伍陆柒捌玖拾佰仟幺")
+CHINESE_NUMERALS = frozenset("〇零一二三四五六七八九十百千万亿两壹贰叁肆伍陆柒捌玖拾佰仟幺" "兩萬億貳陸")
 # Latin words of banking that customers type as they are; any other Latin run (a password,
 # an e-mail address, a name) keeps a text out of memory.
 BANKING_LATIN = frozenset({"atm", "app", "u", "ukey", "pos", "etc", "vip", "wifi", "ii", "iii", "qr",
@@ -37,8 +40,12 @@ _LATIN_RUN = re.compile(r"[A-Za-z\uff21-\uff3a\uff41-\uff5a]+")
 def keepable(text: str) -> bool:
     """Short, number-free (digits of any script and Chinese numerals alike) and without
     Latin letters but banking's own words (a password or an e-mail address typed into the
-    chat is never kept)."""
-    if len(text) > MAX_TEXT or any(_is_number(ch) for ch in text):
+    chat is never kept). Judged on the text as the parser folds it (NFKC): ⼗ (a radical
+    pasted from a PDF) is 十 to the parser, ㋀ is 1月."""
+    if len(text) > MAX_TEXT:
+        return False
+    text = unicodedata.normalize("NFKC", text)
+    if any(_is_number(ch) for ch in text):
         return False
     return all(unicodedata.normalize("NFKC", run).lower() in BANKING_LATIN for run in _LATIN_RUN.findall(text))
 
@@ -51,19 +58,48 @@ def _is_number(ch: str) -> bool:
     return ch in CHINESE_NUMERALS or unicodedata.category(ch) != "Lo"  # ⑬, ½, Ⅻ count; 什 does not
 
 
-def memoize_text(function: Callable[..., R], size: int) -> Callable[..., R]:
-    """``function(text, *rest)`` answered from an LRU of ``size`` when ``text`` is keepable.
+def memoize_text(function: Callable[..., R], size: int,
+                 keep: Callable[[R], bool] = lambda _result: True) -> Callable[..., R]:
+    """``function(text, *rest)`` answered from an LRU of ``size`` when ``text`` is keepable
+    and the result passes ``keep`` (a parse that read an amount or a phone number despite
+    the text check is not kept).
 
     ``rest`` must be hashable and, with ``text``, determine the result; results are shared
     between callers, so they must be immutable. ``size`` 0 turns memoizing off.
     """
     if size <= 0:
         return function
-    cached = functools.lru_cache(maxsize=size)(function)
+    kept: OrderedDict[tuple, R] = OrderedDict()
+    guard = threading.Lock()
+    hits = misses = 0
 
     @functools.wraps(function)
     def call(text: str, *rest):
-        return cached(text, *rest) if keepable(text) else function(text, *rest)
+        nonlocal hits, misses
+        if not keepable(text):
+            return function(text, *rest)
+        key = (text, *rest)
+        with guard:
+            if key in kept:
+                kept.move_to_end(key)
+                hits += 1
+                return kept[key]
+            misses += 1
+        result = function(text, *rest)
+        if keep(result):
+            with guard:
+                kept[key] = result
+                if len(kept) > size:
+                    kept.popitem(last=False)
+        return result
 
-    call.cache_info = cached.cache_info  # type: ignore[attr-defined]
+    call.cache_info = lambda: CacheInfo(hits, misses, size, len(kept))  # type: ignore[attr-defined]
     return call
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    hits: int
+    misses: int
+    maxsize: int
+    currsize: int

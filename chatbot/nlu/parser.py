@@ -79,7 +79,7 @@ class Parser:
         self.segmenter = segmenter or default_segmenter()
         self.ranking_size = ranking_size
         # Repeated short messages (chips, "余额", "转人工") are parsed once per model version.
-        self._memo = memoize_text(self._parse_with, memo_size)
+        self._memo = memoize_text(self._parse_with, memo_size, keep=_holds_no_personal_number)
 
     def parse(self, text: str, today: date, known_payees: Sequence[str] = ()) -> ParseResult:
         return self._memo(text, today, tuple(known_payees), getattr(self.classifier, "version", None))
@@ -130,3 +130,11 @@ class Parser:
 
     def _rank(self, text: str) -> list[IntentScore]:
         return self.classifier.rank(text, tuple(self.segmenter.cut(text)))[: self.ranking_size]
+
+
+# Entities that are one customer's business: a parse holding one is never kept in memory.
+_PERSONAL_ENTITIES = frozenset({"amount", "card_tail", "phone", "id_number", "otp"})
+
+
+def _holds_no_personal_number(result: ParseResult) -> bool:
+    return not any(entity.entity in _PERSONAL_ENTITIES for entity in result.entities)

@@ -34,6 +34,8 @@ class CountingClassifier:
     ("ATM存款上限", True), ("U 盾丢了怎么办", True), ("ａｔｍ吞卡了", True), ("II 类账户的限额", True),
     ("我的邮箱是zhangwei@example.com", False), ("密码是qwerty", False), ("卡号⑬", False),
     ("壹仟伍佰元", False), ("转两千", False),
+    # judged as the parser folds it (found in review): a radical pasted from a PDF, ㋀ = 1月
+    ("转⼗块", False), ("㋀账单", False), ("轉兩塊", False),
 ])
 def test_only_short_number_free_texts_are_kept(text, kept):
     assert keepable(text) is kept
@@ -115,3 +117,22 @@ def test_a_shared_parse_cannot_be_changed_through_its_date_range():
     copied["start"] = date(2020, 1, 1)  # a copy is the reader's own
     again = parser.parse("上个月的交易", TODAY)
     assert again is first and next(e.value for e in again.entities if e.entity == "date_range")["start"] == date(2026, 2, 1)
+
+
+def test_a_result_the_keep_rule_refuses_is_computed_again_every_time():
+    """Defence in depth: a parse that read an amount or a phone number despite the text
+    check is not kept (chatbot/nlu/parser.py keeps no parse with such an entity)."""
+    calls = []
+
+    def parse(text):
+        calls.append(text)
+        return ("amount" if "块" in text else "none", text)
+
+    memo = memoize_text(parse, 8, keep=lambda result: result[0] != "amount")
+    memo("好的")
+    memo("好的")
+    memo("五块")  # numerals: not keepable at all
+    memo("块块")
+    memo("块块")
+    assert calls == ["好的", "五块", "块块", "块块"]
+    assert memo.cache_info().hits == 1 and memo.cache_info().currsize == 1
