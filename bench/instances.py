@@ -80,13 +80,6 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def rerun_under_test_services() -> None:
-    """As bench/load.py's, but starting this script again (load's re-executes load.py)."""
-    script = ROOT / "scripts" / "with-test-services.sh"
-    env = {**os.environ, load.SERVICES_MARKER: "1"}
-    os.execve(str(script), [str(script), sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]], env)
-
-
 # --- nginx ----------------------------------------------------------------------------------
 
 def site_config(template: str, upstreams: list[str], values: dict[str, str]) -> str:
@@ -330,7 +323,7 @@ def main() -> None:
             print(f"{tool} not found: {hint}")
             sys.exit(2)
     if (args.start_postgres or args.start_redis) and not os.environ.get(load.SERVICES_MARKER):
-        rerun_under_test_services()
+        load.rerun_under_test_services(__file__)
     database_url, redis_url = load.service_urls(args)
     if not database_url or not redis_url:
         sys.exit("several instances need a shared PostgreSQL and Redis: --start-postgres --start-redis, "

@@ -132,11 +132,12 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def rerun_under_test_services() -> None:
-    """Start again inside scripts/with-test-services.sh (throwaway PostgreSQL and Redis)."""
+def rerun_under_test_services(program: str = __file__) -> None:
+    """Start `program` (this script, or bench/instances.py) again inside
+    scripts/with-test-services.sh (throwaway PostgreSQL and Redis)."""
     script = ROOT / "scripts" / "with-test-services.sh"
     env = {**os.environ, SERVICES_MARKER: "1"}
-    os.execve(str(script), [str(script), sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]], env)
+    os.execve(str(script), [str(script), sys.executable, str(Path(program).resolve()), *sys.argv[1:]], env)
 
 
 def service_urls(args: argparse.Namespace) -> tuple[str | None, str | None]:
