@@ -195,3 +195,27 @@ def test_a_news_reply_with_cdata_ends_in_every_field_stays_well_formed():
     xml = replies.reply_xml("gh]]>", "o-1", Answer("文字", article), 1)
     item = xmltodict.parse(xml)["xml"]["Articles"]["item"]
     assert (item["Title"], item["Description"], item["Url"]) == ("标题]]>", "说明]]><x>", "https://bank.example/p?a=]]>")
+
+
+class _SentTexts:
+    """The API client as far as customer-service texts go."""
+
+    def __init__(self):
+        self.texts = []
+
+    def send_text(self, openid, text):
+        self.texts.append(text)
+
+
+def test_an_agents_typed_markup_reaches_wechat_inert_the_bots_links_stay_links():
+    """Found by the rich-pages helper: an agent's reply went out as typed, so a typed
+    <a href> became a link in the customer's WeChat (a phishing link with the bank's name)."""
+    api = _SentTexts()
+    outbound = WeChatOutbound(api)
+    outbound.deliver("oAgent", '请点<a href="http://evil.example/login">这里</a>核实 &lt;身份&gt;')
+    sent = api.texts[-1]
+    assert "<a" not in sent and "＜a href" in sent and "&lt;" not in sent
+    rendered = replies.render(Reply(1, (ReplyItem.of(Rich("下载账单", "link", links=[
+        {"label": "下载账单", "url": "https://bank.example/x"}])),)))
+    outbound.deliver_rendered("oBot", rendered)
+    assert '<a href="https://bank.example/x">' in api.texts[-1]

@@ -156,6 +156,8 @@ class WeChatChannel:
         try:
             if answer.article is not None and hasattr(self.outbound, "deliver_answer"):
                 self.outbound.deliver_answer(openid, answer)
+            elif hasattr(self.outbound, "deliver_rendered"):
+                self.outbound.deliver_rendered(openid, answer.text)  # rendered: its links are meant
             else:
                 self.outbound.deliver(openid, answer.text)
         except Exception:  # already logged and recorded by the sender

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from chatbot.channels.wechat.api_client import WeChatApi
 from chatbot.channels.wechat.errors import WeChatApiError
 from chatbot.channels.wechat.outbox import WeChatOutbox, queueable
-from chatbot.channels.wechat.replies import Answer, Article
+from chatbot.channels.wechat.replies import Answer, Article, neutral
 from chatbot.security.masking import mask_text
 
 log = logging.getLogger(__name__)
@@ -36,8 +36,15 @@ class WeChatOutbound:
         self.outbox = outbox
 
     def deliver(self, user_id: str, text: str) -> str | None:
-        """Send `text` as one or more customer-service messages; `"queued"` when a passing failure
-        left (the rest of) it in the outbox; raise WeChatApiError on any other failure."""
+        """Send plain `text` (an agent's reply, a notice) as one or more customer-service
+        messages, made inert first: WeChat would draw a typed `<a href>` as a link; `"queued"`
+        when a passing failure left (the rest of) it in the outbox; raise WeChatApiError on any
+        other failure."""
+        return self.deliver_rendered(user_id, neutral(text))
+
+    def deliver_rendered(self, user_id: str, text: str) -> str | None:
+        """As `deliver`, for text already rendered for WeChat (replies.render: the bot's own
+        links are `<a href>` on purpose, everything else made inert)."""
         if not text.strip():
             return None
         parts = split_text(mask_text(text))
@@ -57,7 +64,7 @@ class WeChatOutbound:
         """An answer as the customer-service message it is: news (one article) or text. A news
         message that fails for a passing reason waits in the outbox as news."""
         if answer.article is None:
-            return self.deliver(user_id, answer.text)
+            return self.deliver_rendered(user_id, answer.text)
         article = masked_article(answer.article)
         try:
             self.api.send_news(user_id, article)
@@ -67,7 +74,7 @@ class WeChatOutbound:
                 return "queued"
             if exc.errcode != OUTSIDE_WINDOW and not queueable(exc):
                 log.warning("WeChat refused a news message to %s (%s); sending it as text", user_id, exc.message)
-                return self.deliver(user_id, answer.text)  # the news refused: its words still arrive
+                return self.deliver_rendered(user_id, answer.text)  # the news refused: its words still arrive
             self._failed(user_id, mask_text(answer.text), exc)
             raise
         return None
