@@ -64,19 +64,8 @@ UPSTREAM_LINE = re.compile(r"^(?P<indent>[ \t]*)server \$\{NGINX_UPSTREAM_(?P<n>
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", type=int, nargs="+", default=[1, 2, 4])
-    parser.add_argument("--seconds", type=float, default=10.0, help="sending time of each run")
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--users", type=int, default=400, help="web users asking FAQ questions / greeting")
-    parser.add_argument("--scenarios", nargs="+", default=["faq", "mixed"], choices=["faq", "mixed"])
+    load.add_run_arguments(parser, scenarios=["faq", "mixed"])
     parser.add_argument("--nginx-workers", type=int, default=1, help="nginx worker_processes")
-    parser.add_argument("--database-url", help="an empty, migratable PostgreSQL database")
-    parser.add_argument("--redis-url")
-    parser.add_argument("--start-postgres", action="store_true", help="throwaway PostgreSQL 15 for this run")
-    parser.add_argument("--start-redis", action="store_true", help="throwaway Redis for this run")
-    parser.add_argument("--json", type=Path, help="write every figure here")
-    parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, logs, plans)")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="a setting of the chatbot instances, e.g. --set turn_threads=4")
     return parser.parse_args()
 
 

@@ -115,13 +115,19 @@ AMOUNT = re.compile(r"\d[\d,]*\.\d{2}")
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    add_run_arguments(parser, scenarios=["faq", "mixed", "flows"])
+    parser.add_argument("--rate-fraction", type=float, default=0.75, help="pace of the paced faq run (0: skip it)")
+    parser.add_argument("--transfers", type=int, default=3, help="transfer attempts of the flows scenario")
+    return parser.parse_args()
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, scenarios: list[str]) -> None:
+    """The options bench/load.py and bench/instances.py share: the load, the services, the output."""
     parser.add_argument("--seconds", type=float, default=10.0, help="sending time of each run")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--users", type=int, default=400, help="web users asking FAQ questions / greeting")
-    parser.add_argument("--scenarios", nargs="+", default=["faq", "mixed", "flows"], choices=["faq", "mixed", "flows"])
-    parser.add_argument("--rate-fraction", type=float, default=0.75, help="pace of the paced faq run (0: skip it)")
-    parser.add_argument("--transfers", type=int, default=3, help="transfer attempts of the flows scenario")
-    parser.add_argument("--database-url", help="an empty, migratable database instead of SQLite")
+    parser.add_argument("--scenarios", nargs="+", default=scenarios, choices=scenarios)
+    parser.add_argument("--database-url", help="an empty, migratable database (load.py: instead of SQLite; instances.py: PostgreSQL)")
     parser.add_argument("--redis-url")
     parser.add_argument("--start-postgres", action="store_true", help="throwaway PostgreSQL 15 for this run")
     parser.add_argument("--start-redis", action="store_true", help="throwaway Redis for this run")
@@ -129,7 +135,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, logs, plans)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting of the chatbot servers, e.g. --set turn_threads=4 (CHATBOT_TURN_THREADS)")
-    return parser.parse_args()
 
 
 def rerun_under_test_services(program: str = __file__) -> None:
