@@ -3,12 +3,14 @@
     Engine.handle(channel, user_id, text, message_id)
       -> validate -> NLU parse (stateless, outside the lock)
       -> per-conversation lock (threads of this process)
-      -> read the conversation (storage/turns.py; no write lock): replay a repeated
-         message_id, or, when only the policy is involved (an open session with the bot,
-         no rating asked, no binding lapsing), answer it in a read-only session
-      -> one short write transaction: store that answer if the session is still the one
-         read (its version); otherwise (a write was needed, a person is involved, a new
-         session, another worker got there first) the whole turn again under the lock:
+      -> read the conversation (one statement on the driver's connection, storage/
+         turn_driver.py; no write lock): replay a repeated message_id, or, when only the
+         policy is involved (an open session with the bot, no rating asked, no binding
+         lapsing), answer it in a read-only session
+      -> one short write (PostgreSQL: one statement): store that answer if the session is
+         still the one read (its version); otherwise (a write was needed, a person is
+         involved, a new session, another worker got there first) the whole turn again in
+         a write transaction under the lock:
          load session -> route -> save messages, session state and the turn log
       -> publish the turn's live events (after the commit) -> Reply
 
