@@ -20,6 +20,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from chatbot.memo import memoize_text
@@ -50,13 +52,21 @@ SURE = 0.9
 FROM_ENVIRONMENT = object()
 
 
+@dataclass(frozen=True)
+class _Faq:
+    """The FAQ index in use and its remembered decisions, swapped together."""
+
+    retriever: FaqRetriever
+    decide: Callable
+
+
 class KnowledgeDesk:
     def __init__(self, retriever: FaqRetriever, graph: KgAnswerer | None = None,
                  faq_path: Path | None = None, check_every: float = 5.0,
                  index_store: IndexStore | None = None, stamp: int | None = None,
                  memo_size: int = 0) -> None:
         self._memo_size = memo_size
-        self._retriever, self._decide = retriever, memoize_text(retriever.decide, memo_size)
+        self._faq = _Faq(retriever, memoize_text(retriever.decide, memo_size))
         self.graph = graph
         self.faq_path = Path(faq_path) if faq_path else None
         self.check_every = check_every
@@ -92,13 +102,18 @@ class KnowledgeDesk:
 
     @property
     def retriever(self) -> FaqRetriever:
-        return self._retriever
+        return self._faq.retriever
+
+    @property
+    def _retriever(self) -> FaqRetriever:
+        return self._faq.retriever
 
     def install(self, retriever: FaqRetriever, stamp: int | None = None) -> None:
         """Switch to `retriever` for every later question (readers see old or new, whole)."""
         with self._swap:
-            # One tuple assignment: a reader never pairs a retriever with another's decisions.
-            self._retriever, self._decide = retriever, memoize_text(retriever.decide, self._memo_size)
+            # One attribute for both: a reader that takes it once never pairs a retriever with
+            # another index's remembered decisions (two attributes were two stores).
+            self._faq = _Faq(retriever, memoize_text(retriever.decide, self._memo_size))
             self._stamp = stamp if stamp is not None else self._stamp
 
     def refresh(self, now_please: bool = False) -> bool:
@@ -160,9 +175,10 @@ class KnowledgeDesk:
             ctx.outcome = "answered"
             ctx.step("kg_answer", kind=graph_answer.kind, nodes=list(graph_answer.nodes))
             return None
-        decision = self._decide(text, tokens)
+        faq = self._faq  # once: this question is decided and resolved on one index
+        decision = faq.decide(text, tokens)
         chosen = [hit.entry for hit in (decision.hits[:1] if decision.kind == "answer" else decision.options)]
-        resolution = products.resolve(decision.kind, chosen, self._retriever.get, products.evidence_of(ctx, text))
+        resolution = products.resolve(decision.kind, chosen, faq.retriever.get, products.evidence_of(ctx, text))
         if resolution is not None:
             self._say_resolution(ctx, resolution, chosen)
         elif decision.kind == "answer":
@@ -193,10 +209,11 @@ class KnowledgeDesk:
         """Answer from the FAQ only when one entry clearly matches; True when answered, or when
         that entry's look-alikes for other products were asked about (outcome `faq_clarify`)."""
         text, tokens = ctx.parse.question
-        hits = self._retriever.search(text, 1, tokens)
+        retriever = self._retriever  # once: searched and resolved on one index
+        hits = retriever.search(text, 1, tokens)
         if not hits or hits[0].score < threshold:
             return False
-        resolution = products.resolve("answer", [hits[0].entry], self._retriever.get, products.evidence_of(ctx, text))
+        resolution = products.resolve("answer", [hits[0].entry], retriever.get, products.evidence_of(ctx, text))
         if resolution is not None:
             self._say_resolution(ctx, resolution, [hits[0].entry])
         else:

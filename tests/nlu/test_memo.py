@@ -96,12 +96,12 @@ class _Retriever:
 def test_faq_decisions_are_kept_per_index_and_a_new_index_answers_at_once():
     old = _Retriever("old")
     desk = KnowledgeDesk(old, memo_size=16)
-    assert desk._decide("挂失", ("挂失",)) == _Decision("old", "挂失")
-    desk._decide("挂失", ("挂失",))
+    assert desk._faq.decide("挂失", ("挂失",)) == _Decision("old", "挂失")
+    desk._faq.decide("挂失", ("挂失",))
     assert old.decisions == 1
     new = _Retriever("new")
     desk.install(new)  # an admin's FAQ edit
-    assert desk._decide("挂失", ("挂失",)) == _Decision("new", "挂失")
+    assert desk._faq.decide("挂失", ("挂失",)) == _Decision("new", "挂失")
     assert new.decisions == 1
 
 
