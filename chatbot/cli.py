@@ -119,7 +119,8 @@ def serve(
                    timeout_graceful_shutdown=5)
     if workers > 1 and spread_workers.available():
         # One listening socket per worker, so connections spread evenly (chatbot/spread_workers.py).
-        spread_workers.run("api.worker:create_app", host=host, port=port, workers=workers, **options)
+        spread_workers.run("api.worker:create_app", host=host, port=port, workers=workers,
+                           pin_cpus=settings.worker_cpu_affinity, **options)
     else:
         uvicorn.run("api.worker:create_app", factory=True, host=host, port=port, workers=workers, **options)
 

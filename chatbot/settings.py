@@ -109,6 +109,10 @@ class Settings(BaseSettings):
     # Python under the GIL, so a few threads answer more than many; more help when the
     # database is far away (PostgreSQL on another host).
     turn_threads: int = Field(default=2, ge=1, le=64)
+    # `serve --workers N` on Linux: worker i runs on CPU i (mod the CPUs this process may
+    # use), as nginx's worker_cpu_affinity: no migrations between cores. For a host the
+    # service has to itself; chatbot/spread_workers.py.
+    worker_cpu_affinity: bool = False
     # Short number-free messages a worker keeps the reading and FAQ decision of (LRU entries,
     # chatbot/memo.py); 0 turns it off.
     understanding_memo: int = Field(default=2048, ge=0, le=1_000_000)

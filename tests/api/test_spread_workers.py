@@ -187,3 +187,30 @@ def test_under_load_the_workers_even_out_their_connections(two_workers):
     assert not errors, errors[:3]
     even = [split for split in splits if split[1] - split[0] <= 1]
     assert len(even) >= 6, (splits, closes[0])
+
+
+def test_a_pinned_worker_runs_its_loop_and_later_threads_on_one_cpu():
+    """CHATBOT_WORKER_CPU_AFFINITY: the worker's server is built on the thread that runs its
+    loop; that thread and every thread it starts afterwards keep to one CPU."""
+    import threading
+
+    allowed = sorted(os.sched_getaffinity(0))
+    seen = {}
+
+    def worker_main():
+        _balanced_server([], [0, 0], slot=1)  # built without pin: nothing changes
+        seen["before"] = os.sched_getaffinity(0)
+        from uvicorn.config import Config
+
+        spread_workers.BalancedServer(Config("api.worker:create_app"), [0, 0], 1, pin=True)
+        seen["loop"] = os.sched_getaffinity(0)
+        started = threading.Thread(target=lambda: seen.__setitem__("turn", os.sched_getaffinity(0)))
+        started.start()
+        started.join()
+
+    thread = threading.Thread(target=worker_main)
+    thread.start()
+    thread.join()
+    assert seen["before"] == set(allowed)
+    assert seen["loop"] == seen["turn"] == {allowed[1 % len(allowed)]}
+    assert os.sched_getaffinity(0) == set(allowed)  # the rest of the process is not pinned
