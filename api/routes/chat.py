@@ -25,7 +25,6 @@ from chatbot.security.rate_limit import Limit
 from chatbot.handoff.notices import message_data
 from chatbot.storage import conversations, handoffs
 from chatbot.storage import feedback as answer_feedback
-from chatbot.storage.db import NeedsWriteTransaction
 
 router = APIRouter(prefix="/v1/chat", tags=["chat"])
 
@@ -174,10 +173,7 @@ async def feedback(body: FeedbackRequest, request: Request, services: ServicesDe
         now = services.clock.now()
         with services.database.read_only() as db:
             refuse_if_limited(db, now)
-            try:  # NotFound (404) for a key this user was not given; a known one needs a write
-                answer_feedback.record(db, "web", user_id, body.feedback, body.helpful, now)
-            except NeedsWriteTransaction:
-                pass
+            answer_feedback.offered(db, "web", user_id, body.feedback)  # NotFound (404): not this user's
         with services.database.write() as db:
             refuse_if_limited(db, now)  # again: requests at once all passed the look above
             answer_feedback.record(db, "web", user_id, body.feedback, body.helpful, now)

@@ -18,28 +18,33 @@ from chatbot.storage.models import AnswerFeedback, TurnLog
 LOOK_BACK = 200  # the user's latest turns searched for the key
 
 
-def record(db: Session, channel: str, user_id: str, key: str, helpful: bool, now: datetime) -> AnswerFeedback:
-    """Store (or change) the feedback on the answer `key` names; NotFound when this user
-    was never given that key."""
+def offered(db: Session, channel: str, user_id: str, key: str) -> tuple[int, dict]:
+    """The turn that offered `key` to this user and its `feedback_offered` step; NotFound
+    when this user was never given that key. Reads only."""
     turns = db.execute(select(TurnLog.id, TurnLog.steps)
                        .where(TurnLog.channel == channel, TurnLog.user_id == user_id)
                        .order_by(TurnLog.id.desc()).limit(LOOK_BACK))
     for turn_id, steps in turns:
-        offered = next((step for step in steps or () if isinstance(step, dict)
-                        and step.get("action") == "feedback_offered" and step.get("key") == key), None)
-        if offered is not None:
-            break
-    else:
-        raise NotFound("找不到这条回答，无法评价", "feedback_answer_not_found")
+        step = next((step for step in steps or () if isinstance(step, dict)
+                     and step.get("action") == "feedback_offered" and step.get("key") == key), None)
+        if step is not None:
+            return turn_id, step
+    raise NotFound("找不到这条回答，无法评价", "feedback_answer_not_found")
+
+
+def record(db: Session, channel: str, user_id: str, key: str, helpful: bool, now: datetime) -> AnswerFeedback:
+    """Store (or change) the feedback on the answer `key` names; NotFound when this user
+    was never given that key."""
+    turn_id, offered_step = offered(db, channel, user_id, key)
     row = db.scalars(select(AnswerFeedback).where(AnswerFeedback.turn_id == turn_id)).one_or_none()
     if row is None:
         try:
             with db.begin_nested():  # two first taps at once: the second becomes an update
-                row = AnswerFeedback(turn_id=turn_id, faq_id=offered["faq_id"], helpful=helpful, created_at=now)
+                row = AnswerFeedback(turn_id=turn_id, faq_id=offered_step["faq_id"], helpful=helpful, created_at=now)
                 db.add(row)
             return row
         except IntegrityError:
             row = db.scalars(select(AnswerFeedback).where(AnswerFeedback.turn_id == turn_id)).one()
-    row.faq_id, row.helpful, row.created_at = offered["faq_id"], helpful, now
+    row.faq_id, row.helpful, row.created_at = offered_step["faq_id"], helpful, now
     db.flush()
     return row
