@@ -599,21 +599,28 @@ def push_run() -> None:
 @evidence_app.command("verify")
 def evidence_verify() -> None:
     """逐条校验留痕记录的哈希链：完好时输出记录条数；否则指出第一条断裂的记录并以 1 退出。"""
+    from chatbot.wealth.evidence import verify
+
+    report = read_current_database(verify)
+    if not report.ok:
+        raise ChatbotError(f"留痕链在第 {report.broken_id} 号记录处断裂：{report.reason}（此前 {report.count} 条完好）",
+                           "evidence_broken")
+    console.print(f"留痕链完好：共 {report.count} 条记录", highlight=False)
+
+
+def read_current_database(read):
+    """`read(db)` in a read session of the settings' database, once its schema is current
+    (a one-line error otherwise); the database is let go afterwards."""
     from chatbot.schema import ensure_schema_current
     from chatbot.storage.db import Database
-    from chatbot.wealth.evidence import verify
 
     database = Database.for_settings(_settings())
     try:
         ensure_schema_current(database)
         with database.read() as db:
-            report = verify(db)
+            return read(db)
     finally:
         database.dispose()
-    if not report.ok:
-        raise ChatbotError(f"留痕链在第 {report.broken_id} 号记录处断裂：{report.reason}（此前 {report.count} 条完好）",
-                           "evidence_broken")
-    console.print(f"留痕链完好：共 {report.count} 条记录", highlight=False)
 
 
 def main() -> None:

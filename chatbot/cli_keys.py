@@ -48,18 +48,10 @@ def keys_rotate(
 @audit_app.command("verify")
 def audit_verify() -> None:
     """逐条校验审计日志的哈希链：完好时输出记录条数；否则指出第一条断裂的记录并以 1 退出。"""
-    from chatbot.cli import _settings, console
-    from chatbot.schema import ensure_schema_current
+    from chatbot.cli import console, read_current_database
     from chatbot.storage import audit
-    from chatbot.storage.db import Database
 
-    database = Database.for_settings(_settings())
-    try:
-        ensure_schema_current(database)
-        with database.read() as db:
-            report = audit.verify(db)
-    finally:
-        database.dispose()
+    report = read_current_database(audit.verify)
     if not report.ok:
         raise ChatbotError(f"审计日志在第 {report.broken_id} 号记录处断裂：{report.reason}（此前 {report.count} 条完好）",
                            "audit_broken")
