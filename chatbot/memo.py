@@ -32,7 +32,7 @@ R = TypeVar("R")
 CHINESE_NUMERALS = frozenset("〇零一二三四五六七八九十百千万亿两壹贰叁肆伍陆柒捌玖拾佰仟幺" "兩萬億貳陸")
 # Latin words of banking that customers type as they are; any other Latin run (a password,
 # an e-mail address, a name) keeps a text out of memory.
-BANKING_LATIN = frozenset({"atm", "app", "u", "ukey", "pos", "etc", "vip", "wifi", "ii", "iii", "qr",
+BANKING_LATIN = frozenset({"atm", "app", "u", "ukey", "i", "pos", "etc", "vip", "wifi", "ii", "iii", "qr",
                            "pin", "cvv", "sms", "ok", "hi", "hello", "visa", "mastercard", "unionpay"})
 _LATIN_RUN = re.compile(r"[A-Za-z\uff21-\uff3a\uff41-\uff5a]+")
 
@@ -76,14 +76,15 @@ def memoize_text(function: Callable[..., R], size: int,
     @functools.wraps(function)
     def call(text: str, *rest):
         nonlocal hits, misses
-        if not keepable(text):
-            return function(text, *rest)
         key = (text, *rest)
-        with guard:
+        with guard:  # looked up first: only keepable texts are ever kept
             if key in kept:
                 kept.move_to_end(key)
                 hits += 1
                 return kept[key]
+        if not keepable(text):
+            return function(text, *rest)
+        with guard:
             misses += 1
         result = function(text, *rest)
         if keep(result):

@@ -39,7 +39,7 @@ from knowledge.faq.index_store import (
 from knowledge.faq.index_store import keep as keep_index
 from knowledge.faq.retrieve import FaqDecision, FaqRetriever
 from knowledge.faq.store import FaqEntry, FaqFileError
-from knowledge.kg.answer import KgAnswerer
+from knowledge.kg.answer import KgAnswer, KgAnswerer
 from knowledge.kg.load import KnowledgeGraph
 
 
@@ -68,6 +68,8 @@ class KnowledgeDesk:
         self._memo_size = memo_size
         self._faq = _Faq(retriever, memoize_text(retriever.decide, memo_size))
         self.graph = graph
+        # The graph is fixed for the desk's life: its answer is a pure function of the text.
+        self._graph_answer = memoize_text(self._ask_graph, memo_size)
         self.faq_path = Path(faq_path) if faq_path else None
         self.check_every = check_every
         # Where built indexes are kept (knowledge/faq/index_store.py); None: built in memory only.
@@ -169,7 +171,7 @@ class KnowledgeDesk:
         """
         self.refresh()
         text, tokens = ctx.parse.question  # the first request of a message that held two
-        graph_answer = self.graph.answer(text, normalized=True) if self.graph else None
+        graph_answer = self._graph_answer(text)
         if graph_answer is not None:
             ctx.say(graph_answer.reply)  # a comparison is a table too
             ctx.outcome = "answered"
@@ -186,6 +188,9 @@ class KnowledgeDesk:
         elif decision.kind == "clarify":
             self._clarify(ctx, [hit.entry for hit in decision.options])
         return decision
+
+    def _ask_graph(self, text: str) -> KgAnswer | None:
+        return self.graph.answer(text, normalized=True) if self.graph else None
 
     def _clarify(self, ctx, entries, text: str | None = None, **detail) -> None:
         ctx.state.offered_faq = [entry.id for entry in entries]

@@ -160,8 +160,11 @@ _FEWEST_DIGITS = 11
 
 def _digits_after_folding(text: str) -> int:
     """How many digits the folded text will hold (⑬ and ½ fold into two; only the numeric
-    characters are folded here, so this stays cheap)."""
-    return sum(sum(map(str.isdigit, unicodedata.normalize("NFKC", ch))) for ch in text if ch.isnumeric())
+    characters are folded here, so this stays cheap: every reply and message is counted)."""
+    numeric = "".join(filter(str.isnumeric, text))
+    if numeric.isascii():
+        return len(numeric)  # 0-9 only, the usual case: each folds into itself
+    return sum(sum(map(str.isdigit, unicodedata.normalize("NFKC", ch))) for ch in numeric)
 
 
 def _folded(text: str) -> MappedText:

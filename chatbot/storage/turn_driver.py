@@ -31,6 +31,9 @@ from chatbot.storage.locks import lock_key
 from chatbot.storage.models import UTCDateTime
 
 
+_REQUIRED = object()  # a bound value the statement has no literal for: the caller must give it
+
+
 class DriverStatement:
     """A Core statement compiled for one dialect, run with the driver's `execute`."""
 
@@ -44,13 +47,24 @@ class DriverStatement:
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 self.processors[bind.key] = processor
+        # qmark: each position's name, literal and processor, so a call is one pass in order.
+        self._positions = None if self.names is None else tuple(
+            (name, self.defaults.get(name, _REQUIRED), self.processors.get(name)) for name in self.names)
 
     def parameters(self, values: dict):
+        if self._positions is not None:
+            ordered = []
+            for name, default, processor in self._positions:
+                value = values.get(name, default)
+                if value is _REQUIRED:
+                    raise KeyError(name)
+                ordered.append(value if processor is None else processor(value))
+            return tuple(ordered)
         merged = {**self.defaults, **values}
         for name, processor in self.processors.items():
             if name in merged:
                 merged[name] = processor(merged[name])
-        return tuple(merged[name] for name in self.names) if self.names is not None else merged
+        return merged
 
 
 def _result_processors(statement, dialect: Dialect) -> list:

@@ -32,6 +32,7 @@ class CountingClassifier:
     # 什 of 什么 and 念 have a numeric value in Unicode's tables, but are words here
     ("现金理财是什么", True), ("对方要我念一下验证码", False), ("对方要我念验证码", True),
     ("ATM存款上限", True), ("U 盾丢了怎么办", True), ("ａｔｍ吞卡了", True), ("II 类账户的限额", True),
+    ("I 类、II 类账户有什么区别", True), ("密码是i", True), ("密码是iiii", False),
     ("我的邮箱是zhangwei@example.com", False), ("密码是qwerty", False), ("卡号⑬", False),
     ("壹仟伍佰元", False), ("转两千", False),
     # judged as the parser folds it (found in review): a radical pasted from a PDF, ㋀ = 1月
