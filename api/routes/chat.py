@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Channel, ServicesDep, WebUserDep, bearer_token, client_address, require_web_channel
 from api.deps import web_user_from_token
+from api.json_response import FastJSONResponse
 from api.rich_history import attach_items
 from api.turn_threads import run_turn
 from chatbot.errors import RateLimited
@@ -129,7 +130,7 @@ async def chat(body: ChatRequest, request: Request, services: ServicesDep) -> di
         answer["user_token"] = web_identity.issue(services.settings.secret_key, body.user_id)
     # Built by the engine in the documented shape: sent as it is, without validating it again
     # against ChatResponse (the model stays for the OpenAPI schema and the contract tests).
-    return JSONResponse(answer)
+    return FastJSONResponse(answer)
 
 
 class FeedbackRequest(BaseModel):

@@ -27,6 +27,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from chatbot import json_text
 from chatbot.errors import ServiceUnavailable
 from chatbot.storage import checkpoints
 from chatbot.storage.checkpoints import Checkpointer
@@ -39,6 +40,10 @@ _READ_ONLY = "chatbot_read_only"
 _READ_STATEMENTS = ("SELECT", "WITH", "BEGIN", "PRAGMA")
 # Reads that take locks for a later write count as writes.
 _LOCKING_READS = (" FOR UPDATE", " FOR SHARE", "pg_advisory")
+
+
+# JSON columns written and read by orjson (chatbot/json_text.py).
+_JSON_CODEC = {"json_serializer": json_text.dumps, "json_deserializer": json_text.loads}
 
 
 class NeedsWriteTransaction(Exception):
@@ -130,17 +135,18 @@ class Database:
             # of the pool made before; connections older than 5 minutes are replaced at checkout,
             # so none left idle overnight (and cut by a firewall) is used again.
             engine = create_engine(url, echo=echo, pool_pre_ping=False, pool_recycle=300,
-                                   pool_size=10, max_overflow=20)
+                                   pool_size=10, max_overflow=20, **_JSON_CODEC)
             _refuse_writes_when_read_only(engine)
             return engine
         connect_args = {"timeout": 30, "check_same_thread": False}
         if self.url.database in (None, "", ":memory:"):
             # One shared connection, or every thread would see its own empty database.
-            engine = create_engine(self.url, echo=echo, poolclass=StaticPool, connect_args=connect_args)
+            engine = create_engine(self.url, echo=echo, poolclass=StaticPool, connect_args=connect_args,
+                                   **_JSON_CODEC)
         else:
             Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(self.url, echo=echo, pool_size=10, max_overflow=20,
-                                   connect_args=connect_args)
+                                   connect_args=connect_args, **_JSON_CODEC)
         _install_sqlite_hooks(engine)
         _refuse_writes_when_read_only(engine)
         return engine

@@ -190,3 +190,13 @@ def test_the_configuration_covers_uvicorn_and_refuses_unknown_formats():
     assert Settings().log_format == "text"
     with pytest.raises(ValueError):
         Settings(log_format="xml")
+
+
+def test_request_ids_look_like_nginx_ones_and_do_not_repeat():
+    from api.request_log import new_request_id
+
+    ids = [new_request_id() for _ in range(5000)]
+    assert len(set(ids)) == len(ids) and all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
+    prefix = ids[0][:16]
+    new_request_id.restart()  # what a forked worker does first
+    assert new_request_id()[:16] != prefix
