@@ -65,6 +65,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Around everything, Starlette's error middleware included: request id, proxy headers of
     # CHATBOT_TRUSTED_PROXIES, the access line (api/request_log.py).
     request_log.install(app, services.settings.trusted_proxies)
+    if services.settings.bench_echo:  # first: its baseline should not include a walk past every route
+        _mount_bench_echo(app)
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(chat_session.router)
@@ -85,8 +87,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(reload.router)  # look at the promoted model and the FAQ file now
     if services.settings.is_sandbox:
         app.include_router(sandbox.router)
-    if services.settings.bench_echo:
-        _mount_bench_echo(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -3,7 +3,7 @@
     .venv/bin/python bench/load.py [--workers 1 2] [--seconds 10] [--connections 16]
         [--users 400] [--scenarios faq mixed flows] [--rate-fraction 0.75] [--json FILE]
         [--database-url postgresql://...] [--redis-url redis://...]
-        [--start-postgres] [--start-redis]
+        [--start-postgres] [--start-redis] [--rounds N]
 
 What it measures. For each worker count, on a scratch sandbox (fresh seeded SQLite database,
 a copy of the promoted model, FAQ index, all under a temp dir; PostgreSQL/Redis when given):
@@ -52,6 +52,13 @@ equal), the intents logged (faq runs should be all `faq`) with the engine's time
 the database writer and the GIL are in it, waits for a thread-pool thread and HTTP are not),
 the CPU time the workers used per 2xx answer ("cpu ms", user + system from /proc: the figure
 other load on the machine disturbs least), and the RSS of each uvicorn worker process after the run (VmRSS from /proc; no psutil here).
+
+Rounds. With --rounds N (N > 1) the bare echo server stays up beside the chatbot, and the
+bare echo, faq and paced faq runs are made N times in turn, each round's paced run at its own
+round's faq rate. The machine's speed drifts by tens of percent within minutes (other tenants
+of the host), so a ratio of runs a minute apart can be off by as much; runs side by side share
+the drift. The table shows the round with the median faq/echo ratio, with the median p99 of
+the paced runs; every round's ratio and paced p99 are printed under it.
 
 How to read it. The machine is shared and wrk runs on the same 2 cores as the server, so the
 absolute numbers move from run to run; compare the ratios to the bare echo (req/s ratio: what
@@ -118,6 +125,9 @@ def parse_args() -> argparse.Namespace:
     add_run_arguments(parser, scenarios=["faq", "mixed", "flows"])
     parser.add_argument("--rate-fraction", type=float, default=0.75, help="pace of the paced faq run (0: skip it)")
     parser.add_argument("--transfers", type=int, default=3, help="transfer attempts of the flows scenario")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="bare echo, faq and paced faq this many times in turn, both servers up; "
+                             "the figures are the median round's (see 'Rounds' above)")
     return parser.parse_args()
 
 
@@ -669,7 +679,9 @@ def measure_flows(bench: Bench, server: Server, workers: int, alongside=None) ->
     return {"mixed": other, "flows": result} if other else {"flows": result}
 
 
-def measure_chatbot(bench: Bench, workers: int) -> dict:
+def measure_chatbot(bench: Bench, workers: int, echo: Server | None = None) -> dict:
+    """The chatbot's runs; with `echo` (the bare echo server, up) and --rounds > 1, the bare
+    echo and the faq runs in rounds (`measure_rounds`)."""
     scenarios, runs = bench.args.scenarios, {}
     server = start_chatbot(bench.env, bench.tmp, workers)
     try:
@@ -677,7 +689,9 @@ def measure_chatbot(bench: Bench, workers: int) -> dict:
             setup_users(bench, server)
         bench.wrk(server, "/v1/chat", "faq", f"w{workers}warm", seconds=2)
         runs["app echo"] = bench.wrk(server, "/bench/echo", "echo", f"w{workers}appecho")
-        if "faq" in scenarios:
+        if echo is not None:
+            runs.update(measure_rounds(bench, workers, echo, server))
+        elif "faq" in scenarios:
             runs["faq"] = bench.chat_run(server, "faq", f"w{workers}faq")
             if bench.args.rate_fraction > 0 and runs["faq"]["rps"] > 0:
                 target = runs["faq"]["rps"] * bench.args.rate_fraction
@@ -691,6 +705,38 @@ def measure_chatbot(bench: Bench, workers: int) -> dict:
     finally:
         stop_server(server)
     return runs
+
+
+def measure_rounds(bench: Bench, workers: int, echo: Server, server: Server) -> dict:
+    """Bare echo, faq and paced faq (at its own round's faq rate) --rounds times in turn.
+
+    The machine's speed drifts by tens of percent within minutes (other tenants of the
+    host): a ratio of two runs a minute apart can be off by that much. Runs side by side
+    share the drift, so each round gives its own ratio, and the figures reported are the
+    median round's (by faq/echo ratio); the p99 of the paced runs is their median too."""
+    rounds = []
+    for n in range(bench.args.rounds):
+        tag = f"w{workers}r{n}"
+        bare = bench.wrk(echo, "/echo", "echo", f"{tag}bare")
+        faq = bench.chat_run(server, "faq", f"{tag}faq")
+        paced = None
+        if bench.args.rate_fraction > 0 and faq["rps"] > 0:
+            target = faq["rps"] * bench.args.rate_fraction
+            paced = bench.chat_run(server, "faq", f"{tag}paced", rate=target)
+            paced["target_rps"] = target
+        rounds.append({"bare echo": bare, "faq": faq, **({"faq paced": paced} if paced else {})})
+        print(f"    round {n + 1}: bare echo {bare['rps']:.0f} req/s, faq {faq['rps']:.0f} "
+              f"({faq['rps'] / bare['rps']:.3f})" + (f", paced {paced['rps']:.0f}/{paced['target_rps']:.0f} "
+                                                      f"p99 {paced['p99_ms']:.1f} ms" if paced else ""), flush=True)
+    by_ratio = sorted(rounds, key=lambda r: r["faq"]["rps"] / r["bare echo"]["rps"] if r["bare echo"]["rps"] else 0)
+    median = dict(by_ratio[len(by_ratio) // 2])
+    paced_p99 = sorted(r["faq paced"]["p99_ms"] for r in rounds if "faq paced" in r)
+    if paced_p99:
+        median["faq paced"] = {**median["faq paced"], "p99_ms": paced_p99[len(paced_p99) // 2],
+                               "p99_ms_of_rounds": paced_p99}
+    median["faq"] = {**median["faq"], "rps_ratio_of_rounds": [
+        r["faq"]["rps"] / r["bare echo"]["rps"] for r in rounds if r["bare echo"]["rps"]]}
+    return median
 
 
 # --- report -----------------------------------------------------------------------------------
@@ -762,6 +808,10 @@ def print_runs(workers: int, runs: dict) -> None:
         split = [f"{name} {'/'.join(map(str, run['connections']))}" for name, run in runs.items()
                  if isinstance(run, dict) and run.get("connections")]
         print(f"    connections per worker (sampled during each run): {', '.join(split)}")
+    if "rps_ratio_of_rounds" in runs.get("faq", {}):
+        ratios = ", ".join(f"{r:.3f}" for r in runs["faq"]["rps_ratio_of_rounds"])
+        p99s = ", ".join(f"{p:.1f}" for p in runs.get("faq paced", {}).get("p99_ms_of_rounds", []))
+        print(f"    rounds (median shown above): faq/echo {ratios}" + (f"; paced p99 ms {p99s}" if p99s else ""))
     for name in ("faq", "mixed"):
         if name in runs:
             print(f"    {name} intents (share, engine p50/p99 ms): {_intents(runs[name]['intents'])}")
@@ -815,8 +865,17 @@ def main() -> None:
     write_echo_plan(bench)
     results, problems, notes = {}, [], []
     for workers in args.workers:
-        runs = {"bare echo": measure_bare_echo(bench, workers)}
-        runs.update(measure_chatbot(bench, workers))
+        if args.rounds > 1 and "faq" in args.scenarios:
+            echo = start_bare_echo(bench.env, bench.tmp, workers)
+            try:
+                bench.wrk(echo, "/echo", "echo", f"w{workers}warm", seconds=1)
+                runs = measure_chatbot(bench, workers, echo)
+            finally:
+                stop_server(echo)
+            runs = {"bare echo": runs.pop("bare echo"), **runs}
+        else:
+            runs = {"bare echo": measure_bare_echo(bench, workers)}
+            runs.update(measure_chatbot(bench, workers))
         add_ratios(runs)
         if not results:
             print_header(bench, database_url, redis_url)
