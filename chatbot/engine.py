@@ -177,9 +177,10 @@ class Engine:
 
     def _store(self, connection, answered: _Answered, started: float) -> bool:
         """Store a turn answered from reads; False when its session moved on meanwhile."""
+        driver = self.db.turns
+        prepared = driver.prepare(answered.turn, answered.now)  # outside the writer queue
         with self.db.queued_writer():
-            return self.db.turns.store(connection, answered.turn, answered.now, _elapsed_ms(started),
-                                       self.clock.now())
+            return driver.store_prepared(connection, prepared, _elapsed_ms(started), self.clock.now())
 
     def _turn_under_lock(self, db, message: InboundMessage, parse: ParseResult, started: float,
                          claim_identity: bool) -> tuple[Reply, list[Event]]:

@@ -67,6 +67,12 @@ class DriverStatement:
         return merged
 
 
+    def fill(self, ordered: list, name: str, value) -> None:
+        """Set `name`'s value in a list made from `parameters` (qmark), converted as there."""
+        processor = self.processors.get(name)
+        ordered[self.names.index(name)] = value if processor is None else processor(value)
+
+
 def _result_processors(statement, dialect: Dialect) -> list:
     return [column.type.dialect_impl(dialect).result_processor(dialect, None)
             for column in statement.selected_columns]
@@ -112,6 +118,14 @@ SELECT count(*) FROM moved"""
 
 
 @dataclass(frozen=True)
+class PreparedStore:
+    """A turn's store with its values made (TurnDriver.prepare)."""
+
+    turn: turns.AnsweredTurn
+    values: dict
+
+
+@dataclass(frozen=True)
 class _Converters:
     when: object  # UTC datetime -> what the driver takes
     json: object  # dict/list -> what the driver takes
@@ -154,50 +168,61 @@ class TurnDriver:
         written) otherwise. `now`: the turn's time (session, transcript); `logged_at`: the
         turn log's, at the end of the turn as the engine's other path writes it. SQLite: the
         caller holds the writer queue."""
-        if self.postgresql:
-            return self._store_postgresql(connection, turn, now, latency_ms, logged_at)
-        return self._store_sqlite(connection, turn, now, latency_ms, logged_at)
+        return self.store_prepared(connection, self.prepare(turn, now), latency_ms, logged_at)
 
-    def _store_postgresql(self, connection, turn: turns.AnsweredTurn, now: datetime, latency_ms: float,
-                          logged_at: datetime) -> bool:
-        session, to_db = turn.conversation.session, self._to_db
-        values = {
-            "lock_key": lock_key(turn.channel, turn.user_id),
-            "new_state": to_db.json(turn.state), "now": to_db.when(now),
-            "customer_id": turn.conversation.customer_id, "read_id": session.id,
-            "read_version": session.version, "channel": turn.channel, "user_id": turn.user_id,
-            "senders": ["user", *(["bot"] * len(turn.replies))], "texts": [turn.user_text, *turn.replies],
-            "touch_binding": turn.conversation.binding is not None,
-            **self._turn_values(turn, logged_at, latency_ms),
-        }
-        cursor = connection.cursor()
-        try:
-            cursor.execute(self._store_sql, values)
-            return cursor.fetchone()[0] == 1
-        finally:
-            cursor.close()
-
-    def _store_sqlite(self, connection, turn: turns.AnsweredTurn, now: datetime, latency_ms: float,
-                      logged_at: datetime) -> bool:
+    def prepare(self, turn: turns.AnsweredTurn, now: datetime) -> "PreparedStore":
+        """Every value of the store but the turn log's latency and time, converted for the
+        driver: made before the writer queue, so the queue is held only for the statements."""
         session = turn.conversation.session
+        if self.postgresql:
+            to_db = self._to_db
+            return PreparedStore(turn, {
+                "lock_key": lock_key(turn.channel, turn.user_id),
+                "new_state": to_db.json(turn.state), "now": to_db.when(now),
+                "customer_id": turn.conversation.customer_id, "read_id": session.id,
+                "read_version": session.version, "channel": turn.channel, "user_id": turn.user_id,
+                "senders": ["user", *(["bot"] * len(turn.replies))], "texts": [turn.user_text, *turn.replies],
+                "touch_binding": turn.conversation.binding is not None,
+                **self._turn_values(turn),
+            })
+        line = {"session_id": session.id, "channel": turn.channel, "user_id": turn.user_id, "created_at": now}
+        return PreparedStore(turn, {
+            "move": self._move.parameters({
+                "read_id": session.id, "read_version": session.version, "new_state": turn.state,
+                "now": now, "new_customer_id": turn.conversation.customer_id}),
+            "lines": [self._add_message.parameters({**line, "sender": sender, "text": text})
+                      for sender, text in (("user", turn.user_text), *(("bot", text) for text in turn.replies))],
+            "touch": self._touch.parameters({"b_channel": turn.channel, "b_user_id": turn.user_id, "now": now})
+            if turn.conversation.binding is not None else None,
+            "turn": list(self._add_turn.parameters(
+                {**turn.turn_log, "session_id": session.id, "latency_ms": None, "created_at": None})),
+        })
+
+    def store_prepared(self, connection, prepared: "PreparedStore", latency_ms: float,
+                       logged_at: datetime) -> bool:
+        """`store` of values made by `prepare`, the turn log's latency and time given now."""
+        if self.postgresql:
+            values = {**prepared.values, "latency_ms": latency_ms, "created_at": self._to_db.when(logged_at)}
+            cursor = connection.cursor()
+            try:
+                cursor.execute(self._store_sql, values)
+                return cursor.fetchone()[0] == 1
+            finally:
+                cursor.close()
+        values, turn_row = prepared.values, list(prepared.values["turn"])
+        self._add_turn.fill(turn_row, "latency_ms", latency_ms)
+        self._add_turn.fill(turn_row, "created_at", logged_at)
         cursor = connection.cursor()
         cursor.execute("BEGIN IMMEDIATE")
         try:
-            cursor.execute(self._move.sql, self._move.parameters({
-                "read_id": session.id, "read_version": session.version, "new_state": turn.state,
-                "now": now, "new_customer_id": turn.conversation.customer_id}))
+            cursor.execute(self._move.sql, values["move"])
             if cursor.rowcount != 1:
                 connection.rollback()
                 return False
-            line = {"session_id": session.id, "channel": turn.channel, "user_id": turn.user_id, "created_at": now}
-            cursor.executemany(self._add_message.sql, [
-                self._add_message.parameters({**line, "sender": sender, "text": text})
-                for sender, text in (("user", turn.user_text), *(("bot", text) for text in turn.replies))])
-            if turn.conversation.binding is not None:
-                cursor.execute(self._touch.sql, self._touch.parameters(
-                    {"b_channel": turn.channel, "b_user_id": turn.user_id, "now": now}))
-            row = {**turn.turn_log, "session_id": session.id, "latency_ms": latency_ms, "created_at": logged_at}
-            cursor.execute(self._add_turn.sql, self._add_turn.parameters(row))
+            cursor.executemany(self._add_message.sql, values["lines"])
+            if values["touch"] is not None:
+                cursor.execute(self._touch.sql, values["touch"])
+            cursor.execute(self._add_turn.sql, turn_row)
             connection.commit()
             return True
         except BaseException:
@@ -206,10 +231,11 @@ class TurnDriver:
         finally:
             cursor.close()
 
-    def _turn_values(self, turn: turns.AnsweredTurn, logged_at: datetime, latency_ms: float) -> dict:
+    def _turn_values(self, turn: turns.AnsweredTurn) -> dict:
         """The turn-log columns as PostgreSQL's store statement takes them (JSON through the
-        column's processor, None included, as SQLite's statement gets it)."""
-        row = {**turn.turn_log, "latency_ms": latency_ms, "created_at": self._to_db.when(logged_at)}
+        column's processor, None included, as SQLite's statement gets it), but for the
+        latency and the time, which the store adds."""
+        row = dict(turn.turn_log)
         for name in _JSON_TURN_COLUMNS:
             row[name] = self._to_db.json(row.get(name))
-        return {name: row.get(name) for name in _TURN_COLUMNS if name != "session_id"}
+        return {name: row.get(name) for name in _TURN_COLUMNS if name not in ("session_id", "latency_ms", "created_at")}
