@@ -1,6 +1,7 @@
 """A JSON response written by orjson (chatbot/json_text.py): the chat answer is sent on
 every turn, and the standard library's encoder cost more than the rest of the response.
-The bytes are what Starlette's JSONResponse sends: compact, UTF-8."""
+Compact UTF-8, as Starlette's JSONResponse writes it (what orjson cannot write comes out of
+the standard library with ASCII escapes; NaN as null, where Starlette refused it)."""
 from __future__ import annotations
 
 from starlette.responses import JSONResponse

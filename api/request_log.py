@@ -1,7 +1,8 @@
 """Every request gets an id, its response says it, and one access line records it.
 
 The id is the `X-Request-ID` a trusted proxy sent (`CHATBOT_TRUSTED_PROXIES`: nginx passes
-its `$request_id`, so its access log and ours name the same request), else a new random one.
+its `$request_id`, so its access log and ours name the same request), else a new one that
+looks random (`_RequestIds`).
 A client reaching the service directly cannot choose it. It is echoed in the response's
 `X-Request-ID` header (refusals and 500s included), set in `chatbot.logs.REQUEST_ID` for
 every line written while the request is handled, and written on the access line when the
@@ -18,6 +19,7 @@ everything else of the app, Starlette's error middleware included.
 """
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import logging
 import re
@@ -39,18 +41,20 @@ access_log = logging.getLogger(ACCESS_LOGGER)
 
 
 class _RequestIds:
-    """32 hex digits as nginx's $request_id: 16 random per process, then a counter. Unique,
-    not secret (a uuid4 per request asked the kernel for randomness on every request)."""
+    """32 hex digits, as nginx's $request_id: a counter hashed with a key drawn once per
+    process, so the ids neither repeat nor tell how many requests a worker served (a uuid4
+    per request asked the kernel for randomness on every request)."""
 
     def __init__(self) -> None:
         self.restart()
         os.register_at_fork(after_in_child=self.restart)  # a forked worker must not repeat them
 
     def restart(self) -> None:
-        self.prefix, self.counter = os.urandom(8).hex(), itertools.count()
+        self.key, self.counter = os.urandom(16), itertools.count()
 
     def __call__(self) -> str:
-        return f"{self.prefix}{next(self.counter) & 0xFFFF_FFFF_FFFF_FFFF:016x}"
+        number = next(self.counter).to_bytes(16, "little")
+        return hashlib.blake2b(number, key=self.key, digest_size=16).hexdigest()
 
 
 new_request_id = _RequestIds()

@@ -731,7 +731,7 @@ def measure_rounds(bench: Bench, workers: int, echo: Server, server: Server) -> 
     by_ratio = sorted(rounds, key=lambda r: r["faq"]["rps"] / r["bare echo"]["rps"] if r["bare echo"]["rps"] else 0)
     median = dict(by_ratio[len(by_ratio) // 2])
     paced_p99 = sorted(r["faq paced"]["p99_ms"] for r in rounds if "faq paced" in r)
-    if paced_p99:
+    if paced_p99 and "faq paced" in median:
         median["faq paced"] = {**median["faq paced"], "p99_ms": paced_p99[len(paced_p99) // 2],
                                "p99_ms_of_rounds": paced_p99}
     median["faq"] = {**median["faq"], "rps_ratio_of_rounds": [

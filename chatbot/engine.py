@@ -109,13 +109,11 @@ class Engine:
         parse = self.parser.parse(message.text.strip(), bank_today(self.clock))
         with self._locks.hold(f"{channel}\x00{user_id}"):
             if not claim_identity and self.db.reads_beside_writes:
-                # One pooled connection reads the conversation and stores the answer.
-                with self.db.driver_connection() as connection:
-                    answered = self._answer_from_reads(connection, message, parse)
-                    if isinstance(answered, Reply):
-                        return answered  # the stored answer of a repeated message id
-                    if answered is not None and self._store(connection, answered, started):
-                        return answered.reply
+                answered = self._answer_from_reads(message, parse)
+                if isinstance(answered, Reply):
+                    return answered  # the stored answer of a repeated message id
+                if answered is not None and self._store(answered, started):
+                    return answered.reply
             with self.db.write() as db:
                 # PostgreSQL: a turn stored from reads in another worker takes this lock too,
                 # so it waits for this turn rather than slipping in between its read and write.
@@ -143,13 +141,14 @@ class Engine:
             raise InvalidInput("消息包含无法识别的字符，请重新输入", "invalid_characters")
         return message
 
-    def _answer_from_reads(self, connection, message: InboundMessage,
-                           parse: ParseResult) -> Reply | _Answered | None:
+    def _answer_from_reads(self, message: InboundMessage, parse: ParseResult) -> Reply | _Answered | None:
         """The turn answered without the write lock (see the module docstring): a replay,
-        an answer to store, or None when the turn must run under the lock. `connection`:
-        from `Database.driver_connection`."""
+        an answer to store, or None when the turn must run under the lock."""
         now = self.clock.now()
-        conversation = self.db.turns.read(connection, message.channel, message.user_id, message.message_id)
+        # The connection goes back before the policy, which may take one of its own: a turn
+        # never holds one connection while it waits for another (or for the writer queue).
+        with self.db.driver_connection() as connection:
+            conversation = self.db.turns.read(connection, message.channel, message.user_id, message.message_id)
         if conversation.earlier is not None:
             return self._replay(conversation.earlier, message)
         if not conversation.answerable_without_lock(now, self.session_idle,
@@ -175,11 +174,11 @@ class Engine:
             self._turn_fields(message, said, parse, result, list(map(_logged, replies)), reply_state))
         return _Answered(answered, now, Reply(session.id, tuple(map(ReplyItem.of, replies)), reply_state))
 
-    def _store(self, connection, answered: _Answered, started: float) -> bool:
+    def _store(self, answered: _Answered, started: float) -> bool:
         """Store a turn answered from reads; False when its session moved on meanwhile."""
         driver = self.db.turns
-        prepared = driver.prepare(answered.turn, answered.now)  # outside the writer queue
-        with self.db.queued_writer():
+        prepared = driver.prepare(answered.turn, answered.now)  # before the writer queue
+        with self.db.driver_connection(writing=True) as connection:
             return driver.store_prepared(connection, prepared, _elapsed_ms(started), self.clock.now())
 
     def _turn_under_lock(self, db, message: InboundMessage, parse: ParseResult, started: float,

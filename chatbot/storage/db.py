@@ -202,7 +202,9 @@ class Database:
         and the statements manage their own transaction. A lost connection is dropped from
         the pool and reported as the service being unavailable, as through a Session."""
         driver_errors = self.engine.dialect.loaded_dbapi
-        with self.queued_writer() if writing else nullcontext():
+        if writing and self._checkpoints is not None:
+            self._checkpoints.ensure_running()
+        with self._writers.hold() if writing and self._writers is not None else nullcontext():
             try:
                 pooled = self.engine.raw_connection()
             except OperationalError as exc:
@@ -226,16 +228,6 @@ class Database:
                     except driver_errors.Error:
                         pooled.invalidate()  # not in a state to be lent again
                 pooled.close()
-
-    def queued_writer(self):
-        """SQLite: a place in the writer queue, for a write on a connection already lent by
-        `driver_connection` (a read, then a store, on one connection). Elsewhere nothing:
-        PostgreSQL's writers lock what they change."""
-        if self._writers is None:
-            return nullcontext()
-        if self._checkpoints is not None:
-            self._checkpoints.ensure_running()
-        return self._writers.hold()
 
     @contextmanager
     def write(self) -> Iterator[Session]:

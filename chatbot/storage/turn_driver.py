@@ -25,6 +25,7 @@ from datetime import datetime
 
 from sqlalchemy import JSON
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.crud import REQUIRED
 
 from chatbot.storage import turns
 from chatbot.storage.locks import lock_key
@@ -48,8 +49,10 @@ class DriverStatement:
             if processor is not None:
                 self.processors[bind.key] = processor
         # qmark: each position's name, literal and processor, so a call is one pass in order.
+        # An INSERT's columns come with SQLAlchemy's own REQUIRED marker as their "literal".
         self._positions = None if self.names is None else tuple(
-            (name, self.defaults.get(name, _REQUIRED), self.processors.get(name)) for name in self.names)
+            (name, _REQUIRED if self.defaults.get(name, REQUIRED) is REQUIRED else self.defaults[name],
+             self.processors.get(name)) for name in self.names)
 
     def parameters(self, values: dict):
         if self._positions is not None:

@@ -115,3 +115,18 @@ def test_a_restarted_server_costs_one_503_not_one_per_pooled_connection(backend,
         _read(database, "drv3")
     for _ in range(4):  # every later turn gets a live connection
         assert _read(database, "drv3").session is not None
+
+
+def test_a_statement_missing_a_value_raises_instead_of_binding_a_placeholder():
+    from sqlalchemy.dialects import sqlite
+
+    from chatbot.storage.turn_driver import DriverStatement
+
+    add_message = DriverStatement(turns.ADD_MESSAGES, sqlite.dialect(),
+                                  column_keys=["session_id", "channel", "user_id", "sender", "text", "created_at"])
+    values = {"session_id": 1, "channel": "web", "user_id": "u", "sender": "user", "text": "你好"}
+    with pytest.raises(KeyError, match="created_at"):
+        add_message.parameters(values)
+    move = DriverStatement(turns.MOVE_SESSION_ON, sqlite.dialect())  # its literal ('bot', 'open') kept
+    assert "bot" in move.parameters({"read_id": 1, "read_version": 0, "new_state": {}, "now": None,
+                                     "new_customer_id": None})
