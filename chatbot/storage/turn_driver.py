@@ -69,7 +69,6 @@ class DriverStatement:
                 merged[name] = processor(merged[name])
         return merged
 
-
     def fill(self, ordered: list, name: str, value) -> None:
         """Set `name`'s value in a list made from `parameters` (qmark), converted as there."""
         processor = self.processors.get(name)
@@ -85,6 +84,7 @@ _TURN_COLUMNS = ("session_id", "channel", "user_id", "message_id", "text_digest"
                  "confidence", "entities", "outcome", "steps", "replies", "state", "ranking",
                  "latency_ms", "created_at")
 _JSON_TURN_COLUMNS = frozenset({"entities", "steps", "replies", "state", "ranking"})
+_FILLED_AT_STORE = frozenset({"session_id", "latency_ms", "created_at"})  # not in _turn_values
 
 
 def _pg_store_sql() -> str:
@@ -173,7 +173,7 @@ class TurnDriver:
         caller holds the writer queue."""
         return self.store_prepared(connection, self.prepare(turn, now), latency_ms, logged_at)
 
-    def prepare(self, turn: turns.AnsweredTurn, now: datetime) -> "PreparedStore":
+    def prepare(self, turn: turns.AnsweredTurn, now: datetime) -> PreparedStore:
         """Every value of the store but the turn log's latency and time, converted for the
         driver: made before the writer queue, so the queue is held only for the statements."""
         session = turn.conversation.session
@@ -201,7 +201,7 @@ class TurnDriver:
                 {**turn.turn_log, "session_id": session.id, "latency_ms": None, "created_at": None})),
         })
 
-    def store_prepared(self, connection, prepared: "PreparedStore", latency_ms: float,
+    def store_prepared(self, connection, prepared: PreparedStore, latency_ms: float,
                        logged_at: datetime) -> bool:
         """`store` of values made by `prepare`, the turn log's latency and time given now."""
         if self.postgresql:
@@ -241,4 +241,4 @@ class TurnDriver:
         row = dict(turn.turn_log)
         for name in _JSON_TURN_COLUMNS:
             row[name] = self._to_db.json(row.get(name))
-        return {name: row.get(name) for name in _TURN_COLUMNS if name not in ("session_id", "latency_ms", "created_at")}
+        return {name: row.get(name) for name in _TURN_COLUMNS if name not in _FILLED_AT_STORE}
