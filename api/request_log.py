@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import logging
-import re
 import itertools
+import logging
 import os
+import re
 import time
 
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
