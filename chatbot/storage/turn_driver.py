@@ -50,6 +50,7 @@ class DriverStatement:
                 self.processors[bind.key] = processor
         # qmark: each position's name, literal and processor, so a call is one pass in order.
         # An INSERT's columns come with SQLAlchemy's own REQUIRED marker as their "literal".
+        self._index = {name: n for n, name in enumerate(self.names or ())}
         self._positions = None if self.names is None else tuple(
             (name, _REQUIRED if self.defaults.get(name, REQUIRED) is REQUIRED else self.defaults[name],
              self.processors.get(name)) for name in self.names)
@@ -72,7 +73,7 @@ class DriverStatement:
     def fill(self, ordered: list, name: str, value) -> None:
         """Set `name`'s value in a list made from `parameters` (qmark), converted as there."""
         processor = self.processors.get(name)
-        ordered[self.names.index(name)] = value if processor is None else processor(value)
+        ordered[self._index[name]] = value if processor is None else processor(value)
 
 
 def _result_processors(statement, dialect: Dialect) -> list:
@@ -121,14 +122,6 @@ SELECT count(*) FROM moved"""
 
 
 @dataclass(frozen=True)
-class PreparedStore:
-    """A turn's store with its values made (TurnDriver.prepare)."""
-
-    turn: turns.AnsweredTurn
-    values: dict
-
-
-@dataclass(frozen=True)
 class _Converters:
     when: object  # UTC datetime -> what the driver takes
     json: object  # dict/list -> what the driver takes
@@ -173,13 +166,13 @@ class TurnDriver:
         caller holds the writer queue."""
         return self.store_prepared(connection, self.prepare(turn, now), latency_ms, logged_at)
 
-    def prepare(self, turn: turns.AnsweredTurn, now: datetime) -> PreparedStore:
+    def prepare(self, turn: turns.AnsweredTurn, now: datetime) -> dict:
         """Every value of the store but the turn log's latency and time, converted for the
         driver: made before the writer queue, so the queue is held only for the statements."""
         session = turn.conversation.session
         if self.postgresql:
             to_db = self._to_db
-            return PreparedStore(turn, {
+            return {
                 "lock_key": lock_key(turn.channel, turn.user_id),
                 "new_state": to_db.json(turn.state), "now": to_db.when(now),
                 "customer_id": turn.conversation.customer_id, "read_id": session.id,
@@ -187,9 +180,9 @@ class TurnDriver:
                 "senders": ["user", *(["bot"] * len(turn.replies))], "texts": [turn.user_text, *turn.replies],
                 "touch_binding": turn.conversation.binding is not None,
                 **self._turn_values(turn),
-            })
+            }
         line = {"session_id": session.id, "channel": turn.channel, "user_id": turn.user_id, "created_at": now}
-        return PreparedStore(turn, {
+        return {
             "move": self._move.parameters({
                 "read_id": session.id, "read_version": session.version, "new_state": turn.state,
                 "now": now, "new_customer_id": turn.conversation.customer_id}),
@@ -199,20 +192,20 @@ class TurnDriver:
             if turn.conversation.binding is not None else None,
             "turn": list(self._add_turn.parameters(
                 {**turn.turn_log, "session_id": session.id, "latency_ms": None, "created_at": None})),
-        })
+        }
 
-    def store_prepared(self, connection, prepared: PreparedStore, latency_ms: float,
+    def store_prepared(self, connection, prepared: dict, latency_ms: float,
                        logged_at: datetime) -> bool:
         """`store` of values made by `prepare`, the turn log's latency and time given now."""
         if self.postgresql:
-            values = {**prepared.values, "latency_ms": latency_ms, "created_at": self._to_db.when(logged_at)}
+            values = {**prepared, "latency_ms": latency_ms, "created_at": self._to_db.when(logged_at)}
             cursor = connection.cursor()
             try:
                 cursor.execute(self._store_sql, values)
                 return cursor.fetchone()[0] == 1
             finally:
                 cursor.close()
-        values, turn_row = prepared.values, list(prepared.values["turn"])
+        values, turn_row = prepared, list(prepared["turn"])
         self._add_turn.fill(turn_row, "latency_ms", latency_ms)
         self._add_turn.fill(turn_row, "created_at", logged_at)
         cursor = connection.cursor()

@@ -122,7 +122,8 @@ def _ends_there(sub: re.Match[str], group: str) -> bool:
     if cues.counter_after(sub.string, end):
         return False
     following = sub.string[end : end + 1]
-    return not (following.isdigit() or following in CN_DIGITS or (following and following in "分秒钟") or _CN_UNIT.match(following))
+    return not (following.isdigit() or following in CN_DIGITS or (following and following in "分秒钟")
+                or _CN_UNIT.match(following))
 
 
 def _signed_or_exponent(text: str, match: re.Match[str]) -> bool:
